@@ -1,0 +1,49 @@
+# Everything a fresh machine needs is installed from here: venv, packages, Chromium.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-sqlite test-postgres lint bench screenshots browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip >/dev/null
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian Chromium for the browser tests (never `playwright install`: no downloads here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian chromium + poppler-utils"; \
+		apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver poppler-utils >/dev/null; \
+	fi
+	@command -v pdftoppm >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q poppler-utils >/dev/null)
+
+demo: $(STAMP)
+	$(VENV)/bin/aduan demo
+
+test: $(STAMP) browser test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	ADUAN_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) -m bench.run_all
+
+screenshots: $(STAMP) browser
+	$(PY) -m pytest -q -m browser tests/dashboard --screenshots
+
+clean:
+	rm -rf $(VENV) aduan.db aduan.db-wal aduan.db-shm

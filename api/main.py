@@ -1,0 +1,17 @@
+"""FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.routes import health
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Aduan Terpadu API",
+        version="1.0",
+        description="Integrated public-complaint API for pemda: complaints, stats, rapor, Open311.",
+    )
+    app.include_router(health.router, prefix="/api/v1")
+    return app

@@ -1,0 +1,57 @@
+"""The unified schema. Importing this package registers every table on `SQLModel.metadata`."""
+
+from sqlmodel import SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from models.auth import ApiKey, ApiKeyCreate, ApiKeyPublic  # noqa: E402
+from models.complaint import (  # noqa: E402
+    Complaint,
+    ComplaintCreate,
+    ComplaintEvent,
+    ComplaintEventPublic,
+    ComplaintPublic,
+)
+from models.enums import (  # noqa: E402
+    Classification,
+    EventKind,
+    NotificationStatus,
+    OpdKind,
+    RawState,
+    Role,
+    Status,
+)
+from models.inbox import ChannelCall, ConnectorInstance, RawRecord, SyncState  # noqa: E402
+from models.notify import EscalationRecord, EscalationStep, Letter, Notification  # noqa: E402
+from models.reference import (  # noqa: E402
+    Category,
+    CategoryCreate,
+    CategoryPublic,
+    Opd,
+    OpdAdmin,
+    OpdAdminCreate,
+    OpdAdminPublic,
+    OpdCreate,
+    OpdPublic,
+    Region,
+    SlaTier,
+    SlaTierCreate,
+    SlaTierPublic,
+)
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiKey", "ApiKeyCreate", "ApiKeyPublic", "Category", "CategoryCreate", "CategoryPublic",
+    "ChannelCall", "Classification", "Complaint", "ComplaintCreate", "ComplaintEvent",
+    "ComplaintEventPublic", "ComplaintPublic", "ConnectorInstance", "EscalationRecord",
+    "EscalationStep", "EventKind", "Letter", "Notification", "NotificationStatus", "Opd", "OpdAdmin",
+    "OpdAdminCreate", "OpdAdminPublic", "OpdCreate", "OpdKind", "OpdPublic", "RawRecord", "RawState",
+    "Region", "Role", "SlaTier", "SlaTierCreate", "SlaTierPublic", "Status", "SyncState", "metadata",
+]

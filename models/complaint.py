@@ -1,0 +1,118 @@
+"""The unified complaint and its history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.enums import Classification, EventKind, Status
+from models.types import JSONType, UTCDateTime, utcnow
+
+
+class ComplaintBase(SQLModel):
+    title: str = Field(max_length=300)
+    body: str = Field(default="", sa_type=Text)
+    classification: Classification = Field(default=Classification.pengaduan, sa_type=String(32))
+    category_id: int | None = Field(default=None, foreign_key="category.id")
+    opd_id: int | None = Field(default=None, foreign_key="opd.id")
+    rahasia: bool = False
+    anonim: bool = False
+    reporter_name: str | None = Field(default=None, max_length=200)
+    reporter_contact: str | None = Field(default=None, max_length=200)
+    location_text: str | None = Field(default=None, max_length=500)
+    desa: str | None = Field(default=None, max_length=120)
+    kecamatan: str | None = Field(default=None, max_length=120)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Complaint(ComplaintBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_complaint_received_id", "received_at", "id"),
+        Index("ix_complaint_opd_status", "opd_id", "status"),
+        Index("ix_complaint_status_response_due", "status", "response_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32, index=True)
+    external_id: str = Field(max_length=200)
+    tracking_code: str = Field(max_length=40, unique=True)
+    category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
+    opd_id: int | None = Field(default=None, foreign_key="opd.id", index=True)
+    kecamatan: str | None = Field(default=None, max_length=120, index=True)
+    status: Status = Field(default=Status.unverified, sa_type=String(16), index=True)
+    substantive: bool | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    response_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolution_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sla_tier: str | None = Field(default=None, max_length=32)
+    sla_tier_override: bool = False
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalation_level: int = 0
+    raw_record_id: int | None = Field(default=None, foreign_key="raw_record.id")
+    content_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ComplaintCreate(ComplaintBase):
+    """What a petugas types in for one walk-in or phone complaint."""
+
+    received_at: datetime | None = None
+    channel: str = Field(default="manual", max_length=32)
+
+
+class ComplaintPublic(ComplaintBase):
+    id: int
+    channel: str
+    external_id: str
+    tracking_code: str
+    status: Status
+    substantive: bool | None
+    rating: int | None
+    received_at: datetime
+    verified_at: datetime | None
+    dispatched_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    sla_tier: str | None
+    escalation_level: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ComplaintEventBase(SQLModel):
+    kind: EventKind = Field(sa_type=String(16))
+    actor: str = Field(default="system", max_length=120)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class ComplaintEvent(ComplaintEventBase, table=True):
+    __tablename__ = "complaint_event"
+    __table_args__ = (UniqueConstraint("complaint_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Upstream id of a thread message / reply, so re-syncs never duplicate it.
+    external_id: str | None = Field(default=None, max_length=200)
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+
+
+class ComplaintEventPublic(ComplaintEventBase):
+    id: int
+    at: datetime
+    data: dict[str, Any] | None = None

@@ -1,0 +1,34 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+import models
+from core.db import make_engine
+
+AD = str(Path(sys.executable).with_name("aduan"))
+
+
+def test_db_upgrade_creates_the_schema(db_url, tmp_path):
+    # Start from an empty database: drop what the fixture migrated, then let the CLI build it.
+    from core import migrate
+
+    migrate.downgrade(db_url, "base")
+    result = subprocess.run([AD, "db", "upgrade"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "ADUAN_DATABASE_URL": db_url}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "schema at" in result.stdout
+    engine = make_engine(db_url)
+    assert set(models.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_db_upgrade_reports_unreachable_database_in_one_line(tmp_path):
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    result = subprocess.run([AD, "db", "upgrade"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "ADUAN_DATABASE_URL": url}, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("aduan: migration failed")
+    assert "Traceback" not in result.stderr
