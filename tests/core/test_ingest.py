@@ -1,0 +1,79 @@
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from core.ingest import DraftEvent, NormaliseError, Outcome, Resolver, upsert_complaint
+from models import Complaint, ComplaintEvent, EventKind, Opd, Status
+from tests.factories import draft, seeded
+
+
+@pytest.fixture
+def resolver(session, settings):
+    seeded(session)
+    return Resolver(session, settings)
+
+
+def events(session, complaint_id):
+    return session.exec(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
+                        .order_by(ComplaintEvent.id)).all()
+
+
+def test_new_then_identical_then_edit(session, resolver):
+    first = upsert_complaint(session, "lapor", draft("A1"), resolver)
+    session.commit()
+    assert first.outcome is Outcome.new
+    c = first.complaint
+    assert c.tracking_code.startswith("LPR-")
+    assert session.get(Opd, c.opd_id).code == "DPUPR"  # category default OPD
+    assert c.sla_tier == "lama"
+    # received Monday 23 Nov 2026 09:00 WIB → response due end of Thursday 26 Nov
+    assert c.response_due_at == datetime(2026, 11, 26, 16, 59, 59, tzinfo=UTC)
+
+    again = upsert_complaint(session, "lapor", draft("A1"), resolver)
+    session.commit()
+    assert again.outcome is Outcome.unchanged
+    assert len(events(session, c.id)) == 1
+
+    edited = upsert_complaint(session, "lapor", draft("A1", title="Jalan berlubang makin parah"), resolver)
+    session.commit()
+    assert edited.outcome is Outcome.updated
+    kinds = [e.kind for e in events(session, c.id)]
+    assert kinds == [EventKind.created, EventKind.updated]
+    assert session.exec(select(Complaint)).one().title == "Jalan berlubang makin parah"
+
+
+def test_thread_replies_are_added_once_and_first_reply_is_first_response(session, resolver):
+    reply = DraftEvent(external_id="r1", at=datetime(2026, 11, 24, 3, 0, tzinfo=UTC), note="Sudah dicek",
+                       is_opd_response=True)
+    d = draft("A2", status=Status.in_progress, events=[reply])
+    c = upsert_complaint(session, "lapor", d, resolver).complaint
+    session.commit()
+    assert c.first_response_at == reply.at
+    later = DraftEvent(external_id="r2", at=datetime(2026, 11, 25, 3, 0, tzinfo=UTC), note="Selesai",
+                       is_opd_response=True)
+    upsert_complaint(session, "lapor", draft("A2", status=Status.resolved, events=[reply, later]), resolver)
+    session.commit()
+    kinds = [e.kind for e in events(session, c.id)]
+    assert kinds.count(EventKind.message_out) == 2
+    assert EventKind.status in kinds
+    assert c.first_response_at == reply.at
+    assert c.resolved_at is not None
+
+
+def test_unknown_codes_are_normalise_errors(session, resolver):
+    with pytest.raises(NormaliseError, match="unknown category code 'NOPE'"):
+        upsert_complaint(session, "lapor", draft("A3", category_code="NOPE"), resolver)
+    with pytest.raises(NormaliseError, match="unknown OPD code 'XX'"):
+        upsert_complaint(session, "lapor", draft("A3", opd_code="XX"), resolver)
+
+
+def test_recategorisation_recomputes_due_dates(session, resolver):
+    c = upsert_complaint(session, "lapor", draft("A4"), resolver).complaint
+    session.commit()
+    long_due = c.resolution_due_at
+    upsert_complaint(session, "lapor", draft("A4", category_code="ADMINDUK-KTP"), resolver)
+    session.commit()
+    assert c.sla_tier == "cepat"
+    assert c.resolution_due_at < long_due
+    assert session.get(Opd, c.opd_id).code == "DISDUKCAPIL"
