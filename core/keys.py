@@ -1,0 +1,45 @@
+"""API keys: random secrets shown once, stored as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlmodel import Session, select
+
+from models import ApiKey, Opd, Role
+from models.types import utcnow
+
+PREFIX = "adu_"
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_key(session: Session, name: str, role: Role | str, opd_code: str | None = None) -> tuple[ApiKey, str]:
+    role = Role(role)
+    opd_id = None
+    if opd_code:
+        opd = session.exec(select(Opd).where(Opd.code == opd_code)).first()
+        if opd is None:
+            raise ValueError(f"unknown OPD code {opd_code!r}")
+        opd_id = opd.id
+    if role is Role.opd_admin and opd_id is None:
+        raise ValueError("an opd_admin key needs --opd")
+    raw = PREFIX + secrets.token_urlsafe(24)
+    key = ApiKey(name=name, role=role, opd_id=opd_id, prefix=raw[:10], key_hash=hash_key(raw))
+    session.add(key)
+    session.commit()
+    session.refresh(key)
+    return key, raw
+
+
+def lookup(session: Session, raw: str) -> ApiKey | None:
+    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(raw))).first()
+    if key is None or key.revoked:
+        return None
+    key.last_used_at = utcnow()
+    session.add(key)
+    session.commit()
+    return key
