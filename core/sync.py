@@ -147,6 +147,7 @@ def _acquire(session: Session, state: SyncState, settings: Settings) -> str | No
                SyncState.last_run_at.is_not_distinct_from(state.last_run_at))
         .values(status="running", last_run_at=now, last_counts={"owner": owner, "heartbeat": now.isoformat()}))
     session.commit()
+    session.expire_all()  # the ORM copy of the state predates the update above
     return owner if result.rowcount == 1 else None
 
 
@@ -181,6 +182,7 @@ def _commit_page(session: Session, state_id: int, instance_id: int, connector: C
 
 def _finish(session: Session, state_id: int, owner: str, summary: SyncSummary) -> None:
     session.rollback()
+    session.expire_all()
     state = session.get(SyncState, state_id)
     if state is None or (state.last_counts or {}).get("owner") != owner:
         log.warning("sync %s: lease was taken over; not recording this run's outcome", summary.name)

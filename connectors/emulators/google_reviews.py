@@ -37,6 +37,15 @@ DEFAULT_LOCATIONS = (
     ("4005", "Puskesmas Kanigoro"),
     ("4006", "Puskesmas Wlingi"),
 )
+# How the kabupaten maps these places: location id → (OPD code, category code, kecamatan).
+DEFAULT_MAPPING = {
+    "4001": ("RSUD-NGUDI", "KESEHATAN-RS", "Wlingi"),
+    "4002": ("RSUD-SRENGAT", "KESEHATAN-RS", "Srengat"),
+    "4003": ("DISDUKCAPIL", "ADMINDUK", "Kanigoro"),
+    "4004": ("DPMPTSP", "PERIZINAN", "Kanigoro"),
+    "4005": ("DINKES", "KESEHATAN-PUSKESMAS", "Kanigoro"),
+    "4006": ("DINKES", "KESEHATAN-PUSKESMAS", "Wlingi"),
+}
 STARS = ("ONE", "TWO", "THREE", "FOUR", "FIVE")
 RATING_WEIGHTS = (28, 12, 10, 14, 36)  # public services: loved or hated, little in between
 
@@ -259,3 +268,12 @@ def create_app(seed: int = 1, total: int = 500, days: int = 180, token: str = "y
     app.state.store, app.state.faults = store, faults
     return app
 
+
+
+def connector_config(base_url: str, token: str = "ya29.emulator-token", account: str = ACCOUNT,
+                     **extra: Any) -> dict[str, Any]:
+    """A `google_reviews` connector config for this emulator's default locations."""
+    locations = [{"name": f"accounts/{account}/locations/{loc}", "label": title, "opd": DEFAULT_MAPPING[loc][0],
+                  "category": DEFAULT_MAPPING[loc][1], "kecamatan": DEFAULT_MAPPING[loc][2]}
+                 for loc, title in DEFAULT_LOCATIONS]
+    return {"base_url": base_url, "access_token": token, "locations": locations, **extra}

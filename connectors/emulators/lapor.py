@@ -312,3 +312,8 @@ def create_app(seed: int = 1, total: int = 2000, days: int = 180, token: str = "
     app.state.store, app.state.faults = store, faults
     return app
 
+
+
+def connector_config(base_url: str, token: str = "rahasia-lapor", **extra: Any) -> dict[str, Any]:
+    """A `lapor` connector config pointing at this emulator."""
+    return {"base_url": base_url, "token": token, **extra}
