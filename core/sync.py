@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from connectors import registry
 from connectors.base import Connector, ConnectorError, FatalError, HttpPolicy, PullConnector, RetriableError
 from core.db import get_engine
-from core.inbox import land_page, normalise
+from core.inbox import land_page, normalise_page
 from core.ingest import Resolver
 from core.settings import Settings, get_settings
 from models import ConnectorInstance, RawState, SyncState
@@ -156,11 +156,14 @@ def _commit_page(session: Session, state_id: int, instance_id: int, connector: C
     counts = dict.fromkeys(COUNTS, 0)
     counts["fetched"] = len(page.records)
     resolver.prefetch_complaints(connector.channel, [external_id for external_id, _ in page.records])
-    for record, is_new in land_page(session, connector.channel, page.records, instance_id):
-        if is_new or record.state == RawState.pending:
-            counts[normalise(session, record, connector, resolver)] += 1
+    todo = []
+    for landed in land_page(session, connector.channel, page.records, instance_id):
+        if landed.is_new or landed.state == RawState.pending:
+            todo.append(landed)
         else:
-            counts["unchanged"] += 1
+            counts["unchanged"] += 1  # this exact payload was handled before
+    for outcome in normalise_page(session, todo, connector, resolver):
+        counts[outcome] += 1
     state = session.get(SyncState, state_id)
     if page.bookmark is not None:
         state.bookmark = page.bookmark
