@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlmodel import Session, select
 
 connector_app = typer.Typer(help="Connector instances configured in the database.", no_args_is_help=True)
@@ -72,15 +71,17 @@ def list_instances() -> None:
     if not rows:
         console.print("belum ada konektor; tambahkan dengan `aduan connector add NAMA JENIS --config '{…}'`")
         return
-    table = Table("nama", "jenis", "kanal", "aktif", "jadwal", "status", "sukses terakhir", "baru/diperbarui/gagal",
-                  "galat terakhir", "konfigurasi")
     for row in rows:
         last = row["last_success_at"].strftime("%Y-%m-%d %H:%M UTC") if row["last_success_at"] else "-"
-        table.add_row(row["name"], row["kind"], row["channel"] or "?", "ya" if row["enabled"] else "tidak",
-                      f"{row['schedule_seconds']} dtk" if row["schedule_seconds"] else "manual", row["status"], last,
-                      f"{row['new_total']}/{row['updated_total']}/{row['failed_total']}",
-                      (row["last_error"] or "")[:80], json.dumps(configs[row["name"]], ensure_ascii=False))
-    console.print(table)
+        when = f"setiap {row['schedule_seconds']} dtk" if row["schedule_seconds"] else "manual"
+        typer.echo(f"{row['name']}  ({row['kind']}, kanal {row['channel'] or '?'}) "
+                   f"{'aktif' if row['enabled'] else 'nonaktif'}, {when}")
+        typer.echo(f"  status {row['status']}; sukses terakhir {last}; total {row['fetched_total']} diambil, "
+                   f"{row['new_total']} baru, {row['updated_total']} diperbarui, {row['failed_total']} gagal; "
+                   f"inbox gagal {row['inbox_failed']}")
+        if row["last_error"]:
+            typer.echo(f"  galat: {row['last_error']}")
+        typer.echo(f"  konfigurasi: {json.dumps(configs[row['name']], ensure_ascii=False)}")
 
 
 @connector_app.command("kinds")

@@ -13,9 +13,9 @@ from core.instances import save_instance
 from models import Complaint, ComplaintEvent, RawRecord
 
 # Retries fast enough for a test, bounded generously enough that 20 % faults never exhaust them.
-FAST_HTTP = {"timeout_seconds": 0.5, "attempts": 15, "backoff_seconds": 0.002, "backoff_max_seconds": 0.02,
+FAST_HTTP = {"timeout_seconds": 1.0, "attempts": 15, "backoff_seconds": 0.002, "backoff_max_seconds": 0.02,
              "retry_after_max_seconds": 0.02}
-BAD_DAY = dict(error_rate=0.2, rate_limit_rate=0.05, retry_after=1, slow_rate=0.04, slow_seconds=0.8,
+BAD_DAY = dict(error_rate=0.2, rate_limit_rate=0.05, retry_after=1, slow_rate=0.04, slow_seconds=1.3,
                truncate_next=1)
 
 
@@ -33,14 +33,14 @@ def google_upstream(total: int = 100, seed: int = 11, faults: Faults | None = No
         yield app, base_url
 
 
-def add_lapor(session: Session, base_url: str, name: str = "lapor1", **extra):
+def add_lapor(session: Session, base_url: str, name: str = "lapor1", replace: bool = False, **extra):
     config = lapor.connector_config(base_url, **{"http": FAST_HTTP, **extra})
-    return save_instance(session, name, "lapor", config)
+    return save_instance(session, name, "lapor", config, replace=replace)
 
 
-def add_google(session: Session, base_url: str, name: str = "gmaps", **extra):
+def add_google(session: Session, base_url: str, name: str = "gmaps", replace: bool = False, **extra):
     config = google_reviews.connector_config(base_url, **{"http": FAST_HTTP, **extra})
-    return save_instance(session, name, "google_reviews", config)
+    return save_instance(session, name, "google_reviews", config, replace=replace)
 
 
 def count(session: Session, model, *where) -> int:

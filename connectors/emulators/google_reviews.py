@@ -108,6 +108,7 @@ class ReviewStore:
 
     def _stamp(self, after: datetime, at: datetime | None) -> datetime:
         at = at or datetime.now(UTC)
+        at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # the wire carries milliseconds
         return max(at, after + timedelta(milliseconds=1))
 
     def add(self, n: int, at: datetime | None = None) -> list[str]:
@@ -119,13 +120,18 @@ class ReviewStore:
             added.append(review.review_id)
         return added
 
-    def edit(self, n: int, kind: str = "comment", at: datetime | None = None) -> list[str]:
+    def edit(self, n: int = 1, kind: str = "comment", at: datetime | None = None,
+             ids: list[str] | None = None) -> list[str]:
         """`comment`: the reviewer rewrites the review (updateTime moves, rating may change);
-        `reply`: the owner replies or rewrites the reply (updateTime of the review stays)."""
+        `reply`: the owner replies or rewrites the reply (updateTime of the review stays).
+        `ids` picks the reviews; otherwise `n` are drawn from the seed."""
         if kind not in ("comment", "reply"):
             raise ValueError(f"unknown edit kind {kind!r} (comment, reply)")
-        pool = list(self.reviews.values())
-        chosen = self._ops.sample(pool, min(n, len(pool)))
+        if ids is not None:
+            chosen = [self.reviews[i] for i in ids]
+        else:
+            pool = list(self.reviews.values())
+            chosen = self._ops.sample(pool, min(n, len(pool)))
         for review in chosen:
             if kind == "reply":
                 review.reply_at = self._stamp(review.reply_at or review.updated, at)
@@ -245,8 +251,8 @@ def create_app(seed: int = 1, total: int = 500, days: int = 180, token: str = "y
     async def edit(request: Request) -> Response:
         body = await read_json(request)
         try:
-            edited = store.edit(int(body.get("n", 1)), body.get("kind", "comment"))
-        except ValueError as exc:
+            edited = store.edit(int(body.get("n", 1)), body.get("kind", "comment"), ids=body.get("ids"))
+        except (ValueError, KeyError) as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
         return JSONResponse({"edited": edited})
 

@@ -43,6 +43,7 @@ PATHS = {
     "rejected": ("Belum Terverifikasi", "Bukan Kewenangan"),
     "archived": ("Belum Terverifikasi", "Diarsipkan"),
 }
+PARENTS = sorted({t.parent for t in TOPICS})
 FINAL = {"Selesai", "Ditunda", "Bukan Kewenangan", "Diarsipkan"}
 # Typical hours from one stage to the next: verify, dispose, first agency reply, close.
 STAGE_HOURS = ((2, 72), (1, 48), (12, 240), (48, 960))
@@ -132,16 +133,24 @@ class LaporStore:
             added.append(report.tracking_id)
         return added
 
-    def edit(self, n: int, kind: str = "progress", at: datetime | None = None) -> list[str]:
+    def edit(self, n: int = 1, kind: str = "progress", at: datetime | None = None,
+             ids: list[str] | None = None) -> list[str]:
         """`progress`: the next step of the workflow (verify, dispose, reply, close);
-        `content`: the reporter adds a line to the report text."""
+        `content`: the reporter adds a line to the report text.
+        `ids` picks the reports; otherwise `n` open ones are drawn from the seed."""
         if kind == "progress":
             pool = [r for r in self.reports.values() if len(r.stage_at) < len(PATHS[r.path])]
         elif kind == "content":
             pool = [r for r in self.reports.values() if r.status not in FINAL]
         else:
             raise ValueError(f"unknown edit kind {kind!r} (progress, content)")
-        chosen = self._ops.sample(pool, min(n, len(pool)))
+        if ids is not None:
+            allowed = {r.tracking_id for r in pool}
+            if not set(ids) <= allowed:
+                raise ValueError(f"cannot {kind}-edit {sorted(set(ids) - allowed)} (unknown or already final)")
+            chosen = [self.reports[i] for i in ids]
+        else:
+            chosen = self._ops.sample(pool, min(n, len(pool)))
         for report in chosen:
             stamp = self._stamp(report, at)
             if kind == "progress":
@@ -191,9 +200,9 @@ class LaporStore:
             text = closing_text if report.path == "normal" else "Penanganan ditunda menunggu anggaran perubahan."
             followups.append({"id": f"{report.tracking_id}-3", "author_type": "instansi", "author": agency_name,
                               "content": text, "created_at": wib(last)})
-        category = ({"id": 1000 + TOPICS.index(topic), "name": topic.child,
-                     "parent": {"id": 100 + TOPICS.index(topic) // 3, "name": topic.parent}}
-                    if topic.child else {"id": 100 + TOPICS.index(topic), "name": topic.parent, "parent": None})
+        parent = {"id": 100 + PARENTS.index(topic.parent), "name": topic.parent}
+        category = ({"id": 1000 + TOPICS.index(topic), "name": topic.child, "parent": parent}
+                    if topic.child else {**parent, "parent": None})
         status = report.status
         return {
             "tracking_id": report.tracking_id,
@@ -290,7 +299,7 @@ def create_app(seed: int = 1, total: int = 2000, days: int = 180, token: str = "
     async def edit(request: Request) -> Response:
         body = await read_json(request)
         try:
-            edited = store.edit(int(body.get("n", 1)), body.get("kind", "progress"))
+            edited = store.edit(int(body.get("n", 1)), body.get("kind", "progress"), ids=body.get("ids"))
         except ValueError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
         return JSONResponse({"edited": edited})

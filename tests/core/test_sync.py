@@ -90,7 +90,7 @@ def test_bad_day_upstreams_end_with_every_record_exactly_once(session, engine):
 
 def test_killed_sync_resumes_without_loss_or_duplicate(session, engine, db_url, tmp_path):
     seeded(session)
-    with lapor_upstream(total=800, faults=Faults(slow_rate=1.0, slow_seconds=0.05)) as (_app, url):
+    with lapor_upstream(total=800, faults=Faults(slow_rate=1.0, slow_seconds=0.2)) as (_app, url):
         add_lapor(session, url, page_size=50)
         env = {**os.environ, "ADUAN_DATABASE_URL": db_url}
         proc = subprocess.Popen([AD, "sync", "lapor1"], cwd=tmp_path, env=env,
