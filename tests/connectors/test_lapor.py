@@ -13,7 +13,7 @@ from core.cli import app
 from core.ingest import NormaliseError
 from core.instances import InstanceError, validate_config
 from core.sync import sync_instance
-from models import Classification, Complaint, EventKind, RawRecord, RawState, Status
+from models import Classification, Complaint, ComplaintEvent, EventKind, RawRecord, RawState, Status
 from tests.emulated import add_lapor, count, lapor_upstream
 from tests.factories import seeded
 
@@ -108,3 +108,11 @@ def test_the_emulator_honours_updated_since_and_the_token(session, engine):
     assert (second.new, second.updated) == (3, 2)
     assert second.fetched <= 3 + 2 + 2  # only what changed since the bookmark (plus its boundary)
     assert count(session, Complaint) == 53
+    resolved = session.exec(select(Complaint).where(Complaint.status == Status.resolved)).all()
+    assert resolved and all(c.received_at < c.first_response_at <= c.resolved_at for c in resolved)
+    answered = resolved[0]
+    payload = app_.state.store.payload(app_.state.store.reports[answered.external_id])
+    history = session.exec(select(ComplaintEvent).where(ComplaintEvent.complaint_id == answered.id)).all()
+    assert [e.kind for e in history].count(EventKind.created) == 1
+    assert sorted(e.external_id for e in history if e.external_id) == sorted(
+        f"lapor:{f['id']}" for f in payload["followups"])
