@@ -93,7 +93,11 @@ class PullConnector(Connector):
 
     def __init__(self, config: BaseModel | Mapping[str, Any], policy: HttpPolicy | None = None):
         super().__init__(config)
-        self.retrier = Retrier(getattr(self.config, "http", None) or policy or HttpPolicy())
+        policy = policy or HttpPolicy()
+        override = getattr(self.config, "http", None)
+        if override is not None:  # only what the instance sets; the rest stays as in settings
+            policy = policy.model_copy(update=override.model_dump(exclude_unset=True))
+        self.retrier = Retrier(policy)
 
     def fetch_pages(self, client: httpx.Client, bookmark: dict[str, Any] | None) -> Iterator[Page]:
         raise NotImplementedError

@@ -101,6 +101,7 @@ def instance_rows(session: Session, now: datetime | None = None) -> list[dict[st
             "updated_total": state.updated_total if state else 0,
             "failed_total": state.failed_total if state else 0,
             "inbox_failed": failed.get(instance.id, 0),
-            "last_counts": {k: v for k, v in (state.last_counts or {}).items() if k != "owner"} if state else None,
+            "last_counts": {k: v for k, v in (state.last_counts or {}).items() if k not in ("owner", "host", "pid")}
+            if state else None,
         })
     return out

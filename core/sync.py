@@ -116,12 +116,15 @@ def _state_for(session: Session, instance: ConnectorInstance) -> SyncState:
     return state
 
 
+def _lease(owner: str) -> dict:
+    return {"owner": owner, "host": socket.gethostname(), "pid": os.getpid(), "heartbeat": utcnow().isoformat()}
+
+
 def _lease_is_stale(state: SyncState, settings: Settings, now: datetime) -> bool:
     lease = state.last_counts or {}
-    host, _, pid = str(lease.get("owner", "")).partition(":")
-    if host == socket.gethostname() and pid.split(":")[0].isdigit():
+    if lease.get("host") == socket.gethostname() and isinstance(lease.get("pid"), int):
         try:
-            os.kill(int(pid.split(":")[0]), 0)
+            os.kill(lease["pid"], 0)
         except ProcessLookupError:
             return True  # the run died on this machine (killed, crashed)
         except PermissionError:
@@ -140,12 +143,12 @@ def _acquire(session: Session, state: SyncState, settings: Settings) -> str | No
     now = utcnow()
     if is_running(state, settings, now):
         return None
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    owner = uuid.uuid4().hex
     result = session.connection().execute(
         update(SyncState)
         .where(SyncState.id == state.id, SyncState.status == state.status,
                SyncState.last_run_at.is_not_distinct_from(state.last_run_at))
-        .values(status="running", last_run_at=now, last_counts={"owner": owner, "heartbeat": now.isoformat()}))
+        .values(status="running", last_run_at=now, last_counts=_lease(owner)))
     session.commit()
     session.expire_all()  # the ORM copy of the state predates the update above
     return owner if result.rowcount == 1 else None
@@ -165,6 +168,8 @@ def _commit_page(session: Session, state_id: int, instance_id: int, connector: C
     for outcome in normalise_page(session, todo, connector, resolver):
         counts[outcome] += 1
     state = session.get(SyncState, state_id)
+    if (state.last_counts or {}).get("owner") != owner:
+        raise FatalError("sinkronisasi ini dianggap mati dan diambil alih proses lain; dihentikan")
     if page.bookmark is not None:
         state.bookmark = page.bookmark
     state.fetched_total += counts["fetched"]
@@ -176,8 +181,7 @@ def _commit_page(session: Session, state_id: int, instance_id: int, connector: C
     summary.pages += 1
     if page.expected is not None:
         summary.expected = page.expected
-    state.last_counts = {"owner": owner, "heartbeat": utcnow().isoformat(),
-                         **{k: getattr(summary, k) for k in (*COUNTS, "pages")}}
+    state.last_counts = {**_lease(owner), **{k: getattr(summary, k) for k in (*COUNTS, "pages")}}
     session.add(state)
     session.commit()
     session.expunge_all()  # keep memory flat over long runs

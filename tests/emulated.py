@@ -15,8 +15,9 @@ from models import Complaint, ComplaintEvent, RawRecord
 # Retries fast enough for a test, bounded generously enough that 20 % faults never exhaust them.
 FAST_HTTP = {"timeout_seconds": 1.0, "attempts": 15, "backoff_seconds": 0.002, "backoff_max_seconds": 0.02,
              "retry_after_max_seconds": 0.02}
-BAD_DAY = dict(error_rate=0.2, rate_limit_rate=0.05, retry_after=1, slow_rate=0.04, slow_seconds=1.3,
-               truncate_next=1)
+# 20 % server errors plus, for certain, at least one 429, one timeout and one truncated page.
+BAD_DAY = dict(error_rate=0.2, rate_limit_rate=0.05, rate_limit_next=1, retry_after=1, slow_rate=0.03,
+               slow_next=1, slow_seconds=1.3, truncate_next=1)
 
 
 @contextmanager

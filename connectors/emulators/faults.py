@@ -16,8 +16,10 @@ from starlette.responses import JSONResponse, Response
 class Faults:
     error_rate: float = 0.0  # probability of a 500 or 503 on a data request
     rate_limit_rate: float = 0.0  # probability of a 429 carrying Retry-After
+    rate_limit_next: int = 0  # the next N data requests get a 429
     retry_after: float = 1.0  # seconds sent in Retry-After
     slow_rate: float = 0.0  # probability of answering only after slow_seconds
+    slow_next: int = 0  # the next N data requests are slow
     slow_seconds: float = 5.0
     truncate_rate: float = 0.0  # probability of cutting a good JSON body short
     truncate_next: int = 0  # the next N good pages are cut short
@@ -45,13 +47,15 @@ class Faults:
     async def before(self, error_body: Any = None) -> Response | None:
         """A failure response to send instead of the page, or None; may also stall first."""
         rng = self._rng
-        if rng.random() < self.rate_limit_rate:
+        if rng.random() < self.rate_limit_rate or self.rate_limit_next > 0:
+            self.rate_limit_next = max(0, self.rate_limit_next - 1)
             return JSONResponse(error_body or {"error": "rate limited"}, status_code=429,
                                 headers={"Retry-After": _seconds(self.retry_after)})
         if rng.random() < self.error_rate:
             status = rng.choice((500, 503))
             return JSONResponse({"error": "server error"}, status_code=status)
-        if rng.random() < self.slow_rate:
+        if rng.random() < self.slow_rate or self.slow_next > 0:
+            self.slow_next = max(0, self.slow_next - 1)
             await asyncio.sleep(self.slow_seconds)
         return None
 

@@ -91,3 +91,12 @@ def test_a_repeated_page_token_is_fatal_after_the_pages_before_it():
 def test_nested_token_paths_and_the_last_page():
     bodies = {None: {"meta": {"t": "x"}}, "x": {"meta": {"t": None}}}
     assert len(list(TokenPaginator("meta.t").pages(lambda token: bodies[token]))) == 2
+
+
+def test_an_instance_overrides_only_the_retry_settings_it_names():
+    from connectors.lapor import LaporConnector
+
+    settings_policy = HttpPolicy(attempts=9, backoff_seconds=2.0)
+    connector = LaporConnector({"base_url": "http://127.0.0.1:9", "token": "t", "http": {"backoff_seconds": 0.1}},
+                               settings_policy)
+    assert (connector.retrier.policy.attempts, connector.retrier.policy.backoff_seconds) == (9, 0.1)
