@@ -14,7 +14,7 @@ from core.ingest import NormaliseError
 from core.instances import InstanceError, validate_config
 from core.sync import sync_instance
 from models import Classification, Complaint, ComplaintEvent, EventKind, RawRecord, RawState, Status
-from tests.emulated import add_lapor, count, lapor_upstream
+from tests.emulated import Faults, add_lapor, count, lapor_upstream
 from tests.factories import seeded
 
 PAGE = json.loads((Path(__file__).parent / "fixtures" / "lapor_page.json").read_text())
@@ -116,3 +116,14 @@ def test_the_emulator_honours_updated_since_and_the_token(session, engine):
     assert [e.kind for e in history].count(EventKind.created) == 1
     assert sorted(e.external_id for e in history if e.external_id) == sorted(
         f"lapor:{f['id']}" for f in payload["followups"])
+
+
+def test_records_edited_upstream_between_syncs_are_updated_not_duplicated(session, engine):
+    seeded(session)
+    with lapor_upstream(total=60, faults=Faults(edits_per_sync=2)) as (_app, url):
+        add_lapor(session, url)
+        first = sync_instance("lapor1", engine=engine)
+        second = sync_instance("lapor1", engine=engine)
+    assert (first.new, second.new, second.updated) == (60, 0, 2)
+    assert count(session, Complaint) == 60
+    assert count(session, RawRecord) == 62  # both versions of the edited reports stay in the inbox
