@@ -40,6 +40,8 @@ def test_rejected_credentials_stop_the_run_at_once(session, engine, client, key_
     assert count(session, RawRecord) == 0
     [row] = client.get("/api/v1/connectors", headers=key_for("admin")).json()
     assert row["status"] == "error" and "401" in row["last_error"]
+    [health] = client.get("/api/v1/health").json()["connectors"]
+    assert health["status"] == "error" and "kredensial ditolak" in health["last_error"]
 
 
 def test_connector_list_needs_an_analyst_and_hides_nothing_secret(client, session, key_for):
