@@ -96,7 +96,7 @@ def generate(rows: int = 1000, seed: int = 3, start: datetime | None = None, bad
         lat, lon, desas = regions[kec]
         desa = rng.choice(desas)
         row = dict.fromkeys(COLUMNS, "")
-        row.update(id=f"112-{moment:%Y%m}-{n:06d}", tanggal_terima=indonesian(moment, rng),
+        row.update(id=f"112{seed:03d}{n:06d}", tanggal_terima=indonesian(moment, rng),
                    no_telp_pelapor="08" + "".join(str(rng.randint(0, 9)) for _ in range(10)),
                    jenis_panggilan=call_type)
         if call_type in ("normal", "informasi"):
