@@ -25,6 +25,10 @@ class TableError(ValueError):
     """The file as a whole cannot be read; the message is for the person who uploaded it."""
 
 
+class UnsupportedFileType(TableError):
+    """Not a CSV or XLSX at all."""
+
+
 @dataclass
 class SourceRow:
     number: int
@@ -49,11 +53,11 @@ def sniff_kind(content: bytes) -> str:
     if content.startswith(XLSX_MAGIC):
         return "xlsx"
     if content.startswith(OLE_MAGIC):
-        raise TableError("Berkas Excel lama (.xls) tidak didukung; simpan ulang sebagai .xlsx atau CSV.")
+        raise UnsupportedFileType("Berkas Excel lama (.xls) tidak didukung; simpan ulang sebagai .xlsx atau CSV.")
     if content.startswith(b"%PDF"):
-        raise TableError("Berkas PDF tidak bisa diimpor; unggah CSV atau XLSX.")
+        raise UnsupportedFileType("Berkas PDF tidak bisa diimpor; unggah CSV atau XLSX.")
     if b"\x00" in content[:4096]:
-        raise TableError("Jenis berkas tidak dikenali; unggah CSV atau XLSX.")
+        raise UnsupportedFileType("Jenis berkas tidak dikenali; unggah CSV atau XLSX.")
     return "csv"
 
 
@@ -100,7 +104,7 @@ def _read_xlsx(content: bytes, sheet: str | None, single_sheet_ok: bool) -> Tabl
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableError(f"Berkas bukan XLSX yang valid ({exc.__class__.__name__}).") from None
+        raise UnsupportedFileType(f"Berkas bukan XLSX yang valid ({exc.__class__.__name__}).") from None
     try:
         names = list(workbook.sheetnames)
         if sheet is None:
