@@ -239,7 +239,13 @@ def _append(session: Session, complaint: Complaint, event: DraftEvent, content: 
 
 
 def apply_status(session: Session, status: dict) -> Skip:
-    provider_id, new = str(status["id"]), NotificationStatus(status["status"])
+    provider_id = str(status["id"])
+    try:
+        new = NotificationStatus(status["status"])
+    except ValueError:  # "deleted", "warning"…: nothing an outbox row can record
+        return Skip(f"status {status['status']!r} untuk {provider_id} tidak dipakai")
+    if new not in STATUS_RANK or new in (NotificationStatus.pending, NotificationStatus.sending):
+        return Skip(f"status {new} untuk {provider_id} tidak dipakai")
     notification = session.exec(select(Notification).where(Notification.provider_id == provider_id)).first()
     if notification is None:
         return Skip(f"status {new} untuk {provider_id}: tidak ada notifikasi")

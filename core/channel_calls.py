@@ -33,7 +33,7 @@ def day_bounds(value: date | datetime | None, tz: ZoneInfo, end: bool = False) -
 
 def calls_per_day(session: Session, tz: ZoneInfo, channels: list[str] | None = None,
                   received_from: date | datetime | None = None, received_to: date | datetime | None = None,
-                  call_types: list[str] | None = None) -> dict:
+                  call_types: list[str] | None = None, kecamatan: list[str] | None = None) -> dict:
     engine = session.get_bind()
     day = local_day(ChannelCall.received_at, engine, tz).label("day")
     query = select(day, ChannelCall.call_type, func.count().label("n")).group_by(day, ChannelCall.call_type)
@@ -41,6 +41,8 @@ def calls_per_day(session: Session, tz: ZoneInfo, channels: list[str] | None = N
         query = query.where(ChannelCall.channel.in_(channels))
     if call_types:
         query = query.where(ChannelCall.call_type.in_(call_types))
+    if kecamatan:
+        query = query.where(ChannelCall.kecamatan.in_(kecamatan))
     start = day_bounds(received_from, tz)
     stop = day_bounds(received_to, tz, end=True)
     if start is not None:

@@ -30,8 +30,9 @@ class CallStats(BaseModel):
 def call_stats(session: SessionDep, settings: SettingsDep, _key: CurrentKey,
                channel: Annotated[list[str] | None, Query()] = None,
                call_type: Annotated[list[str] | None, Query()] = None,
+               kecamatan: Annotated[list[str] | None, Query()] = None,
                received_from: date | datetime | None = None,
                received_to: date | datetime | None = None) -> CallStats:
     """Counts per local day (Asia/Jakarta) and call type; `received_to` as a date is inclusive."""
     return CallStats(**calls_per_day(session, settings.tz, channel or ["call112"], received_from, received_to,
-                                     call_type))
+                                     call_type, kecamatan))

@@ -50,18 +50,20 @@ def create_complaint(entry: ManualComplaintIn, session: SessionDep, settings: Se
                      idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
                      ) -> dict[str, Any]:
     """Record one complaint typed in by a petugas (walk-in, phone, letter). A repeated submit with the
-    same `Idempotency-Key` returns the complaint created the first time instead of a duplicate."""
+    same `Idempotency-Key` (or, without one, the same `reference` register number, as in the upload)
+    returns the complaint created the first time instead of a duplicate; different content → 409."""
     if key.role == Role.opd_admin and entry.opd is None and key.opd_id is not None:
         entry.opd = session.get(Opd, key.opd_id).code  # an OPD's own desk files complaints to itself
-    external_id = manual_entry.idempotency_external_id(key.id, idempotency_key) if idempotency_key else None
+    external_id = (manual_entry.idempotency_external_id(key.id, idempotency_key) if idempotency_key
+                   else f"ref:{entry.reference}" if entry.reference else None)
     complaint, outcome, problems = manual_entry.create_one(session, entry, settings, f"petugas:{key.name}",
                                                            external_id)
     if outcome == "invalid":
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [
+        raise HTTPException(422, [
             {"loc": ["body", field], "msg": message, "type": "value_error"} for field, message in problems])
     if outcome == "conflict":
         raise HTTPException(status.HTTP_409_CONFLICT,
-                            "Idempotency-Key sudah dipakai untuk aduan dengan isi berbeda "
+                            "Idempotency-Key / nomor referensi sudah dipakai untuk aduan dengan isi berbeda "
                             f"({complaint.tracking_code})")
     if outcome == "existing":
         response.status_code = status.HTTP_200_OK
@@ -79,14 +81,14 @@ def import_complaints(session: SessionDep, settings: SettingsDep, key: Petugas,
     is written when any row is bad; `partial=true` writes the good rows. Always one transaction."""
     content = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "Berkas lebih dari 5 MB.")
+        raise HTTPException(413, "Berkas lebih dari 5 MB.")
     try:
         result = manual_entry.import_batch(session, content, settings, f"petugas:{key.name}", partial)
     except manual_entry.FileRejected as exc:
-        code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if exc.wrong_type else status.HTTP_422_UNPROCESSABLE_ENTITY
+        code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if exc.wrong_type else 422
         raise HTTPException(code, {"message": str(exc), "errors": []}) from None
     if not result.committed:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, result.as_dict())
+        raise HTTPException(422, result.as_dict())
     return result.as_dict()
 
 
@@ -118,7 +120,7 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, key: Petugas,
     Rejected and archived complaints are left out unless asked for with `status`.
     """
     if channel and "lapor" in channel:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(422,
                             [{"loc": ["query", "channel"], "msg": "aduan kanal lapor sudah ada di SP4N-LAPOR!",
                               "type": "value_error"}])
     flt = manual_workbooks.HandbackFilter(
@@ -127,11 +129,11 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, key: Petugas,
         only_opd_id=key.opd_id if key.role == Role.opd_admin else None)
     complaints = manual_workbooks.handback_complaints(session, settings, flt)
     if len(complaints) > manual_workbooks.MAX_EXPORT_ROWS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(422,
                             f"Lebih dari {manual_workbooks.MAX_EXPORT_ROWS} aduan; persempit filter tanggal.")
     batches = manual_workbooks.batch_count(len(complaints))
     if batch is not None and batch > batches:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(422,
                             [{"loc": ["query", "batch"], "msg": f"hanya ada {batches} batch", "type": "value_error"}])
     content = manual_workbooks.handback_workbook(session, settings, complaints, key.role == Role.admin, batch)
     name = f"lapor-manual-batch-{batch}.xlsx" if batch else "lapor-manual.xlsx"

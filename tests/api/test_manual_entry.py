@@ -98,6 +98,14 @@ def test_a_double_click_with_the_same_idempotency_key_makes_one_complaint(client
     assert other.status_code == 201 and count(session, Complaint) == 2
 
 
+def test_a_register_number_also_prevents_duplicates(client, session, petugas):
+    first = client.post(URL, json=entry(reference="AG/2026/0117"), headers=petugas)
+    again = client.post(URL, json=entry(reference="AG/2026/0117"), headers=petugas)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert client.post(URL, json=entry(reference="AG/2026/0117", body="lain"), headers=petugas).status_code == 409
+    assert count(session, Complaint) == 1
+
+
 # --- batch upload --------------------------------------------------------------------------------
 
 def good_row(i: int) -> dict[str, str]:

@@ -164,6 +164,8 @@ def test_statuses_update_notifications_never_backwards_and_never_complaints(wa, 
         assert meta.deliver(URL, SECRET, body, client=wa)[0].status_code == 200
     failed = meta.delivery([meta.change(statuses=[meta.status_update("wamid.OUT2", "failed", "6282222", T0)])])
     meta.deliver(URL, SECRET, failed, client=wa, times=2)
+    deleted = meta.status_update("wamid.OUT1", "read", "6281111", T0) | {"status": "deleted"}
+    assert meta.deliver(URL, SECRET, meta.delivery([meta.change(statuses=[deleted])]), client=wa)[0].status_code == 200
     stranger = meta.delivery([meta.change(statuses=[meta.status_update("wamid.UNKNOWN", "read", "1", T0)])])
     assert meta.deliver(URL, SECRET, stranger, client=wa)[0].status_code == 200
     session.expire_all()
