@@ -387,7 +387,7 @@ def import_batch(session: Session, content: bytes, settings: Settings, actor: st
         good.append((number, values, entry, draft))
     result.valid = len(good)
     result.errors.sort(key=lambda p: p.row or 0)
-    if result.errors and not partial:
+    if result.errors and (not partial or not good):
         return result
     resolver = Resolver(session, settings)
     try:

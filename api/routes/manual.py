@@ -33,8 +33,10 @@ def complaint_out(session: Session, complaint: Complaint, key: ApiKey) -> dict[s
                and complaint.response_due_at < now) or (
         complaint.status in OPEN_STATUSES and complaint.resolution_due_at is not None
         and complaint.resolution_due_at < now)
-    if key.role != Role.admin:
+    if key.role != Role.admin:  # identity rules of DESIGN.md §4: masked contact, anonim hidden
         data["reporter_contact"] = manual_workbooks.mask_contact(complaint.reporter_contact)
+        if complaint.anonim:
+            data["reporter_name"] = data["reporter_contact"] = None
     data.update(opd_code=opd.code if opd else None, opd_name=opd.name if opd else None,
                 category_code=category.code if category else None,
                 category_name=category.name if category else None, overdue=bool(overdue))

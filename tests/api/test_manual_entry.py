@@ -83,6 +83,9 @@ def test_roles(client, key_for):
     assert desk.status_code == 201 and desk.json()["opd_code"] == "DPUPR"
     admin = client.post(URL, json=entry(title="Sampah di pasar Wlingi"), headers=key_for("admin"))
     assert admin.json()["reporter_contact"] == "081233344455"
+    hidden = client.post(URL, json=entry(title="Pungli di kantor desa", anonim=True), headers=key_for("analyst"))
+    assert hidden.status_code == 201
+    assert (hidden.json()["reporter_name"], hidden.json()["reporter_contact"]) == (None, None)
 
 
 def test_a_double_click_with_the_same_idempotency_key_makes_one_complaint(client, session, petugas):
@@ -211,6 +214,13 @@ def test_partial_writes_the_97_good_rows_and_reports_the_rest(client, session, p
     assert [(e["row"], e["column"]) for e in report["errors"]] == [
         (6, "kategori"), (42, "tanggal_diterima"), (79, "judul")]  # CSV: no example row
     assert count(session, Complaint) == 97
+
+
+def test_partial_with_no_good_row_writes_nothing_and_says_so(client, session, petugas):
+    rows = [good_row(1) | {"kategori": "X"}, good_row(2) | {"kecamatan": "Y"}]
+    response = upload(client, petugas, as_csv(rows), "aduan.csv", partial=True)
+    assert response.status_code == 422 and response.json()["detail"]["committed"] is False
+    assert count(session, Complaint) == 0
 
 
 def test_duplicate_rows_within_one_file_are_reported(client, session, petugas):
