@@ -140,7 +140,7 @@ class WhatsAppConnector(PushConnector):
             return Skip(f"jenis pesan {message.get('type')!r} tidak diproses")
         wa_id, wamid = str(message["from"]), str(message["id"])
         at = datetime.fromtimestamp(int(message["timestamp"]), UTC)
-        profile = ((payload.get("contact") or {}).get("profile") or {}).get("name")
+        profile = (((payload.get("contact") or {}).get("profile") or {}).get("name") or "")[:200] or None
         _lock_reporter(session, wa_id)
         threads = _threads_of(session, wa_id)
         if _already_seen(session, threads, wa_id, wamid):
@@ -167,7 +167,7 @@ def describe(message: dict) -> MessageContent | None:
         loc = message.get("location") or {}
         place = ", ".join(p for p in (loc.get("name"), loc.get("address")) if p) or None
         lat, lon = float(loc["latitude"]), float(loc["longitude"])
-        where = place or f"{lat:.5f}, {lon:.5f}"
+        where = (place or f"{lat:.5f}, {lon:.5f}")[:500]
         return MessageContent(text=f"Lokasi: {where}", title="Lokasi dari WhatsApp", placeholder=True,
                               lat=lat, lon=lon, location_text=where)
     if kind in MEDIA_TYPES:
