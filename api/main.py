@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import connectors, health
+from api.routes import channel_calls, connectors, health, manual, webhooks
 
 
 def create_app() -> FastAPI:
@@ -15,4 +15,7 @@ def create_app() -> FastAPI:
     )
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(connectors.router, prefix="/api/v1")
+    app.include_router(webhooks.router, prefix="/api/v1")
+    app.include_router(manual.router, prefix="/api/v1")
+    app.include_router(channel_calls.router, prefix="/api/v1")
     return app

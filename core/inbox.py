@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from connectors.base import Connector, Skip
+from connectors.base import Applied, Connector, Skip
 from core.ingest import NormaliseError, Outcome, Resolver, upsert_complaint, upsert_many
 from models import RawRecord, RawState
 from models.types import utcnow
@@ -102,10 +102,13 @@ def normalise(session: Session, record: RawRecord, connector: Connector, resolve
     record.attempts += 1
     try:
         with session.begin_nested():
-            result = connector.normalise(record.payload)
+            result = connector.normalise_in(session, record.payload, resolver)
             if isinstance(result, Skip):
                 record.state, record.error = RawState.skipped, result.reason
                 outcome = "skipped"
+            elif isinstance(result, Applied):
+                record.state, record.error = RawState.normalised, None
+                outcome = result.outcome
             else:
                 upserted = upsert_complaint(session, connector.channel, result, resolver,
                                             raw_record_id=record.id)
@@ -127,6 +130,13 @@ def normalise_page(session: Session, records: list[Landed], connector: Connector
     error, it is undone and the page is redone one savepoint per record, so one bad row never
     takes the others down.
     """
+    if type(connector).normalise_in is not Connector.normalise_in:
+        # Connectors that need database context (threads, counters) go one record at a time.
+        outcomes = []
+        for landed in records:
+            outcomes.append(normalise(session, session.get(RawRecord, landed.id), connector, resolver))
+            session.flush()
+        return outcomes
     verdicts: list[tuple[str, RawState, str | None]] = [("", RawState.pending, None)] * len(records)
     drafts = []
     for i, record in enumerate(records):
