@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from core.calendar import WorkingCalendar
 from core.settings import Settings
+from core.sla import track_pause
 from models import Category, Classification, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
 from models.types import utcnow
 
@@ -139,11 +140,13 @@ class Resolver:
 def apply_due_dates(complaint: Complaint, resolver: Resolver) -> None:
     """Response due in N working days, resolution due by tier; stored so 'overdue' is plain SQL."""
     settings = resolver.settings
-    complaint.response_due_at = resolver.calendar.add_working_days(complaint.received_at, settings.response_days)
+    paused = complaint.paused_working_days or 0  # days spent postponed never count (core.sla)
+    complaint.response_due_at = resolver.calendar.add_working_days(complaint.received_at,
+                                                                   settings.response_days + paused)
     tier = complaint.sla_tier or settings.default_sla_tier
     complaint.sla_tier = tier
     complaint.resolution_due_at = resolver.calendar.add_working_days(complaint.received_at,
-                                                                     resolver.tier_days(tier))
+                                                                     resolver.tier_days(tier) + paused)
 
 
 def upsert_complaint(session: Session, channel: str, draft: ComplaintDraft, resolver: Resolver,
@@ -173,6 +176,7 @@ def upsert_complaint(session: Session, channel: str, draft: ComplaintDraft, reso
         complaint.sla_tier_override = draft.sla_tier is not None
         _stamp_status_times(complaint, draft)
         apply_due_dates(complaint, resolver)
+        track_pause(complaint, utcnow(), resolver.calendar)
         complaint.raw_record_id = raw_record_id
         complaint.content_hash = digest
         session.add(complaint)
@@ -206,6 +210,7 @@ def upsert_complaint(session: Session, channel: str, draft: ComplaintDraft, reso
         session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.status, actor=actor,
                                    from_status=complaint.status, to_status=draft.status))
         complaint.status = draft.status
+        track_pause(complaint, utcnow(), resolver.calendar)
     _stamp_status_times(complaint, draft)
     _add_thread_events(session, complaint, draft.events)
     complaint.content_hash = digest
