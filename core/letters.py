@@ -61,7 +61,7 @@ def _latin1(text: str) -> str:
     # The PDF core fonts are Latin-1; fold accents and drop what cannot be shown (emoji...).
     folded = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(plain.encode("latin-1", "ignore").decode("latin-1").split(" "))
+    return plain.encode("latin-1", "ignore").decode("latin-1")
 
 
 def _body_text(content: LetterContent) -> str:
