@@ -55,6 +55,7 @@ class LetterContent:
     lines: list[LetterLine]
     response_days: int = 3
     cc: list[str] = field(default_factory=list)
+    escalation: bool = False
 
 
 def _latin1(text: str) -> str:
@@ -67,7 +68,7 @@ def _latin1(text: str) -> str:
 def _body_text(content: LetterContent) -> str:
     n, opd, days = len(content.lines), content.opd_name, content.response_days
     rule = f"tindak lanjut pertama wajib diberikan paling lambat {days} hari kerja sejak pengaduan diterima"
-    if content.kind == "eskalasi":
+    if content.escalation:
         return (f"Bersama ini kami sampaikan bahwa {n} pengaduan masyarakat pada {opd} telah melewati batas "
                 f"waktu tindak lanjut, padahal {rule}. Mohon Saudara selaku atasan langsung memberikan arahan "
                 f"agar pengaduan berikut segera ditindaklanjuti:")
@@ -173,7 +174,8 @@ def next_letter_number(session: Session, settings: Settings, opd_code: str, day:
 
 
 def create_letter(session: Session, settings: Settings, calendar: WorkingCalendar, *, kind: str, opd: Opd,
-                  addressed_to: Opd, complaints: list[Complaint], now: datetime, cc: list[str] = ()) -> Letter:
+                  addressed_to: Opd, complaints: list[Complaint], now: datetime, cc: list[str] = (),
+                  escalation: bool = False) -> Letter:
     """Number, render and store a letter about `opd`'s `complaints`, addressed to `addressed_to`'s head."""
     day = calendar.local_date(now)
     number = next_letter_number(session, settings, opd.code, day, calendar)
@@ -185,10 +187,11 @@ def create_letter(session: Session, settings: Settings, calendar: WorkingCalenda
                    days_overdue=days_overdue(c.response_due_at, now, calendar))
         for c in sorted(complaints, key=lambda c: (c.received_at, c.id))
     ]
-    subject = SUBJECTS.get(kind, kind)
+    subject = SUBJECTS.get(kind) or (SUBJECTS["eskalasi"] if escalation else SUBJECTS["teguran_1"].replace(
+        "Teguran Pertama", "Teguran"))
     content = LetterContent(number=number, kind=kind, subject=subject, day=day, opd_name=opd.name,
                             addressee=addressed_to.head_title or f"Kepala {addressed_to.name}", lines=lines,
-                            response_days=settings.response_days, cc=list(cc))
+                            response_days=settings.response_days, cc=list(cc), escalation=escalation)
     letter = Letter(number=number, kind=kind, opd_id=opd.id, addressed_to_opd_id=addressed_to.id,
                     complaint_ids=[c.id for c in complaints], subject=subject, created_at=now,
                     pdf=render_letter_pdf(content, settings))

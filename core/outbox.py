@@ -1,11 +1,11 @@
 """Notification outbox: enqueue once, claim due rows, send WhatsApp templates, retry or fail.
 
 A row goes pending → sending (claimed, with a lease) → sent | failed; delivery callbacks from
-the WhatsApp webhook (connectors/whatsapp.py) move it on to delivered/read by `provider_id`. Claiming is one UPDATE … WHERE id IN
-(SELECT … FOR UPDATE SKIP LOCKED) RETURNING id, so several workers on PostgreSQL never take the
-same row, and on SQLite the single statement is atomic. A worker killed between the HTTP call
-and the commit leaves the row `sending`; when the lease runs out it is sent again (at least
-once), which is the only window where a duplicate is possible.
+the WhatsApp webhook (connectors/whatsapp.py) move it on to delivered/read by `provider_id`.
+Claiming is one UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id, so several
+workers on PostgreSQL never take the same row, and on SQLite the single statement is atomic.
+A worker killed between the HTTP call and the commit leaves the row `sending`; when the lease
+runs out it is sent again (at least once): the only window where a duplicate is possible.
 
 An expired or revoked token (Graph error 190) blocks all sending until the configured token
 changes; the block is kept in `ServiceState` and shown by `GET /api/v1/health`.
@@ -83,7 +83,8 @@ class GraphSender:
 
     def send_template(self, to: str, template: str, params: list[Any]) -> str | None:
         s = self.settings
-        url = f"{s.whatsapp_graph_base_url.rstrip('/')}/{s.whatsapp_graph_version}/{s.whatsapp_phone_number_id}/messages"
+        base = s.whatsapp_graph_base_url.rstrip("/")
+        url = f"{base}/{s.whatsapp_graph_version}/{s.whatsapp_phone_number_id}/messages"
         body = {
             "messaging_product": "whatsapp", "to": to, "type": "template",
             "template": {"name": template, "language": {"code": s.whatsapp_template_language},
