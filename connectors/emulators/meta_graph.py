@@ -7,7 +7,8 @@ records them and answers like Meta (`{"messaging_product","contacts":[{"input","
 
 Fault knobs (Python: `state.inject(...)`; HTTP: `POST /_emulator/faults`):
   code 130429 / 131056 / 131047 / 131026 / 100 / 190 / 131000 — that Graph error;
-  code 500 / 503 — a server error; 502 — a proxy's HTML error page; "slow" — answer after `delay` s.
+  code 500 / 503 — a server error; 502 — a proxy's HTML error page; "slow" — accept after `delay` s
+  (a client that timed out has in fact sent it); "timeout" — hang `delay` s, then fail (not sent).
   `times=N` hits the next N requests, `every=N` every N-th request (by arrival order).
 Control: `GET /_emulator/messages` (accepted sends, request count, rejections), `POST /_emulator/token`
 `{"expired": true}`, `POST /_emulator/numbers` `{"invalid": [...], "outside_window": [...]}`,
@@ -86,7 +87,7 @@ class MetaGraphState:
             self.outside_window: set[str] = set()
 
     def inject(self, code: int | str, times: int | None = 1, every: int | None = None, delay: float = 0.0) -> None:
-        if code != "slow" and code not in ERRORS and code not in HTTP_FAULTS and code != 502:
+        if code not in ("slow", "timeout", 502) and code not in ERRORS and code not in HTTP_FAULTS:
             raise ValueError(f"unknown fault code {code!r}")
         with self._lock:
             self.rules.append(FaultRule(code, times=None if every else times, every=every, delay=delay))
@@ -184,9 +185,12 @@ def create_app(state: MetaGraphState | None = None) -> FastAPI:
         to, record = parsed
         _, rule = state._next_fault()
         if rule is not None:
-            if rule.code == "slow":
+            if rule.code in ("slow", "timeout"):
                 await asyncio.sleep(rule.delay)
-            else:
+            if rule.code == "timeout":
+                state._reject("timeout", to)
+                return meta_error(2)
+            if rule.code != "slow":
                 state._reject(rule.code, to)
                 if rule.code == 502:
                     return HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502)
