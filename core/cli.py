@@ -67,12 +67,13 @@ def serve(
 def worker(once: bool = typer.Option(False, help="Run each job once and exit")) -> None:
     """Run schedules: connector syncs, SLA sweep, escalation, notification outbox."""
     settings_or_exit()
+    from core.worker import WorkerAlreadyRunning, run_worker
+
     try:
-        from core.worker import run_worker
-    except ImportError:
-        typer.echo("worker: no jobs are available yet")
-        return
-    run_worker(once=once)
+        run_worker(once=once)
+    except WorkerAlreadyRunning as exc:
+        typer.secho(f"aduan worker: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

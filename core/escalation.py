@@ -73,6 +73,13 @@ class SweepResult:
     skipped: bool = False  # another worker holds the sweep
     fired: list[tuple[str, str]] = field(default_factory=list)  # (tracking code, step code)
 
+    def __bool__(self) -> bool:
+        return bool(self.records or self.paused or self.resumed or self.conflicts)
+
+    def __str__(self) -> str:
+        return (f"{self.records} ladder steps fired in {self.batches} batches, {self.letters} letters, "
+                f"{self.notifications} notifications queued, {self.paused} paused, {self.resumed} resumed")
+
 
 def load_ladder(session: Session) -> list[EscalationStep]:
     return list(session.exec(select(EscalationStep).where(EscalationStep.enabled)

@@ -154,6 +154,9 @@ class DispatchResult:
     blocked: bool = False
     unconfigured: bool = False
 
+    def __bool__(self) -> bool:  # "did anything happen" (the worker logs only then)
+        return bool(self.sent or self.retried or self.failed)
+
 
 def dispatch_due(engine: Engine, settings: Settings, *, now: datetime | None = None,
                  sender: GraphSender | None = None, batch_size: int = 20, max_batches: int | None = None,
