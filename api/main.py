@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api.routes import escalations, health
 
 
 def create_app() -> FastAPI:
@@ -14,4 +14,5 @@ def create_app() -> FastAPI:
         description="Integrated public-complaint API for pemda: complaints, stats, rapor, Open311.",
     )
     app.include_router(health.router, prefix="/api/v1")
+    app.include_router(escalations.router, prefix="/api/v1")
     return app
