@@ -11,6 +11,9 @@ from core.settings import SettingsError, get_settings
 app = typer.Typer(help="Aduan Terpadu: integrated public-complaint dashboard.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+from core.cli_sla import sla_app  # noqa: E402
+
+app.add_typer(sla_app, name="sla")
 
 
 def settings_or_exit():
