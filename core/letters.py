@@ -133,16 +133,43 @@ def _kop(pdf: FPDF, settings: Settings) -> None:
     pdf.set_y(y + 5)
 
 
+COLUMNS = (("No", 8, "C"), ("Kode Aduan", 34, "L"), ("Perihal", 58, "L"), ("Diterima", 19, "C"),
+           ("Tenggat", 19, "C"), ("Hari ke-", 14, "C"), ("Terlambat", 18, "C"))
+ROW_HEIGHT = 5.5
+
+
 def _complaint_table(pdf: FPDF, lines: list[LetterLine]) -> None:
+    # Plain one-line cells: fpdf2's table() measures and wraps every cell, ~10 ms a row.
     pdf.set_font("Helvetica", size=8.5)
-    headings = ("No", "Kode Aduan", "Perihal", "Diterima", "Tenggat", "Hari kerja ke-", "Terlambat (hari kerja)")
-    aligns = ("CENTER", "LEFT", "LEFT", "CENTER", "CENTER", "CENTER", "CENTER")
-    with pdf.table(col_widths=(7, 34, 57, 19, 19, 14, 20), text_align=aligns, line_height=4.5) as table:
-        table.row(headings)
-        for i, line in enumerate(lines, 1):
-            table.row((str(i), line.tracking_code, _latin1(line.title[:90]), f"{line.received:%d/%m/%Y}",
-                       f"{line.due:%d/%m/%Y}" if line.due else "-", str(line.handling_day), str(line.days_overdue)))
+    _table_header(pdf)
+    for i, line in enumerate(lines, 1):
+        if pdf.get_y() + ROW_HEIGHT > pdf.page_break_trigger:
+            pdf.add_page()
+            _table_header(pdf)
+        values = (str(i), line.tracking_code, _latin1(line.title), f"{line.received:%d/%m/%Y}",
+                  f"{line.due:%d/%m/%Y}" if line.due else "-", str(line.handling_day), str(line.days_overdue))
+        for (_, width, align), value in zip(COLUMNS, values, strict=True):
+            pdf.cell(width, ROW_HEIGHT, _fit(pdf, value, width), border=1, align=align)
+        pdf.ln(ROW_HEIGHT)
     pdf.set_font("Helvetica", size=11)
+
+
+def _table_header(pdf: FPDF) -> None:
+    pdf.set_font("Helvetica", "B", 8.5)
+    pdf.set_fill_color(230, 230, 230)
+    for label, width, _ in COLUMNS:
+        pdf.cell(width, ROW_HEIGHT + 1, label, border=1, align="C", fill=True)
+    pdf.ln(ROW_HEIGHT + 1)
+    pdf.set_font("Helvetica", size=8.5)
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    room = width - 2 * pdf.c_margin
+    if pdf.get_string_width(text) <= room:
+        return text
+    while text and pdf.get_string_width(text + "...") > room:
+        text = text[:-1]
+    return text.rstrip() + "..."
 
 
 def _signature(pdf: FPDF, settings: Settings) -> None:

@@ -156,7 +156,8 @@ def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, key: Curr
     )).all()
     items = []
     for c in complaints:
-        response_late = c.status in AWAITING_RESPONSE and c.first_response_at is None and c.response_due_at < now
+        response_late = (c.status in AWAITING_RESPONSE and c.first_response_at is None
+                         and c.response_due_at is not None and c.response_due_at < now)
         due = c.response_due_at if response_late else c.resolution_due_at
         items.append(OverdueItem(
             complaint_id=c.id, tracking_code=c.tracking_code,

@@ -225,3 +225,32 @@ def test_sender_speaks_the_graph_wire_format(wa):
         "template": {"name": "pengingat_aduan", "language": {"code": "id"},
                      "components": [{"type": "body", "parameters": [{"type": "text", "text": "Dinas"},
                                                                     {"type": "text", "text": "2"}]}]}}
+
+
+def test_restart_mid_sweep_then_send_delivers_every_reminder_once(session, engine, wa, meta):
+    seeded(session)
+    resolver = Resolver(session, wa)
+    received = datetime(2025, 5, 9, 9, 0, tzinfo=UTC)
+    codes = ["DPUPR", "DINKES", "DISDUKCAPIL", "DINSOS"]
+    for code in codes:
+        opd = session.exec(select(Opd).where(Opd.code == code)).one()
+        upsert_complaint(session, "lapor", draft(code, opd_code=code, received_at=received), resolver)
+        session.add(OpdAdmin(opd_id=opd.id, name="Admin", whatsapp=f"0812{opd.id:08d}"))
+    session.commit()
+    day2 = datetime(2025, 5, 15, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+    def die_after_three(batch, seen=[]):  # noqa: B006 - a counter that lives for this sweep only
+        seen.append(batch)
+        if len(seen) == 3:
+            raise KeyboardInterrupt  # the worker is killed midway through the sweep
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(engine, wa, now=day2, on_batch=die_after_three)
+    dispatch_due(engine, wa)  # the restarted worker sends what was queued…
+    run_sweep(engine, wa, now=day2)  # …finishes the sweep…
+    dispatch_due(engine, wa)  # …and sends the rest
+    run_sweep(engine, wa, now=day2)
+    dispatch_due(engine, wa)
+    sent = Counter((m["to"], m["template"]) for m in meta.snapshot()["messages"])
+    assert len(sent) == 2 * len(codes)  # reminder + first letter notice per OPD admin
+    assert set(sent.values()) == {1}
