@@ -111,7 +111,8 @@ def plan(session: Session, settings: Settings, steps: list[EscalationStep], now:
     fired: dict[int, set[str]] = defaultdict(set)
     for complaint_id, code, key in session.exec(
         select(EscalationRecord.complaint_id, EscalationRecord.step_code, EscalationRecord.fire_key)
-        .join(Complaint, Complaint.id == EscalationRecord.complaint_id).where(*_awaiting())
+        .join(Complaint, Complaint.id == EscalationRecord.complaint_id)
+        .where(*_awaiting(), EscalationRecord.fire_key.in_(["once", today]))  # not every past reminder
     ).all():
         fired[complaint_id].add(code if key == "once" else f"{code}@{key}")
     reminded_today = set(session.exec(
@@ -254,7 +255,7 @@ def fire(session: Session, settings: Settings, calendar: WorkingCalendar, batch:
 
 
 def _addressee(session: Session, opd: Opd, sekda: Opd | None, step: EscalationStep) -> tuple[Opd, list[str]]:
-    if step.recipients == "opd_head" or step.action == "letter" and step.recipients == "opd_admins":
+    if step.recipients == "opd_head" or (step.action == "letter" and step.recipients == "opd_admins"):
         return opd, []
     parent = session.get(Opd, opd.parent_id) if opd.parent_id else None
     target = parent or sekda or opd
