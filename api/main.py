@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import channel_calls, connectors, health, manual, webhooks
+from api.routes import channel_calls, connectors, escalations, health, manual, webhooks
 
 
 def create_app() -> FastAPI:
@@ -18,4 +18,5 @@ def create_app() -> FastAPI:
     app.include_router(webhooks.router, prefix="/api/v1")
     app.include_router(manual.router, prefix="/api/v1")
     app.include_router(channel_calls.router, prefix="/api/v1")
+    app.include_router(escalations.router, prefix="/api/v1")
     return app

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from core.cli_connectors import connector_app, inbox_app
+from core.cli_sla import sla_app
 from core.settings import SettingsError, get_settings
 
 app = typer.Typer(help="Aduan Terpadu: integrated public-complaint dashboard.", no_args_is_help=True)
@@ -14,6 +15,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(connector_app, name="connector")
 app.add_typer(inbox_app, name="inbox")
+app.add_typer(sla_app, name="sla")
 
 
 def settings_or_exit():
@@ -70,12 +72,13 @@ def serve(
 def worker(once: bool = typer.Option(False, help="Run each job once and exit")) -> None:
     """Run schedules: connector syncs, SLA sweep, escalation, notification outbox."""
     settings_or_exit()
+    from core.worker import WorkerAlreadyRunning, run_worker
+
     try:
-        from core.worker import run_worker
-    except ImportError:
-        typer.echo("worker: no jobs are available yet")
-        return
-    run_worker(once=once)
+        run_worker(once=once)
+    except WorkerAlreadyRunning as exc:
+        typer.secho(f"aduan worker: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

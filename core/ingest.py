@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from core.calendar import WorkingCalendar
 from core.settings import Settings
+from core.sla import track_pause
 from models import Category, Classification, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
 from models.types import utcnow
 
@@ -174,10 +175,12 @@ class Resolver:
 def apply_due_dates(complaint: Complaint, resolver: Resolver) -> None:
     """Response due in N working days, resolution due by tier; stored so 'overdue' is plain SQL."""
     settings = resolver.settings
-    complaint.response_due_at = resolver.add_working_days(complaint.received_at, settings.response_days)
+    paused = complaint.paused_working_days or 0  # days spent postponed never count (core.sla)
+    complaint.response_due_at = resolver.add_working_days(complaint.received_at, settings.response_days + paused)
     tier = complaint.sla_tier or settings.default_sla_tier
     complaint.sla_tier = tier
-    complaint.resolution_due_at = resolver.add_working_days(complaint.received_at, resolver.tier_days(tier))
+    complaint.resolution_due_at = resolver.add_working_days(complaint.received_at,
+                                                            resolver.tier_days(tier) + paused)
 
 
 @dataclass
@@ -212,6 +215,7 @@ def _fill_new(target, channel: str, draft: ComplaintDraft, resolved: _Resolved, 
     target.sla_tier_override = draft.sla_tier is not None
     _stamp_status_times(target, draft)
     apply_due_dates(target, resolver)
+    track_pause(target, utcnow(), resolver.calendar)
     target.raw_record_id = raw_record_id
     target.content_hash = digest
     return target
@@ -255,6 +259,7 @@ def _apply_update(session: Session, complaint: Complaint, draft: ComplaintDraft,
         session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.status, actor=actor,
                                    from_status=complaint.status, to_status=draft.status))
         complaint.status = draft.status
+        track_pause(complaint, utcnow(), resolver.calendar)
     _stamp_status_times(complaint, draft)
     _add_thread_events(session, complaint, draft.events)
     complaint.content_hash = digest

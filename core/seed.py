@@ -16,9 +16,10 @@ from models import Category, EscalationStep, Opd, OpdKind, Region, SlaTier
 TIER_NAMES = {"cepat": "Cepat (informasi, sederhana)", "sedang": "Sedang (tanpa cek lapangan)",
               "lama": "Lama (cek lapangan / kebijakan)"}
 
-# The Sampang practice (DESIGN.md §2): daily reminders, letters on working days 2 and 3, escalation after.
+# The Sampang practice (DESIGN.md §2): a reminder every working morning from the first working day after
+# receipt, letters on working days 2 and 3, escalation after (core/escalation.py).
 DEFAULT_LADDER = [
-    dict(code="reminder", position=1, working_day=0, action="whatsapp_reminder", recipients="opd_admins",
+    dict(code="reminder", position=1, working_day=1, action="whatsapp_reminder", recipients="opd_admins",
          template="pengingat_aduan", repeat_daily=True),
     dict(code="teguran_1", position=2, working_day=2, action="letter", recipients="opd_head",
          template="surat_teguran_1"),

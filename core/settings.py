@@ -6,7 +6,7 @@ from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -71,6 +71,25 @@ class Settings(BaseSettings):
         60, ge=0, description="Pending webhook records older than this are re-normalised by replay"
     )
     sla_sweep_minutes: int = Field(15, ge=1, description="Interval of the SLA sweep in the worker")
+    reminder_hour: int = Field(7, ge=0, le=23, description="Local hour from which the daily reminder goes out")
+    outbox_poll_seconds: float = Field(10.0, gt=0, description="How often the worker sends due notifications")
+    sync_poll_seconds: float = Field(30.0, gt=0, description="How often the worker looks for due connector syncs")
+
+    whatsapp_graph_base_url: str = Field("https://graph.facebook.com", description="Meta Graph API base URL")
+    whatsapp_graph_version: str = Field("v21.0", description="Graph API version used for sending")
+    whatsapp_phone_number_id: str | None = Field(None, description="Sending phone number id (Cloud API)")
+    whatsapp_token: SecretStr | None = Field(None, description="System-user access token for sending")
+    whatsapp_template_language: str = Field("id", description="Language code of the approved templates")
+    whatsapp_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of one send")
+    whatsapp_retry_base_seconds: float = Field(30.0, ge=0, description="First retry delay; doubles per attempt")
+    whatsapp_retry_max_seconds: float = Field(3600.0, ge=0, description="Longest delay between two attempts")
+    whatsapp_max_attempts: int = Field(8, ge=1, description="Attempts before a notification is marked failed")
+
+    letter_number_format: str = Field("800/{seq}/{opd_code}/{year}", description="Number of escalation letters")
+    letter_place: str = Field("Blitar", description="Place printed before the letter date")
+    pemda_address: str | None = Field(None, description="Address line of the kop surat")
+    sekda_name: str | None = Field(None, description="Name of the Sekretaris Daerah signing letters")
+    sekda_nip: str | None = Field(None, description="NIP of the Sekretaris Daerah")
 
     @field_validator("database_url")
     @classmethod

@@ -28,7 +28,7 @@ from models.enums import (  # noqa: E402
     Status,
 )
 from models.inbox import ChannelCall, ConnectorInstance, RawRecord, SyncState  # noqa: E402
-from models.notify import EscalationRecord, EscalationStep, Letter, Notification  # noqa: E402
+from models.notify import EscalationRecord, EscalationStep, Letter, Notification, ServiceState  # noqa: E402
 from models.reference import (  # noqa: E402
     Category,
     CategoryCreate,
@@ -53,5 +53,5 @@ __all__ = [
     "ComplaintEventPublic", "ComplaintPublic", "ConnectorInstance", "EscalationRecord",
     "EscalationStep", "EventKind", "Letter", "Notification", "NotificationStatus", "Opd", "OpdAdmin",
     "OpdAdminCreate", "OpdAdminPublic", "OpdCreate", "OpdKind", "OpdPublic", "RawRecord", "RawState",
-    "Region", "Role", "SlaTier", "SlaTierCreate", "SlaTierPublic", "Status", "SyncState", "metadata",
+    "Region", "Role", "ServiceState", "SlaTier", "SlaTierCreate", "SlaTierPublic", "Status", "SyncState", "metadata",
 ]

@@ -57,6 +57,8 @@ class Complaint(ComplaintBase, table=True):
     sla_tier: str | None = Field(default=None, max_length=32)
     sla_tier_override: bool = False
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Working days spent postponed; every SLA clock (due dates, ladder day) is shifted by it.
+    paused_working_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     escalation_level: int = 0
     raw_record_id: int | None = Field(default=None, foreign_key="raw_record.id")
     content_hash: str | None = Field(default=None, max_length=64)

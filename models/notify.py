@@ -80,3 +80,16 @@ class Letter(SQLModel, table=True):
     subject: str = Field(default="", sa_type=Text)
     pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ServiceState(SQLModel, table=True):
+    """Health of an internal service that is not a connector (e.g. the WhatsApp sender)."""
+
+    __tablename__ = "service_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    status: str = Field(default="ok", max_length=16)  # ok | blocked
+    detail: str | None = Field(default=None, sa_type=Text)
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

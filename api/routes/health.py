@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from api.deps import EngineDep, SessionDep, SettingsDep
 from core import migrate
+from core.outbox import sender_health
 from models import ConnectorInstance, SyncState
 
 router = APIRouter(tags=["health"])
@@ -25,12 +26,22 @@ class ConnectorHealth(BaseModel):
     last_error: str | None
 
 
+class WhatsAppSenderHealth(BaseModel):
+    status: str  # ok | blocked (expired token: nothing is sent) | unconfigured
+    detail: str | None
+    since: datetime | None
+    pending: int
+    failed: int
+    sent: int
+
+
 class Health(BaseModel):
     status: str
     database: bool
     schema_revision: str | None
     schema_head: str | None
     connectors: list[ConnectorHealth]
+    whatsapp_sender: WhatsAppSenderHealth
 
 
 @router.get("/health", response_model=Health)
@@ -52,6 +63,8 @@ def health(session: SessionDep, engine: EngineDep, settings: SettingsDep) -> Hea
         )
         for inst, state in rows
     ]
-    ok = current == head and not any(c.status == "error" for c in connectors if c.enabled)
+    sender = WhatsAppSenderHealth(**sender_health(session, settings))
+    ok = (current == head and not any(c.status == "error" for c in connectors if c.enabled)
+          and sender.status != "blocked")
     return Health(status="ok" if ok else "degraded", database=True, schema_revision=current,
-                  schema_head=head, connectors=connectors)
+                  schema_head=head, connectors=connectors, whatsapp_sender=sender)

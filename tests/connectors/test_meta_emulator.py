@@ -6,9 +6,9 @@ from sqlmodel import func, select
 
 from api.main import create_app
 from connectors.emulators import meta_webhooks as meta
+from connectors.emulators.runner import serve
 from models import Complaint, ComplaintEvent, ConnectorInstance, EventKind
 from tests.factories import seeded
-from tests.live_server import live_server
 
 
 def test_a_generated_morning_of_conversations_becomes_one_complaint_per_reporter(settings, session):
@@ -16,7 +16,7 @@ def test_a_generated_morning_of_conversations_becomes_one_complaint_per_reporter
     session.add(ConnectorInstance(name="wa", kind="whatsapp", config={
         "verify_token": "v", "app_secret": "s3cret", "thread_window_minutes": 30}))
     session.commit()
-    with live_server(create_app()) as base:
+    with serve(create_app()) as base:
         url = f"{base}/api/v1/webhooks/wa"
         assert meta.handshake(url, "v", "42").text == "42"
         counts = meta.run_scenario(url, "s3cret", reporters=6, seed=11, duplicate_rate=0.5,

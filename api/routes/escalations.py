@@ -1,0 +1,277 @@
+"""Escalations fired by the ladder, overdue complaints per OPD, letters, and the ladder itself."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, or_, select
+
+from api.auth import AdminKey, CurrentKey
+from api.deps import SessionDep, SettingsDep
+from core.calendar import WorkingCalendar
+from core.escalation import ACTIONS, RECIPIENTS
+from core.sla import days_overdue, handling_day
+from models import ApiKey, Complaint, EscalationRecord, EscalationStep, Letter, Opd, Role, Status
+from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
+from models.types import utcnow
+
+router = APIRouter(tags=["escalations"])
+
+
+def _unprocessable(field: str, message: str) -> HTTPException:
+    return HTTPException(422,
+                         [{"loc": ["query", field], "msg": message, "type": "value_error"}])
+
+
+def _opd_by_code(session: Session, code: str, field: str = "opd") -> Opd:
+    opd = session.exec(select(Opd).where(Opd.code == code)).first()
+    if opd is None:
+        raise _unprocessable(field, f"kode OPD tidak dikenal: {code!r}")
+    return opd
+
+
+def _own_opd_only(key: ApiKey, opd_id: int | None) -> None:
+    if key.role == Role.opd_admin and key.opd_id != opd_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin OPD hanya dapat melihat data OPD-nya sendiri")
+
+
+def _moment(value: str | None, field: str, calendar: WorkingCalendar, end: bool = False) -> datetime | None:
+    """ISO date (whole local day) or datetime (naive = local time) → UTC."""
+    if value is None:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
+            return datetime.combine(day, time(0), tzinfo=calendar.tz).astimezone(UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _unprocessable(field, f"bukan tanggal ISO (YYYY-MM-DD atau YYYY-MM-DDTHH:MM): {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=calendar.tz)).astimezone(UTC)
+
+
+def _calendar(settings) -> WorkingCalendar:
+    return WorkingCalendar(settings.tz, settings.regional_holidays)
+
+
+class EscalationItem(BaseModel):
+    complaint_id: int
+    tracking_code: str
+    step_code: str
+    level: int
+    opd_code: str | None
+    target_opd_code: str | None
+    fired_at: datetime
+    letter_id: int | None
+
+
+class EscalationList(BaseModel):
+    items: list[EscalationItem]
+
+
+@router.get("/escalations", response_model=EscalationList)
+def list_escalations(
+    session: SessionDep, settings: SettingsDep, key: CurrentKey,
+    opd: Annotated[list[str] | None, Query(description="OPD code; may repeat")] = None,
+    level: Annotated[list[Annotated[int, Field(ge=0)]] | None,
+                     Query(description="0 = reminder, 1.. = letters/escalation; may repeat")] = None,
+    step: Annotated[list[str] | None, Query(description="ladder step code")] = None,
+    period_start: Annotated[str | None, Query(description="ISO date or datetime (local)")] = None,
+    period_end: Annotated[str | None, Query(description="ISO date (inclusive) or datetime (local)")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> EscalationList:
+    calendar = _calendar(settings)
+    source, target = aliased(Opd), aliased(Opd)
+    query = (select(EscalationRecord, Complaint.tracking_code, source.code, target.code)
+             .join(Complaint, Complaint.id == EscalationRecord.complaint_id)
+             .join(source, source.id == EscalationRecord.opd_id, isouter=True)
+             .join(target, target.id == EscalationRecord.target_opd_id, isouter=True))
+    opd_ids = [_opd_by_code(session, code).id for code in opd or []]
+    if key.role == Role.opd_admin:
+        for opd_id in opd_ids:
+            _own_opd_only(key, opd_id)
+        opd_ids = [key.opd_id]
+    if opd_ids:
+        query = query.where(EscalationRecord.opd_id.in_(opd_ids))
+    if level:
+        query = query.where(EscalationRecord.level.in_(level))
+    if step:
+        query = query.where(EscalationRecord.step_code.in_(step))
+    start = _moment(period_start, "period_start", calendar)
+    end = _moment(period_end, "period_end", calendar, end=True)
+    if start and end and end <= start:
+        raise _unprocessable("period_end", "period_end harus setelah period_start")
+    if start:
+        query = query.where(EscalationRecord.fired_at >= start)
+    if end:
+        query = query.where(EscalationRecord.fired_at < end)
+    rows = session.exec(query.order_by(EscalationRecord.fired_at.desc(), EscalationRecord.id.desc())
+                        .limit(limit)).all()
+    return EscalationList(items=[
+        EscalationItem(complaint_id=record.complaint_id, tracking_code=code, step_code=record.step_code,
+                       level=record.level, opd_code=opd_code, target_opd_code=target_code,
+                       fired_at=record.fired_at, letter_id=record.letter_id)
+        for record, code, opd_code, target_code in rows
+    ])
+
+
+class OverdueItem(BaseModel):
+    complaint_id: int
+    tracking_code: str
+    title: str
+    status: Status
+    kind: Literal["response", "resolution"]
+    received_at: datetime
+    response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    handling_day: int
+    days_overdue: int
+    escalation_level: int
+
+
+class OverdueList(BaseModel):
+    opd_code: str
+    opd_name: str
+    generated_at: datetime
+    items: list[OverdueItem]
+
+
+@router.get("/opd/{code}/overdue", response_model=OverdueList)
+def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, key: CurrentKey) -> OverdueList:
+    """Open complaints of one OPD past their response or resolution deadline, most overdue first."""
+    opd = session.exec(select(Opd).where(Opd.code == code)).first()
+    if opd is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"OPD {code!r} tidak ditemukan")
+    _own_opd_only(key, opd.id)
+    now, calendar = utcnow(), _calendar(settings)
+    awaiting = Complaint.status.in_(AWAITING_RESPONSE) & Complaint.first_response_at.is_(None)
+    running = Complaint.status.in_([s for s in OPEN_STATUSES if s != Status.postponed])
+    complaints = session.exec(select(Complaint).where(
+        Complaint.opd_id == opd.id,
+        or_(awaiting & (Complaint.response_due_at < now), running & (Complaint.resolution_due_at < now)),
+    )).all()
+    items = []
+    for c in complaints:
+        response_late = (c.status in AWAITING_RESPONSE and c.first_response_at is None
+                         and c.response_due_at is not None and c.response_due_at < now)
+        due = c.response_due_at if response_late else c.resolution_due_at
+        items.append(OverdueItem(
+            complaint_id=c.id, tracking_code=c.tracking_code,
+            title="(dirahasiakan)" if c.rahasia and key.role == Role.viewer else c.title, status=c.status,
+            kind="response" if response_late else "resolution", received_at=c.received_at,
+            response_due_at=c.response_due_at, resolution_due_at=c.resolution_due_at,
+            handling_day=handling_day(c, now, calendar), days_overdue=days_overdue(due, now, calendar),
+            escalation_level=c.escalation_level))
+    items.sort(key=lambda i: (-i.days_overdue, i.received_at))
+    return OverdueList(opd_code=opd.code, opd_name=opd.name, generated_at=now, items=items)
+
+
+class LetterItem(BaseModel):
+    id: int
+    number: str
+    kind: str
+    subject: str
+    opd_code: str
+    addressed_to_opd_code: str | None
+    complaint_ids: list[int]
+    created_at: datetime
+    pdf_url: str
+
+
+class LetterList(BaseModel):
+    items: list[LetterItem]
+
+
+@router.get("/letters", response_model=LetterList)
+def list_letters(
+    session: SessionDep, key: CurrentKey,
+    opd: Annotated[str | None, Query(description="OPD code the letter is about")] = None,
+    kind: Annotated[str | None, Query(description="teguran_1 | teguran_2 | eskalasi")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> LetterList:
+    source, target = aliased(Opd), aliased(Opd)
+    query = (select(Letter.id, Letter.number, Letter.kind, Letter.subject, Letter.complaint_ids, Letter.created_at,
+                    source.code, target.code)
+             .join(source, source.id == Letter.opd_id).join(target, target.id == Letter.addressed_to_opd_id,
+                                                            isouter=True))
+    if opd is not None:
+        opd_row = _opd_by_code(session, opd)
+        _own_opd_only(key, opd_row.id)
+        query = query.where(Letter.opd_id == opd_row.id)
+    elif key.role == Role.opd_admin:
+        query = query.where(Letter.opd_id == key.opd_id)
+    if kind:
+        query = query.where(Letter.kind == kind)
+    rows = session.exec(query.order_by(Letter.created_at.desc(), Letter.id.desc()).limit(limit)).all()
+    return LetterList(items=[
+        LetterItem(id=i, number=number, kind=k, subject=subject, complaint_ids=ids, created_at=created,
+                   opd_code=opd_code, addressed_to_opd_code=target_code, pdf_url=f"/api/v1/letters/{i}.pdf")
+        for i, number, k, subject, ids, created, opd_code, target_code in rows
+    ])
+
+
+@router.get("/letters/{letter_id:int}.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def letter_pdf(letter_id: int, session: SessionDep, key: CurrentKey) -> Response:
+    letter = session.get(Letter, letter_id)
+    if letter is None or letter.pdf is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"surat {letter_id} tidak ditemukan")
+    _own_opd_only(key, letter.opd_id)
+    filename = "surat-" + re.sub(r"[^A-Za-z0-9]+", "-", letter.number).strip("-") + ".pdf"
+    return Response(letter.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+class LadderStep(BaseModel):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")
+    position: int = 0
+    working_day: int = Field(ge=0, le=60, description="working day of handling on which the step fires")
+    action: Literal[ACTIONS]  # type: ignore[valid-type]
+    recipients: Literal[RECIPIENTS]  # type: ignore[valid-type]
+    template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$",
+                          description="approved WhatsApp template name")
+    repeat_daily: bool = False
+    enabled: bool = True
+
+
+def _ladder(session: Session) -> list[LadderStep]:
+    steps = session.exec(select(EscalationStep).order_by(EscalationStep.working_day, EscalationStep.position)).all()
+    return [LadderStep.model_validate(s, from_attributes=True) for s in steps]
+
+
+@router.get("/escalation-ladder", response_model=list[LadderStep])
+def get_ladder(session: SessionDep, _: AdminKey) -> list[LadderStep]:
+    return _ladder(session)
+
+
+@router.put("/escalation-ladder", response_model=list[LadderStep])
+def put_ladder(steps: list[LadderStep], session: SessionDep, _: AdminKey) -> list[LadderStep]:
+    """Replace the whole ladder. Steps keep their history by code: renaming a step starts it afresh."""
+    errors: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, step in enumerate(steps):
+        if step.code in seen:
+            errors.append({"loc": ["body", i, "code"], "msg": f"kode langkah ganda: {step.code!r}",
+                           "type": "value_error"})
+        seen.add(step.code)
+        if step.repeat_daily and step.action != "whatsapp_reminder":
+            errors.append({"loc": ["body", i, "repeat_daily"], "type": "value_error",
+                           "msg": "hanya pengingat WhatsApp yang dapat diulang setiap hari"})
+    if errors:
+        raise HTTPException(422, errors)
+    existing = {s.code: s for s in session.exec(select(EscalationStep)).all()}
+    for step in steps:
+        row = existing.pop(step.code, None) or EscalationStep(code=step.code, working_day=step.working_day,
+                                                              action=step.action, recipients=step.recipients,
+                                                              template=step.template)
+        for name, value in step.model_dump().items():
+            setattr(row, name, value)
+        session.add(row)
+    for gone in existing.values():
+        session.delete(gone)
+    session.commit()
+    return _ladder(session)
