@@ -47,6 +47,10 @@ PARENTS = sorted({t.parent for t in TOPICS})
 FINAL = {"Selesai", "Ditunda", "Bukan Kewenangan", "Diarsipkan"}
 # Typical hours from one stage to the next: verify, dispose, first agency reply, close.
 STAGE_HOURS = ((2, 72), (1, 48), (12, 240), (48, 960))
+# Some OPD answer much faster or slower than the rest (multiplies the agency's stage hours; the
+# slow ones also leave more reports unanswered), so the rapor and the escalations have a story.
+OPD_PACE = {"DISDUKCAPIL": 0.3, "RSUD-NGUDI": 0.5, "PDAM": 0.6, "DISKOMINFO": 0.5,
+            "DPUPR": 2.2, "DINSOS": 1.8, "DISHUB": 1.6, "DLH": 1.4}
 
 
 def wib(dt: datetime) -> str:
@@ -90,20 +94,36 @@ class LaporStore:
         self.reports: dict[str, Report] = {}
         self._keys: list[tuple[datetime, str]] = []
         for _ in range(total):
-            created = self.now - timedelta(seconds=self._rng.uniform(3600, max(days, 1) * 86400))
-            self._insert(self._new(created, historical=True))
+            self._insert(self._new(self._created_at(days), historical=True))
         self._keys.sort()
 
     # -- generation --------------------------------------------------------------------------------
+    def _created_at(self, days: int) -> datetime:
+        """Office hours and weekdays are busier, and volume swells in the rainy months (Nov–Mar)."""
+        rng = self._rng
+        while True:
+            created = self.now - timedelta(seconds=rng.uniform(3600, max(days, 1) * 86400))
+            local = created.astimezone(WIB)
+            weight = (1.0 if local.weekday() < 5 else 0.45) * (1.0 if 7 <= local.hour < 17 else 0.35)
+            weight *= 1.0 if local.month in (11, 12, 1, 2, 3) else 0.7
+            if rng.random() < weight:
+                return created
+
+    def topic_of(self, idx: int):
+        """The report's topic, drawn exactly as `payload` draws it."""
+        return random.Random(self.seed * 1_000_003 + idx).choices(TOPICS, self._weights)[0]
+
     def _new(self, created: datetime, historical: bool) -> Report:
         idx = len(self.reports)
         rng = self._rng
         path = rng.choices(("normal", "postponed", "rejected", "archived"), (86, 5, 6, 3))[0]
         stage_at = [created.replace(microsecond=0)]
+        pace = OPD_PACE.get(self.topic_of(idx).opd, 1.0)
         if historical:
-            for lo, hi in STAGE_HOURS[: len(PATHS[path]) - 1]:
-                step = stage_at[-1] + timedelta(hours=rng.uniform(lo, hi))
-                if step > self.now - timedelta(minutes=5) or rng.random() < 0.07:
+            for stage, (lo, hi) in enumerate(STAGE_HOURS[: len(PATHS[path]) - 1]):
+                hours = rng.uniform(lo, hi) * (pace if stage >= 2 else 1.0)
+                step = stage_at[-1] + timedelta(hours=hours)
+                if step > self.now - timedelta(minutes=5) or rng.random() < 0.07 * max(pace, 0.5):
                     break  # still waiting upstream: these become the open and overdue complaints
                 stage_at.append(step.replace(microsecond=0))
         tracking_id = f"{10_000_000 + (self.seed % 89) * 100_000 + idx:08d}"
@@ -162,7 +182,7 @@ class LaporStore:
     # -- wire format -------------------------------------------------------------------------------
     def payload(self, report: Report) -> dict[str, Any]:
         rng = random.Random(self.seed * 1_000_003 + report.idx)
-        topic = rng.choices(TOPICS, self._weights)[0]
+        topic = rng.choices(TOPICS, self._weights)[0]  # same draw as topic_of(report.idx)
         kecamatan = rng.choice(self._kecamatan)
         desa = rng.choice(self._desa[kecamatan])
         jalan = rng.choice(STREETS).format(kecamatan=kecamatan, desa=desa)
