@@ -98,20 +98,26 @@ def demo(
     serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve API + dashboard after loading"),
 ) -> None:
     """Migrate, load a realistic demo kabupaten through the real connectors, and serve."""
-    settings = settings_or_exit()
+    import threading
+
     from core import migrate
+    from core.demo import keep_arriving, load_demo, say
+    from core.serve import serve_all
 
+    settings = settings_or_exit()
     migrate.upgrade(settings.database_url)
+    demo_run = load_demo(settings)
+    if not serve_after:
+        demo_run.stack.close()
+        return
+    stop = threading.Event()
+    threading.Thread(target=keep_arriving, args=(demo_run, stop), daemon=True, name="demo-arrivals").start()
+    say(f"admin API key (shown once): {demo_run.admin_key}")
     try:
-        from core.demo import load_demo
-    except ImportError:
-        typer.echo("demo: schema ready; demo data is not available yet")
-    else:
-        load_demo(settings)
-    if serve_after:
-        from core.serve import serve_all
-
-        serve_all(settings)
+        serve_all(demo_run.settings, ready_message="[demo] ready — Ctrl+C to stop")
+    finally:
+        stop.set()
+        demo_run.stack.close()
 
 
 from core.cli_imports import import_112, replay_webhooks  # noqa: E402

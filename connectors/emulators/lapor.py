@@ -79,8 +79,10 @@ class Report:
 
 
 class LaporStore:
-    def __init__(self, seed: int = 1, total: int = 2000, days: int = 180, now: datetime | None = None):
+    def __init__(self, seed: int = 1, total: int = 2000, days: int = 180, now: datetime | None = None,
+                 id_offset: int = 0):
         self.seed = seed
+        self.id_offset = id_offset  # shifts ids of reports added at run time (a restarted demo's new ones)
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self._rng = random.Random(seed)
         self._ops = random.Random(seed + 7919)
@@ -126,7 +128,8 @@ class LaporStore:
                 if step > self.now - timedelta(minutes=5) or rng.random() < 0.07 * max(pace, 0.5):
                     break  # still waiting upstream: these become the open and overdue complaints
                 stage_at.append(step.replace(microsecond=0))
-        tracking_id = f"{10_000_000 + (self.seed % 89) * 100_000 + idx:08d}"
+        offset = 0 if historical else self.id_offset
+        tracking_id = f"{10_000_000 + (self.seed % 89) * 100_000 + idx + offset:08d}"
         return Report(idx, tracking_id, path, stage_at)
 
     def _insert(self, report: Report) -> None:
@@ -270,8 +273,9 @@ def decode_token(token: str) -> tuple[datetime, str, int]:
 
 
 def create_app(seed: int = 1, total: int = 2000, days: int = 180, token: str = "rahasia-lapor",
-               faults: Faults | None = None, now: datetime | None = None, max_limit: int = 500) -> Starlette:
-    store = LaporStore(seed=seed, total=total, days=days, now=now)
+               faults: Faults | None = None, now: datetime | None = None, max_limit: int = 500,
+               id_offset: int = 0) -> Starlette:
+    store = LaporStore(seed=seed, total=total, days=days, now=now, id_offset=id_offset)
     faults = faults or Faults(seed=seed)
 
     async def reports(request: Request) -> Response:
