@@ -229,9 +229,10 @@ class Stats:
         fr_median, fr_p90, fr_n = self._distribution(followup_value(self.days))
         rs_median, rs_p90, rs_n = self._distribution(resolution_value(self.days))
         answered = c.first_response_at.is_not(None)
+        countable = c.status.not_in(EXCLUDED)
         judged = (self._run(
-            _count_if(answered & (c.first_response_at <= c.response_due_at)).label("on_time"),
-            _count_if(answered | (c.response_due_at < self.now)).label("judged"),
+            _count_if(countable & answered & (c.first_response_at <= c.response_due_at)).label("on_time"),
+            _count_if(countable & (answered | (c.response_due_at < self.now))).label("judged"),
             _count_if(answered & (day_diff(c.first_response_at, c.received_at) <= 1)).label("in_24h"),
             _count_if(c.status == Status.resolved).label("resolved"),
             _count_if((c.status == Status.resolved) & (day_diff(c.resolved_at, c.received_at) <= 3)).label("in_3d"),
