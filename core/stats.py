@@ -20,7 +20,7 @@ from sqlmodel import Session
 from core.access import Access
 from core.channels import channel_label
 from core.filters import ResolvedFilter, overdue_clause
-from core.sqlfuncs import day_diff, local_period
+from core.sqlfuncs import day_diff, local_period, unordered
 from models import Category, Complaint, Opd, Region, Status
 from models.enums import OPEN_STATUSES, RAPOR_BUCKET, RaporBucket
 from models.types import utcnow
@@ -123,9 +123,10 @@ class Stats:
         since = {"new_today": self._local_midnight(today),
                  "new_this_week": self._local_midnight(today - timedelta(days=today.weekday())),
                  "new_this_month": self._local_midnight(today.replace(day=1))}
-        rows = self._run(Complaint.status, *self._measures(),
+        status = unordered(Complaint.status)
+        rows = self._run(status.label("status"), *self._measures(),
                          *(_count_if(Complaint.received_at >= start).label(name) for name, start in since.items()),
-                         func.max(Complaint.received_at).label("latest"), group_by=[Complaint.status])
+                         func.max(Complaint.received_at).label("latest"), group_by=[status])
         overall = Measures()
         by_status = {s.value: 0 for s in Status}
         by_bucket = {b.value: 0 for b in BUCKET_KEYS}
@@ -135,7 +136,7 @@ class Stats:
             m = Measures.of(row)
             overall.add(m)
             by_status[row.status] = m.total
-            bucket = RAPOR_BUCKET.get(Status(row.status))
+            bucket = RAPOR_BUCKET[Status(row.status)]
             if bucket in by_bucket:
                 by_bucket[bucket] += m.total
             for name in since:
@@ -149,7 +150,8 @@ class Stats:
 
     # --- breakdowns --------------------------------------------------------------------------
 
-    def _grouped(self, key) -> list[tuple[Any, Measures]]:
+    def _grouped(self, column) -> list[tuple[Any, Measures]]:
+        key = unordered(column)
         return [(row.key, Measures.of(row)) for row in self._run(key.label("key"), *self._measures(), group_by=[key])]
 
     @staticmethod
