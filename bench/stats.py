@@ -124,9 +124,12 @@ def hand_sql(dialect: str) -> dict[str, str]:
                 "sum(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END), "
                 "sum(CASE WHEN status IN ('rejected','archived') THEN 1 ELSE 0 END), "
                 f"sum(CASE WHEN {overdue} THEN 1 ELSE 0 END), avg(followup_working_days)")
-    measures_sum = measures.replace("count(*)", "count(*) AS n").replace(
-        "avg(followup_working_days)", "sum(followup_working_days) AS fu, count(followup_working_days)")
-    local_day = ("to_char(date_trunc('day', {c} AT TIME ZONE 'Asia/Jakarta'), 'YYYY-MM-DD')" if pg
+    measures_sum = (f"count(*) AS n, sum(CASE WHEN status IN {open_} THEN 1 ELSE 0 END) AS o, "
+                    "sum(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END) AS r, "
+                    "sum(CASE WHEN status IN ('rejected','archived') THEN 1 ELSE 0 END) AS x, "
+                    f"sum(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS d, sum(followup_working_days) AS fu, "
+                    "count(followup_working_days) AS fn")
+    local_day = ("CAST(date_trunc('day', {c} AT TIME ZONE 'Asia/Jakarta') AS DATE)" if pg
                  else "date({c}, '+420 minutes')")
     def days(column: str) -> str:
         if pg:
@@ -167,8 +170,8 @@ def hand_sql(dialect: str) -> dict[str, str]:
         "by-channel": f"SELECT {g}channel, {measures} FROM complaint GROUP BY {g}channel",
         "by-opd": (f"SELECT o.code, o.name, t.* FROM (SELECT opd_id, {measures} FROM complaint "
                    f"GROUP BY {g}opd_id) t LEFT JOIN opd o ON o.id = t.opd_id"),
-        "by-category": ("SELECT coalesce(p.code, c.code), sum(n), sum(fu) FROM "
-                        f"(SELECT category_id, {measures_sum} FROM complaint GROUP BY {g}category_id) t "
+        "by-category": ("SELECT coalesce(p.code, c.code), sum(n), sum(o), sum(r), sum(x), sum(d), sum(fu), sum(fn) "
+                        f"FROM (SELECT category_id, {measures_sum} FROM complaint GROUP BY {g}category_id) t "
                         "LEFT JOIN category c ON c.id = t.category_id "
                         "LEFT JOIN category p ON p.id = c.parent_id GROUP BY 1"),
         "by-kecamatan": (f"SELECT t.*, r.lat, r.lon FROM (SELECT {g}kecamatan AS kecamatan, {measures} "
