@@ -23,7 +23,7 @@ from core.workflow import (
     apply_action,
     role_may,
 )
-from models import Complaint, ComplaintPublic, Role
+from models import Complaint, ComplaintPublic, Role, Status
 
 router = APIRouter(tags=["complaints"])
 
@@ -84,9 +84,8 @@ def _detail(session, complaint_id: int, access: Access) -> dict[str, Any]:
     data = get_complaint(session, complaint_id, access)
     if data is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "pengaduan tidak ditemukan")
-    actor_role = access.role
-    data["allowed_actions"] = [a.value for a in allowed_actions(data["status"], actor_role)
-                               if role_may(actor_role, a)]
+    data["allowed_actions"] = [a.value for a in allowed_actions(Status(data["status"]), access.role)
+                               if role_may(access.role, a)]
     return data
 
 
