@@ -271,6 +271,21 @@ def measure_export(db_url: str, key: str, query: str) -> tuple[int, int, float, 
     return int(rows), int(size), float(secs), int(peak)
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named in the URL if it does not exist yet."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
 # --- main --------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -298,6 +313,7 @@ def main() -> None:
     from core.settings import get_settings
 
     settings = get_settings()
+    ensure_database(args.db_url)
     migrate.upgrade(args.db_url)
     engine = db.get_engine()
     with Session(engine) as session:
