@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import channel_calls, connectors, escalations, health, manual, webhooks
+from api.routes import (
+    channel_calls,
+    complaints,
+    connectors,
+    escalations,
+    export,
+    health,
+    manual,
+    open311,
+    rapor,
+    reference,
+    stats,
+    webhooks,
+)
 
 
 def create_app() -> FastAPI:
@@ -19,4 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(manual.router, prefix="/api/v1")
     app.include_router(channel_calls.router, prefix="/api/v1")
     app.include_router(escalations.router, prefix="/api/v1")
+    for module in (complaints, stats, rapor, reference, export):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(open311.router)
     return app

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from core import cli_keys
 from core.cli_connectors import connector_app, inbox_app
 from core.cli_sla import sla_app
 from core.settings import SettingsError, get_settings
@@ -16,6 +17,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(connector_app, name="connector")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(sla_app, name="sla")
+app.add_typer(cli_keys.app, name="keys")
 
 
 def settings_or_exit():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from models.enums import Classification, EventKind, Status
@@ -35,6 +35,11 @@ class Complaint(ComplaintBase, table=True):
         Index("ix_complaint_received_id", "received_at", "id"),
         Index("ix_complaint_opd_status", "opd_id", "status"),
         Index("ix_complaint_status_response_due", "status", "response_due_at"),
+        # Covers the dashboard aggregates (summary, breakdowns, rapor): scanning it reads a
+        # fraction of the pages a table scan reads, and a received_at window becomes a range.
+        Index("ix_complaint_stats", "received_at", "status", "channel", "opd_id", "category_id", "kecamatan",
+              "response_due_at", "resolution_due_at", "followup_working_days"),
+        Index("ix_complaint_status_resolved", "status", "resolved_at"),  # resolutions per day
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,6 +65,10 @@ class Complaint(ComplaintBase, table=True):
     # Working days spent postponed; every SLA clock (due dates, ladder day) is shifted by it.
     paused_working_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     escalation_level: int = 0
+    # Working days from receipt to first response / resolution, kept in step by a flush hook
+    # (core.followup) so stats can average them in SQL.
+    followup_working_days: int | None = None
+    resolution_working_days: int | None = None
     raw_record_id: int | None = Field(default=None, foreign_key="raw_record.id")
     content_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -118,3 +127,12 @@ class ComplaintEventPublic(ComplaintEventBase):
     id: int
     at: datetime
     data: dict[str, Any] | None = None
+
+
+@event.listens_for(Complaint, "before_insert")
+@event.listens_for(Complaint, "before_update")
+def _stamp_working_days(_mapper, _connection, target: Complaint) -> None:
+    # Every ORM write path (connectors, manual entry, workflow actions) passes here.
+    from core.followup import stamp_working_days
+
+    stamp_working_days(target)

@@ -1,7 +1,7 @@
 """sla clock pause and service state
 
 Revision ID: 0105
-Revises: 0001
+Revises: 0104
 Create Date: 2026-11-23
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import models.types
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0105'
-down_revision: Union[str, None] = '0001'
+down_revision: Union[str, None] = '0104'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

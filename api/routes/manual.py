@@ -3,7 +3,7 @@ the LAPOR! hand-back export. Parsing and validation live in core.manual_entry / 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Response, UploadFile, status
@@ -12,9 +12,10 @@ from sqlmodel import Session
 from api.auth import require_roles
 from api.deps import SessionDep, SettingsDep
 from core import manual_entry, manual_workbooks
+from core.access import Access
+from core.complaints import get_complaint
 from core.manual_entry import ManualComplaintIn
-from models import ApiKey, Category, Complaint, ComplaintPublic, Opd, Role, Status
-from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
+from models import ApiKey, Complaint, Opd, Role, Status
 
 router = APIRouter(tags=["manual entry"])
 
@@ -25,22 +26,8 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 def complaint_out(session: Session, complaint: Complaint, key: ApiKey) -> dict[str, Any]:
-    data = ComplaintPublic.model_validate(complaint).model_dump(mode="json")
-    opd = session.get(Opd, complaint.opd_id) if complaint.opd_id else None
-    category = session.get(Category, complaint.category_id) if complaint.category_id else None
-    now = datetime.now(UTC)
-    overdue = (complaint.status in AWAITING_RESPONSE and complaint.response_due_at is not None
-               and complaint.response_due_at < now) or (
-        complaint.status in OPEN_STATUSES and complaint.resolution_due_at is not None
-        and complaint.resolution_due_at < now)
-    if key.role != Role.admin:  # identity rules of DESIGN.md §4: masked contact, anonim hidden
-        data["reporter_contact"] = manual_workbooks.mask_contact(complaint.reporter_contact)
-        if complaint.anonim:
-            data["reporter_name"] = data["reporter_contact"] = None
-    data.update(opd_code=opd.code if opd else None, opd_name=opd.name if opd else None,
-                category_code=category.code if category else None,
-                category_name=category.name if category else None, overdue=bool(overdue))
-    return data
+    """The complaint as GET /complaints/{id} shows it to this key (same masking, same fields)."""
+    return get_complaint(session, complaint.id, Access.of(key))
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED,

@@ -45,7 +45,7 @@ def test_a_typed_complaint_is_created_with_its_category_opd(client, session, pet
     assert body["channel"] == "manual" and body["tracking_code"].startswith("MNL-")
     assert (body["category_code"], body["opd_code"]) == ("INFRA-PJU", "DISHUB")
     assert body["received_at"].startswith("2026-11-23T02:15")
-    assert body["reporter_contact"] == "0812****4455"  # analysts see contacts masked
+    assert body["reporter_contact"] is None  # analysts never see contacts (same rule as GET /complaints)
     created = session.exec(select(ComplaintEvent).where(ComplaintEvent.complaint_id == body["id"])).first()
     assert created.actor.startswith("petugas:")
     assert session.exec(select(RawRecord)).one().payload["title"] == "Lampu jalan mati di Jl. Kenanga"
