@@ -266,8 +266,8 @@ def _detail_body(detail: dict) -> html.Div:
     events = shaping.timeline(detail, tz)
     timeline = html.Ol([html.Li([
         html.Div(ev["when"], className="timeline-when"),
-        html.Div([ev["title"], html.Span(f" · {ev['actor']}", className="text-muted fw-normal") if ev["actor"] else None],
-                 className="timeline-title"),
+        html.Div([ev["title"], html.Span(f" · {ev['actor']}", className="text-muted fw-normal")
+                  if ev["actor"] else None], className="timeline-title"),
         html.Div(ev["note"], className="timeline-note") if ev["note"] else None,
     ], className=f"timeline-item kind-{ev['kind']}") for ev in events], className="timeline", id="jl-timeline") \
         if events else components.unavailable("Riwayat belum tersedia")

@@ -164,6 +164,6 @@ def _response_panel(params):
         t = times.get(key) or {}
         rows.append(html.Tr([html.Td(label), html.Td(shaping.fmt_days(t.get("median_days"))),
                              html.Td(shaping.fmt_days(t.get("p90_days"))), html.Td(shaping.fmt_int(t.get("n")))]))
-    table = dbc.Table([html.Thead(html.Tr([html.Th(""), html.Th("Median"), html.Th("Persentil 90"), html.Th("Jumlah")])),
-                       html.Tbody(rows)], className="mb-0")
+    head = html.Thead(html.Tr([html.Th(""), html.Th("Median"), html.Th("Persentil 90"), html.Th("Jumlah")]))
+    table = dbc.Table([head, html.Tbody(rows)], className="mb-0")
     return components.panel("Waktu tanggapan", table, "dalam hari kerja")

@@ -52,6 +52,7 @@ def layout(code: str | None = None, **_query) -> html.Div:
     escalations, esc_err = state.fetch(lambda c: c.escalations(params))
     start = (today - timedelta(weeks=26)).isoformat()
     trend, trend_err = state.fetch(lambda c: c.timeseries("week", [*params, ("received_from", start)]))
+    trend_fig = figures.empty(trend_err.message) if trend_err else figures.trend(trend or [])
 
     return html.Div([
         html.Div(dcc.Link("← Kembali ke rapor OPD", href="/opd"), className="mb-2"),
@@ -59,9 +60,8 @@ def layout(code: str | None = None, **_query) -> html.Div:
         components.error_alert(err, "Ringkasan OPD"),
         html.Div(kpis, id=ids.OPD_DETAIL_KPIS),
         dbc.Row([
-            dbc.Col(components.panel("Tren mingguan", components.graph(
-                ids.OPD_DETAIL_TREND, 300, figures.empty(trend_err.message) if trend_err else figures.trend(trend or [])),
-                "26 minggu terakhir"), xs=12, xl=7, className="mb-3"),
+            dbc.Col(components.panel("Tren mingguan", components.graph(ids.OPD_DETAIL_TREND, 300, trend_fig),
+                                     "26 minggu terakhir"), xs=12, xl=7, className="mb-3"),
             dbc.Col(components.panel("Riwayat eskalasi", _escalations(escalations, esc_err, tz),
                                      "pengingat, surat teguran, eskalasi"), xs=12, xl=5, className="mb-3"),
         ], className="g-3"),
