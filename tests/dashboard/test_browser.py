@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from dashboard import ids
 from dashboard.shaping import CHANNEL_LABELS
-from tests.dashboard.conftest import launch_stack, wait_dash_idle
 from tests.dashboard.demo_data import seed_demo
+from tests.dashboard.stack import launch_stack, wait_dash_idle
 from tests.factories import add_complaint
 
 pytestmark = pytest.mark.browser
