@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api.routes import complaints, export, health, open311, rapor, reference, stats
 
 
 def create_app() -> FastAPI:
@@ -14,4 +14,7 @@ def create_app() -> FastAPI:
         description="Integrated public-complaint API for pemda: complaints, stats, rapor, Open311.",
     )
     app.include_router(health.router, prefix="/api/v1")
+    for module in (complaints, stats, rapor, reference, export):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(open311.router)
     return app

@@ -6,11 +6,13 @@ import sys
 
 import typer
 
+from core import cli_keys
 from core.settings import SettingsError, get_settings
 
 app = typer.Typer(help="Aduan Terpadu: integrated public-complaint dashboard.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(cli_keys.app, name="keys")
 
 
 def settings_or_exit():

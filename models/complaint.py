@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from models.enums import Classification, EventKind, Status
@@ -58,6 +58,10 @@ class Complaint(ComplaintBase, table=True):
     sla_tier_override: bool = False
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 0
+    # Working days from receipt to first response / resolution, kept in step by a flush hook
+    # (core.followup) so stats can average them in SQL.
+    followup_working_days: int | None = None
+    resolution_working_days: int | None = None
     raw_record_id: int | None = Field(default=None, foreign_key="raw_record.id")
     content_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -116,3 +120,12 @@ class ComplaintEventPublic(ComplaintEventBase):
     id: int
     at: datetime
     data: dict[str, Any] | None = None
+
+
+@event.listens_for(Complaint, "before_insert")
+@event.listens_for(Complaint, "before_update")
+def _stamp_working_days(_mapper, _connection, target: Complaint) -> None:
+    # Every ORM write path (connectors, manual entry, workflow actions) passes here.
+    from core.followup import stamp_working_days
+
+    stamp_working_days(target)

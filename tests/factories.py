@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from core.ingest import ComplaintDraft, Resolver, upsert_complaint
+from core.ingest import ComplaintDraft, DraftEvent, Resolver, upsert_complaint
 from core.seed import seed_reference
 from core.settings import get_settings
+from models import Status
 
 
 def seeded(session: Session) -> Session:
@@ -28,3 +29,34 @@ def add_complaint(session: Session, channel: str = "lapor", external_id: str = "
     result = upsert_complaint(session, channel, draft(external_id, **kw), Resolver(session, get_settings()))
     session.commit()
     return result.complaint
+
+
+# Monday 2 November 2026, 09:00 WIB: no holiday in the following weeks.
+MONDAY = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+
+def response(at: datetime, note: str = "Sedang ditindaklanjuti oleh OPD") -> list[DraftEvent]:
+    """A thread entry that counts as the OPD's first response."""
+    return [DraftEvent(external_id=f"resp-{at.isoformat()}", at=at, is_opd_response=True, note=note)]
+
+
+def rapor_fixture(session: Session, opd_code: str = "DINKES", resolved: int = 28, in_progress: int = 3,
+                  dispatched: int = 9, unverified: int = 1, received_at: datetime = MONDAY,
+                  prefix: str = "r") -> list:
+    """Complaints in one OPD in the given statuses. Responses come 2 working days after receipt
+    (Monday → Wednesday), so the average follow-up is exactly 2.0 working days."""
+    replied_at = received_at + timedelta(days=2)
+    made, n = [], 0
+    plan = [(Status.resolved, resolved), (Status.in_progress, in_progress), (Status.dispatched, dispatched),
+            (Status.unverified, unverified)]
+    for status, count in plan:
+        for _ in range(count):
+            n += 1
+            extra = {}
+            if status in (Status.resolved, Status.in_progress):
+                extra["events"] = response(replied_at)
+            if status is Status.resolved:
+                extra["resolved_at"] = replied_at + timedelta(days=1)
+            made.append(add_complaint(session, external_id=f"{prefix}{n}", status=status, opd_code=opd_code,
+                                      category_code="KESEHATAN", received_at=received_at, **extra))
+    return made

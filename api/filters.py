@@ -1,0 +1,75 @@
+"""Request-side glue shared by the routes: the complaint filter, who is asking, field errors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from api.auth import CurrentKey, require_roles
+from api.deps import SessionDep, SettingsDep
+from core.access import Access
+from core.filters import ComplaintFilter, FilterError, ResolvedFilter
+from models import ApiKey, Classification, Role, Status
+
+
+def field_error(field: str, message: str, status_code: int = 422, where: str = "query") -> HTTPException:
+    """A FastAPI-style error naming the offending field."""
+    return HTTPException(status_code, detail=[{"loc": [where, field], "msg": message, "type": "value_error"}])
+
+
+def complaint_filter(
+    session: SessionDep,
+    settings: SettingsDep,
+    channel: Annotated[list[str] | None, Query(description="Kanal (boleh berulang)", max_length=32)] = None,
+    opd: Annotated[list[str] | None, Query(description="Kode OPD (boleh berulang)")] = None,
+    category: Annotated[list[str] | None, Query(description="Kode kategori, termasuk subkategori")] = None,
+    status: Annotated[list[Status] | None, Query(description="Status (boleh berulang)")] = None,
+    classification: Annotated[list[Classification] | None, Query()] = None,
+    kecamatan: Annotated[list[str] | None, Query()] = None,
+    desa: Annotated[list[str] | None, Query()] = None,
+    q: Annotated[str | None, Query(description="Cari di judul dan isi, atau kode pelacakan", max_length=200)] = None,
+    received_from: Annotated[str | None, Query(description="Tanggal/waktu ISO (waktu lokal bila tanpa zona)",
+                                               examples=["2026-11-01"])] = None,
+    received_to: Annotated[str | None, Query(description="Tanggal/waktu ISO; tanggal = sampai akhir hari",
+                                             examples=["2026-11-30"])] = None,
+    overdue: Annotated[bool | None, Query(description="Hanya yang melewati batas waktu")] = None,
+    rating_max: Annotated[int | None, Query(ge=1, le=5, description="Rating bintang maksimal")] = None,
+) -> ResolvedFilter:
+    values = dict(channel=channel or [], opd=opd or [], category=category or [], status=status or [],
+                  classification=classification or [], kecamatan=kecamatan or [], desa=desa or [], q=q,
+                  received_from=received_from, received_to=received_to, overdue=overdue, rating_max=rating_max)
+    try:
+        spec = ComplaintFilter(**values)
+    except ValidationError as exc:
+        raise RequestValidationError([
+            {"loc": ("query", *(err["loc"] or ("received_to",))), "msg": err["msg"].removeprefix("Value error, "),
+             "type": err["type"], "input": err.get("input")}
+            for err in exc.errors(include_url=False)
+        ]) from None
+    try:
+        return spec.resolve(session, settings.tz)
+    except FilterError as exc:
+        raise field_error(exc.field, exc.message) from None
+
+
+FilterDep = Annotated[ResolvedFilter, Depends(complaint_filter)]
+
+
+def current_access(key: CurrentKey) -> Access:
+    return Access.of(key)
+
+
+AccessDep = Annotated[Access, Depends(current_access)]
+
+
+def access_for(*roles: Role):
+    """Like `require_roles`, but hands the route an `Access`."""
+    check = require_roles(*roles)
+
+    def dependency(key: ApiKey = Depends(check)) -> Access:
+        return Access.of(key)
+
+    return dependency

@@ -1,0 +1,126 @@
+"""Complaints: filtered list with cursor pagination, detail with history, workflow actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from api.deps import SessionDep, SettingsDep
+from api.filters import AccessDep, FilterDep, access_for, field_error
+from core.access import Access
+from core.calendar import WorkingCalendar
+from core.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
+from core.filters import FilterError
+from core.workflow import (
+    Action,
+    ActionInputError,
+    TransitionError,
+    allowed_actions,
+    apply_action,
+    role_may,
+)
+from models import Complaint, ComplaintPublic, Role
+
+router = APIRouter(tags=["complaints"])
+
+
+class ComplaintOut(ComplaintPublic):
+    opd_code: str | None = None
+    opd_name: str | None = None
+    category_code: str | None = None
+    category_name: str | None = None
+    overdue: bool = False
+
+
+class EventOut(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    actor: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+class ComplaintDetail(ComplaintOut):
+    events: list[EventOut]
+    raw: Any | None = Field(None, description="Payload as received from upstream (admins only)")
+    allowed_actions: list[str] = Field(default_factory=list, description="Actions this key may take now")
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintOut]
+    next_cursor: str | None
+
+
+class ActionIn(BaseModel):
+    action: Action
+    opd: str | None = Field(None, description="Kode OPD tujuan (dispatch)")
+    note: str | None = Field(None, max_length=10_000, description="Tindak lanjut / alasan / catatan")
+
+
+@router.get("/complaints", response_model=ComplaintPage)
+def complaints(
+    session: SessionDep,
+    access: AccessDep,
+    filt: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
+    sort: Annotated[str, Query(pattern=SORT_PATTERN, description="received_at, updated_at or id; '-' = descending")]
+    = "-received_at",
+) -> dict[str, Any]:
+    try:
+        items, next_cursor = list_complaints(session, filt, access, sort, limit, cursor)
+    except FilterError as exc:
+        raise field_error(exc.field, exc.message) from None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _detail(session, complaint_id: int, access: Access) -> dict[str, Any]:
+    data = get_complaint(session, complaint_id, access)
+    if data is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "pengaduan tidak ditemukan")
+    actor_role = access.role
+    data["allowed_actions"] = [a.value for a in allowed_actions(data["status"], actor_role)
+                               if role_may(actor_role, a)]
+    return data
+
+
+@router.get("/complaints/{complaint_id:int}", response_model=ComplaintDetail)
+def complaint(complaint_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    return _detail(session, complaint_id, access)
+
+
+@router.post("/complaints/{complaint_id:int}/actions", response_model=ComplaintDetail,
+             responses={409: {"description": "Not allowed from the current status; lists the allowed actions"}})
+def act(
+    complaint_id: int,
+    body: ActionIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: Annotated[Access, Depends(access_for(Role.opd_admin))],
+) -> dict[str, Any]:
+    complaint = session.exec(select(Complaint).where(Complaint.id == complaint_id).with_for_update()).first()
+    if complaint is None or not access.may_read(complaint):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "pengaduan tidak ditemukan")
+    if not role_may(access.role, body.action):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"peran {access.role} tidak boleh melakukan aksi '{body.action}'")
+    calendar = WorkingCalendar(settings.tz, settings.regional_holidays)
+    try:
+        apply_action(session, complaint, body.action, access.actor, calendar, opd_code=body.opd, note=body.note)
+    except TransitionError as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, detail={
+            "msg": str(exc), "status": exc.status.value,
+            "allowed_actions": [a.value for a in exc.allowed if role_may(access.role, a)],
+        }) from None
+    except ActionInputError as exc:
+        session.rollback()
+        raise field_error(exc.field, exc.message, where="body") from None
+    session.commit()
+    return _detail(session, complaint_id, access)

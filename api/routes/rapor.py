@@ -1,0 +1,57 @@
+"""Rapor per OPD for a period, as JSON, XLSX and PDF."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import SessionDep, SettingsDep
+from api.filters import AccessDep, field_error
+from core.rapor import build_rapor, rapor_pdf, rapor_xlsx
+from models.types import utcnow
+
+router = APIRouter(tags=["rapor"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _rapor(session, settings, period_start: date | None, period_end: date | None, days: str) -> dict[str, Any]:
+    today = utcnow().astimezone(settings.tz).date()
+    start = period_start or (period_end or today).replace(day=1)
+    end = period_end or today
+    if end < start:
+        raise field_error("period_end", "period_end harus sama dengan atau setelah period_start")
+    return build_rapor(session, settings, start, end, days)
+
+
+Start = Annotated[date | None, Query(description="Awal periode (default: awal bulan ini)")]
+End = Annotated[date | None, Query(description="Akhir periode, inklusif (default: hari ini)")]
+Days = Annotated[Literal["working", "calendar"], Query(description="Rata-rata dalam hari kerja atau kalender")]
+
+
+@router.get("/rapor")
+def rapor(session: SessionDep, settings: SettingsDep, _: AccessDep, period_start: Start = None,
+          period_end: End = None, days: Days = "working") -> dict[str, Any]:
+    """One row per OPD plus the total row; predikat from `ADUAN_PREDIKAT_THRESHOLDS`."""
+    return _rapor(session, settings, period_start, period_end, days)
+
+
+def _filename(data: dict[str, Any], ext: str) -> dict[str, str]:
+    name = f"rapor-{data['period_start']:%Y%m%d}-{data['period_end']:%Y%m%d}.{ext}"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/rapor.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def rapor_as_xlsx(session: SessionDep, settings: SettingsDep, _: AccessDep, period_start: Start = None,
+                  period_end: End = None, days: Days = "working") -> Response:
+    data = _rapor(session, settings, period_start, period_end, days)
+    return Response(rapor_xlsx(data, settings), media_type=XLSX, headers=_filename(data, "xlsx"))
+
+
+@router.get("/rapor.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def rapor_as_pdf(session: SessionDep, settings: SettingsDep, _: AccessDep, period_start: Start = None,
+                 period_end: End = None, days: Days = "working") -> Response:
+    data = _rapor(session, settings, period_start, period_end, days)
+    return Response(rapor_pdf(data, settings), media_type="application/pdf", headers=_filename(data, "pdf"))

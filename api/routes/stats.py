@@ -1,0 +1,98 @@
+"""Aggregates for the dashboard; every endpoint takes the complaint filters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.deps import SessionDep, SettingsDep
+from api.filters import AccessDep, FilterDep
+from core.stats import Stats
+
+router = APIRouter(prefix="/stats", tags=["stats"])
+
+DaysParam = Annotated[Literal["working", "calendar"],
+                      Query(description="Follow-up days counted as working days (default) or calendar days")]
+
+
+class GroupItem(BaseModel):
+    key: str | None
+    label: str
+    total: int
+    open: int
+    resolved: int
+    overdue: int
+    completion_pct: float | None
+    avg_followup_days: float | None
+
+
+class KecamatanItem(GroupItem):
+    lat: float | None
+    lon: float | None
+
+
+class GroupList(BaseModel):
+    items: list[GroupItem]
+
+
+class KecamatanList(BaseModel):
+    items: list[KecamatanItem]
+
+
+def _stats(session, settings, filt, access, days="working") -> Stats:
+    return Stats(session, filt, access, settings.tz, days)
+
+
+@router.get("/summary")
+def summary(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+            days: DaysParam = "working") -> dict[str, Any]:
+    """Counts per status and rapor bucket, completion %, average follow-up days, overdue, new today/week/month."""
+    return _stats(session, settings, filt, access, days).summary()
+
+
+@router.get("/by-channel", response_model=GroupList)
+def by_channel(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+               days: DaysParam = "working") -> dict[str, Any]:
+    return {"items": _stats(session, settings, filt, access, days).by_channel()}
+
+
+@router.get("/by-opd", response_model=GroupList)
+def by_opd(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+           days: DaysParam = "working") -> dict[str, Any]:
+    return {"items": _stats(session, settings, filt, access, days).by_opd()}
+
+
+@router.get("/by-category", response_model=GroupList)
+def by_category(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+                days: DaysParam = "working",
+                level: Annotated[Literal["top", "leaf"], Query(description="Roll up to top-level categories")]
+                = "top") -> dict[str, Any]:
+    return {"items": _stats(session, settings, filt, access, days).by_category(level)}
+
+
+@router.get("/by-kecamatan", response_model=KecamatanList)
+def by_kecamatan(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+                 days: DaysParam = "working") -> dict[str, Any]:
+    return {"items": _stats(session, settings, filt, access, days).by_kecamatan()}
+
+
+@router.get("/timeseries")
+def timeseries(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+               bucket: Annotated[Literal["day", "week", "month"], Query()] = "day") -> dict[str, Any]:
+    """Complaints received and resolved per local day / week (Monday) / month."""
+    return {"bucket": bucket, "items": _stats(session, settings, filt, access).timeseries(bucket)}
+
+
+@router.get("/response-times")
+def response_times(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+                   days: DaysParam = "working") -> dict[str, Any]:
+    """Median and p90 days to first response and to resolution; share answered within the deadline."""
+    return _stats(session, settings, filt, access, days).response_times(settings.response_days)
+
+
+@router.get("/ratings")
+def ratings(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep) -> dict[str, Any]:
+    """Star-rating distribution (e.g. `channel=google_reviews`), reply rate and average."""
+    return _stats(session, settings, filt, access).ratings()

@@ -1,0 +1,63 @@
+"""Who is asking, what they may see, and masking of what they may not.
+
+- viewer: aggregates; complaints with reporter and confidential (rahasia) content masked;
+- analyst: every complaint; reporter contact masked;
+- opd_admin: only its OPD's complaints (lists, stats, actions); reporter contact masked;
+- admin: everything, including raw payloads.
+Anonymous (anonim) reporters are hidden from everyone but admins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.sql.elements import ColumnElement
+
+from models import ApiKey, Complaint, Role
+
+RAHASIA_TITLE = "[Rahasia]"
+_RAHASIA_FIELDS = ("body", "location_text", "lat", "lon")
+
+
+@dataclass(frozen=True)
+class Access:
+    role: Role
+    opd_id: int | None = None
+    actor: str = "system"
+
+    @classmethod
+    def of(cls, key: ApiKey) -> Access:
+        return cls(role=Role(key.role), opd_id=key.opd_id, actor=key.name)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    @property
+    def sees_rahasia(self) -> bool:
+        return self.role is not Role.viewer
+
+    def scope(self) -> list[ColumnElement[bool]]:
+        """Rows this key may read at all."""
+        if self.role is Role.opd_admin:
+            return [Complaint.opd_id == self.opd_id]
+        return []
+
+    def may_read(self, complaint: Complaint) -> bool:
+        return self.role is not Role.opd_admin or complaint.opd_id == self.opd_id
+
+    def mask(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Mask one complaint (a dict of its public fields) in place and return it."""
+        if self.is_admin:
+            return row
+        hide_name = self.role is Role.viewer or row.get("anonim")
+        if hide_name:
+            row["reporter_name"] = None
+        row["reporter_contact"] = None
+        if row.get("rahasia") and not self.sees_rahasia:
+            row["title"] = RAHASIA_TITLE
+            for name in _RAHASIA_FIELDS:
+                if name in row:
+                    row[name] = "" if name == "body" else None
+        return row

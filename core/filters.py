@@ -1,0 +1,179 @@
+"""One complaint filter, shared by the list, stats and export endpoints.
+
+`ComplaintFilter` validates what a caller asked for; `resolve()` checks OPD and category codes
+against the database and returns a `ResolvedFilter` that turns into SQL `WHERE` clauses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import and_, false, not_, or_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, select
+
+from models import Category, Classification, Complaint, Opd, Status
+from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
+
+# Postponed complaints have their clock paused, so they are never overdue.
+RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s is not Status.postponed)
+
+
+class FilterError(ValueError):
+    """A filter value the database does not know; `field` names the query parameter."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def parse_moment(value: str | date | datetime | None) -> date | datetime | None:
+    """An ISO date (`2026-11-01`) or datetime (`2026-11-01T08:00`, with or without offset)."""
+    if value is None or isinstance(value, date):
+        return value
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("format tanggal tidak valid; gunakan YYYY-MM-DD atau YYYY-MM-DDTHH:MM") from None
+
+
+def window_start(value: date | datetime, tz: ZoneInfo) -> datetime:
+    """Dates are whole local days; naive datetimes are local time."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+    return datetime.combine(value, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def window_end(value: date | datetime, tz: ZoneInfo) -> datetime:
+    """Exclusive upper bound: a date includes the whole day."""
+    if isinstance(value, datetime):
+        return window_start(value, tz) + timedelta(microseconds=1)
+    return datetime.combine(value + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+
+
+class ComplaintFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: list[str] = Field(default_factory=list)
+    opd: list[str] = Field(default_factory=list)
+    category: list[str] = Field(default_factory=list)
+    status: list[Status] = Field(default_factory=list)
+    classification: list[Classification] = Field(default_factory=list)
+    kecamatan: list[str] = Field(default_factory=list)
+    desa: list[str] = Field(default_factory=list)
+    q: str | None = Field(default=None, max_length=200)
+    received_from: date | datetime | None = None
+    received_to: date | datetime | None = None
+    overdue: bool | None = None
+    rating_max: int | None = Field(default=None, ge=1, le=5)
+
+    @field_validator("received_from", "received_to", mode="before")
+    @classmethod
+    def _moment(cls, value):
+        return parse_moment(value)
+
+    @field_validator("q")
+    @classmethod
+    def _blank_q(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _ordered_window(self) -> ComplaintFilter:
+        if self.received_from and self.received_to:
+            utc = ZoneInfo("UTC")
+            if window_start(self.received_from, utc) >= window_end(self.received_to, utc):
+                raise ValueError("received_to harus sama dengan atau setelah received_from")
+        return self
+
+    def resolve(self, session: Session, tz: ZoneInfo) -> ResolvedFilter:
+        opd_ids: list[int] = []
+        if self.opd:
+            found = dict(session.exec(select(Opd.code, Opd.id).where(Opd.code.in_(self.opd))).all())
+            unknown = [code for code in self.opd if code not in found]
+            if unknown:
+                raise FilterError("opd", f"kode OPD tidak dikenal: {', '.join(unknown)}")
+            opd_ids = [found[code] for code in self.opd]
+        category_ids: list[int] = []
+        if self.category:
+            category_ids = category_with_descendants(session, self.category)
+        return ResolvedFilter(self, tz, opd_ids, category_ids)
+
+
+def category_with_descendants(session: Session, codes: list[str]) -> list[int]:
+    rows = session.exec(select(Category.id, Category.code, Category.parent_id)).all()
+    by_code = {code: cid for cid, code, _ in rows}
+    unknown = [code for code in codes if code not in by_code]
+    if unknown:
+        raise FilterError("category", f"kode kategori tidak dikenal: {', '.join(unknown)}")
+    children: dict[int | None, list[int]] = {}
+    for cid, _, parent in rows:
+        children.setdefault(parent, []).append(cid)
+    found, todo = set(), [by_code[code] for code in codes]
+    while todo:
+        cid = todo.pop()
+        if cid not in found:
+            found.add(cid)
+            todo.extend(children.get(cid, []))
+    return sorted(found)
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Open past its response deadline (while awaiting one) or past its resolution deadline."""
+    c = Complaint
+    return or_(
+        and_(c.status.in_(AWAITING_RESPONSE), c.response_due_at.is_not(None), c.response_due_at < now),
+        and_(c.status.in_(RUNNING_STATUSES), c.resolution_due_at.is_not(None), c.resolution_due_at < now),
+    )
+
+
+@dataclass
+class ResolvedFilter:
+    spec: ComplaintFilter
+    tz: ZoneInfo
+    opd_ids: list[int] = field(default_factory=list)
+    category_ids: list[int] = field(default_factory=list)
+
+    def clauses(self, now: datetime, search_rahasia: bool = True) -> list[ColumnElement[bool]]:
+        """WHERE clauses; `search_rahasia=False` keeps confidential text out of `q` matches."""
+        c, s = Complaint, self.spec
+        out: list[ColumnElement[bool]] = []
+        if s.channel:
+            out.append(c.channel.in_(s.channel))
+        if s.opd:
+            out.append(c.opd_id.in_(self.opd_ids))
+        if s.category:
+            out.append(c.category_id.in_(self.category_ids))
+        if s.status:
+            out.append(c.status.in_(s.status))
+        if s.classification:
+            out.append(c.classification.in_(s.classification))
+        if s.kecamatan:
+            out.append(c.kecamatan.in_(s.kecamatan))
+        if s.desa:
+            out.append(c.desa.in_(s.desa))
+        if s.q:
+            text = or_(c.title.icontains(s.q, autoescape=True), c.body.icontains(s.q, autoescape=True))
+            if not search_rahasia:
+                text = and_(not_(c.rahasia), text)
+            out.append(or_(c.tracking_code == s.q.upper(), text))
+        if s.received_from is not None:
+            out.append(c.received_at >= window_start(s.received_from, self.tz))
+        if s.received_to is not None:
+            out.append(c.received_at < window_end(s.received_to, self.tz))
+        if s.overdue is True:
+            out.append(overdue_clause(now))
+        elif s.overdue is False:
+            out.append(not_(overdue_clause(now)))
+        if s.rating_max is not None:
+            out.append(and_(c.rating.is_not(None), c.rating <= s.rating_max))
+        return out
+
+
+NOTHING = false()

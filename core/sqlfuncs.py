@@ -1,0 +1,70 @@
+"""The few SQL expressions that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+BUCKETS = ("day", "week", "month")
+
+
+class day_diff(FunctionElement):
+    """(end - start) in fractional calendar days."""
+
+    type = Float()
+    inherit_cache = True
+    name = "day_diff"
+
+
+@compiles(day_diff, "sqlite")
+def _day_diff_sqlite(element, compiler, **kw):
+    end, start = list(element.clauses)
+    return f"(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+
+
+@compiles(day_diff, "postgresql")
+def _day_diff_pg(element, compiler, **kw):
+    end, start = list(element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 86400.0)"
+
+
+class local_period(FunctionElement):
+    """Start of the local day/week (Monday)/month of a UTC timestamp, as 'YYYY-MM-DD' text.
+
+    Built as `local_period(column, bucket=..., tz=...)`; bucket and zone are rendered as literals
+    because they come from code and settings, never from a request.
+    """
+
+    type = String()
+    inherit_cache = False
+    name = "local_period"
+
+    def __init__(self, column, bucket: str, tz: ZoneInfo):
+        if bucket not in BUCKETS:
+            raise ValueError(f"unknown bucket {bucket!r}")
+        self.bucket, self.tz = bucket, tz
+        super().__init__(column)
+
+
+@compiles(local_period, "sqlite")
+def _local_period_sqlite(element, compiler, **kw):
+    col = compiler.process(list(element.clauses)[0], **kw)
+    # Indonesian zones have no DST, so the current offset is the offset.
+    minutes = int(datetime.now(element.tz).utcoffset().total_seconds() // 60)
+    shift = f"'{minutes:+d} minutes'"
+    if element.bucket == "day":
+        return f"date({col}, {shift})"
+    if element.bucket == "week":
+        return f"date({col}, {shift}, '-6 days', 'weekday 1')"
+    return f"strftime('%Y-%m-01', {col}, {shift})"
+
+
+@compiles(local_period, "postgresql")
+def _local_period_pg(element, compiler, **kw):
+    col = compiler.process(list(element.clauses)[0], **kw)
+    zone = str(element.tz.key).replace("'", "")
+    return f"to_char(date_trunc('{element.bucket}', {col} AT TIME ZONE '{zone}'), 'YYYY-MM-DD')"

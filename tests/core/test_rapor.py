@@ -1,0 +1,101 @@
+import io
+import shutil
+import subprocess
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from core.rapor import build_rapor, predikat, rapor_pdf, rapor_xlsx
+from tests.factories import add_complaint, rapor_fixture, seeded
+
+NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+
+
+@pytest.fixture
+def data(session):
+    return seeded(session)
+
+
+def test_rapor_of_41_complaints_reports_68_3_percent_and_the_buckets(data, settings):
+    rapor_fixture(data, "DINKES")
+    rapor = build_rapor(data, settings, *NOVEMBER)
+    (row,) = rapor["rows"]
+    assert row["opd_code"] == "DINKES"
+    assert (row["total"], row["resolved"], row["in_progress"], row["not_followed_up"], row["unverified"]) == (
+        41, 28, 3, 9, 1)
+    assert row["completion_pct"] == 68.3
+    assert row["avg_followup_days"] == 2.0  # Monday → Wednesday, working days
+    assert row["predikat"] == "Kurang"
+    assert rapor["total"]["opd_code"] is None
+    assert rapor["total"]["completion_pct"] == 68.3
+
+
+def test_all_resolved_is_100_percent(data, settings):
+    rapor_fixture(data, "DISDUKCAPIL", resolved=62, in_progress=0, dispatched=0, unverified=0)
+    (row,) = build_rapor(data, settings, *NOVEMBER)["rows"]
+    assert (row["total"], row["resolved"], row["completion_pct"]) == (62, 62, 100.0)
+    assert row["predikat"] == "Sangat Baik"  # 100 % at 2 working days
+
+
+def test_rejected_and_archived_are_excluded_and_period_bounds_hold(data, settings):
+    rapor_fixture(data, "DINKES", resolved=3, in_progress=0, dispatched=1, unverified=0)
+    add_complaint(data, external_id="rej", status="rejected", opd_code="DINKES")  # received 23 Nov: in period
+    rapor_fixture(data, "DINKES", resolved=5, in_progress=0, dispatched=0, unverified=0, prefix="oct",
+                  received_at=datetime(2026, 10, 31, 17, 30, tzinfo=UTC))
+    # 31 Oct 17:30 UTC is 1 Nov 00:30 WIB: inside November in local time.
+    (row,) = build_rapor(data, settings, *NOVEMBER)["rows"]
+    assert (row["total"], row["resolved"]) == (9, 8)
+    (row,) = build_rapor(data, settings, date(2026, 10, 1), date(2026, 10, 31))["rows"] or [None]
+    assert row is None
+
+
+def test_calendar_days_are_selectable(data, settings):
+    rapor_fixture(data, "DINKES", resolved=2, in_progress=0, dispatched=0, unverified=0)
+    (row,) = build_rapor(data, settings, *NOVEMBER, days="calendar")["rows"]
+    assert row["avg_followup_days"] == 2.0
+    rapor_fixture(data, "DINSOS", resolved=1, in_progress=0, dispatched=0, unverified=0, prefix="fri",
+                  received_at=datetime(2026, 11, 6, 2, tzinfo=UTC))
+    # Friday → Sunday: 2 calendar days but 0 working days.
+    rows = {r["opd_code"]: r for r in build_rapor(data, settings, *NOVEMBER, days="calendar")["rows"]}
+    assert rows["DINSOS"]["avg_followup_days"] == 2.0
+    rows = {r["opd_code"]: r for r in build_rapor(data, settings, *NOVEMBER)["rows"]}
+    assert rows["DINSOS"]["avg_followup_days"] == 0.0
+
+
+def test_predikat_follows_settings(settings):
+    assert predikat(settings, 100.0, 15.6) == "Baik"  # DESIGN: 100 % at 15.6 days is not Sangat Baik
+    assert predikat(settings, 100.0, 3.0) == "Sangat Baik"
+    assert predikat(settings, 68.3, 2.0) == "Kurang"
+    assert predikat(settings, None, None) is None
+    custom = settings.model_copy(update={"predikat_thresholds": [("Juara", 50.0, 30.0)]})
+    assert predikat(custom, 68.3, 2.0) == "Juara"
+
+
+def test_xlsx_has_kop_period_table_and_total(data, settings):
+    rapor_fixture(data, "DINKES")
+    wb = load_workbook(io.BytesIO(rapor_xlsx(build_rapor(data, settings, *NOVEMBER), settings)))
+    ws = wb.active
+    cells = [list(row) for row in ws.iter_rows(values_only=True)]
+    assert cells[0][0] == "PEMERINTAH KABUPATEN BLITAR"
+    assert "1 November 2026 s.d. 30 November 2026" in cells[2][0]
+    header = cells[4]
+    assert header[:3] == ["No", "Kode OPD", "Nama OPD"] and "Predikat" in header
+    assert cells[5][1] == "DINKES" and cells[5][8] == 68.3
+    assert cells[6][2].startswith("Total") and cells[6][3] == 41
+    assert any(row[0] and str(row[0]).startswith("Dibuat pada") for row in cells)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_is_an_official_looking_document(data, settings, tmp_path):
+    rapor_fixture(data, "DINKES")
+    pdf = rapor_pdf(build_rapor(data, settings, *NOVEMBER), settings)
+    assert pdf.startswith(b"%PDF")
+    path = tmp_path / "rapor.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "PEMERINTAH KABUPATEN BLITAR" in text
+    assert "Periode 1 November 2026 s.d. 30 November 2026" in text
+    assert "Dinas Kesehatan" in text and "68,3" in text
+    assert "Dibuat pada" in text and "WIB" in text
