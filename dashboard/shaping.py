@@ -303,7 +303,7 @@ def slowest_opd(items: list[dict[str, Any]], n: int = 5) -> list[dict[str, Any]]
 
 
 def channel_tiles(channels: list[dict[str, Any]], by_channel: list[dict[str, Any]],
-                  series: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+                  series: dict[str, list[dict[str, Any]]], max_tiles: int = 5) -> list[dict[str, Any]]:
     """One tile per known channel (also channels with no complaints), busiest first."""
     counts = {i.get("key"): i for i in by_channel}
     codes = [c["code"] for c in channels] or list(counts)
@@ -319,7 +319,9 @@ def channel_tiles(channels: list[dict[str, Any]], by_channel: list[dict[str, Any
                       "total": item.get("total", 0), "open": item.get("open", 0),
                       "overdue": item.get("overdue", 0), "series": [p.get("total", 0) for p in points],
                       "periods": [p.get("period") for p in points]})
-    return sorted(tiles, key=lambda t: -t["total"])
+    tiles = sorted(tiles, key=lambda t: -t["total"])
+    # A wall has room for about five tiles: quiet extra channels (e.g. Open311) give way.
+    return [t for i, t in enumerate(tiles) if i < max_tiles or t["total"]]
 
 
 def fill_days(items: list[dict[str, Any]], start: str, end: str) -> list[dict[str, Any]]:

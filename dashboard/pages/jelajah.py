@@ -115,7 +115,7 @@ def layout(**query) -> html.Div:
                          className="mb-3"),
         dag.AgGrid(id=ids.JL_GRID, columnDefs=GRID_COLUMNS, rowModelType="infinite", className="ag-theme-alpine",
                    defaultColDef={"sortable": False, "resizable": True},
-                   getRowId="String(params.data.id)",
+                   getRowId="params.data && params.data.id != null ? String(params.data.id) : 'stub-' + params.rowIndex",
                    dashGridOptions={"cacheBlockSize": BLOCK, "maxBlocksInCache": 20, "infiniteInitialRowCount": 1,
                                     "maxConcurrentDatasourceRequests": 1,
                                     "localeText": {"loadingOoo": "Memuat…", "noRowsToShow": "Tidak ada data"}},

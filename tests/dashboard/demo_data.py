@@ -45,19 +45,21 @@ def seed_demo(session: Session, now: datetime, n: int = 220, newest_minutes_ago:
         category, title, body = rng.choice(TOPICS)
         kec = rng.choice(kecamatan[: 12 + i % 10])  # some kecamatan busier than others
         desa = rng.choice(desas[kec])
-        age = timedelta(minutes=newest_minutes_ago) if i == 0 else timedelta(minutes=rng.randint(30, 45 * 24 * 60))
+        age = timedelta(minutes=newest_minutes_ago + (rng.randint(20, 45 * 24 * 60) if i else 0))
         received = now - age
+        resolved_at = received + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 12))
+        if status == Status.resolved and resolved_at > now:
+            status = Status.in_progress
         events = []
         if status in (Status.in_progress, Status.postponed, Status.resolved):
-            answered = received + timedelta(hours=rng.randint(2, 24 * 9))
-            events.append(DraftEvent(external_id=f"r{i}", at=min(answered, now), actor="admin OPD",
+            answered = min(received + timedelta(hours=rng.randint(2, 24 * 9)), resolved_at, now)
+            events.append(DraftEvent(external_id=f"r{i}", at=answered, actor="admin OPD",
                                      note="Aduan sudah kami terima dan sedang ditindaklanjuti.", is_opd_response=True))
         rating = rng.choice([1, 1, 2, 2, 3]) if channel == "google_reviews" else None
         add_complaint(session, channel, external_id=f"{channel}-{i}", title=title.format(desa=desa, kec=kec),
                       body=body.format(desa=desa), received_at=received, category_code=category, kecamatan=kec,
                       desa=desa, status=status, events=events, rating=rating,
-                      resolved_at=min(received + timedelta(days=rng.randint(1, 20)), now)
-                      if status == Status.resolved else None)
+                      resolved_at=resolved_at if status == Status.resolved else None)
     for day in range(30):
         for call_type, weight in (("ghost", 6), ("prank", 3), ("informasi", 2)):
             for k in range(rng.randint(0, weight)):

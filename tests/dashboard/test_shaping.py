@@ -189,3 +189,9 @@ def test_kanal_helpers():
         "prank": {"2026-11-22": 3}}
     assert shaping.rating_rows({"distribution": {"1": 4, "5": 9}})[0] == ("1 ★", 4)
     assert shaping.month_range(date(2026, 2, 10)) == ("2026-02-01", "2026-02-28")
+
+
+def test_quiet_extra_channels_give_way_on_the_wall():
+    channels = [{"code": c, "label": c} for c in ("a", "b", "c", "d", "e", "open311")]
+    tiles = shaping.channel_tiles(channels, [{"key": "a", "total": 3}], {})
+    assert [t["code"] for t in tiles] == ["a", "b", "c", "d", "e"]
