@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import complaints, export, health, open311, rapor, reference, stats
+from api.routes import complaints, connectors, export, health, open311, rapor, reference, stats
 
 
 def create_app() -> FastAPI:
@@ -17,4 +17,5 @@ def create_app() -> FastAPI:
     for module in (complaints, stats, rapor, reference, export):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(open311.router)
+    app.include_router(connectors.router, prefix="/api/v1")
     return app

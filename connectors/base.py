@@ -8,29 +8,34 @@ Three kinds share one contract — turn an upstream payload into a `ComplaintDra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+import httpx
+from pydantic import BaseModel, ConfigDict
 
+from connectors.errors import ConnectorError, FatalError, RetriableError
+from connectors.http import HttpPolicy, Retrier, TokenPaginator, dig, get_json_once
 from core.ingest import ComplaintDraft
 
+__all__ = ["Connector", "PullConnector", "PushConnector", "FileConnector", "PullConfig", "Page", "Skip",
+           "ConnectorError", "RetriableError", "FatalError", "HttpPolicy", "TokenPaginator", "dig",
+           "parse_timestamp"]
 
-class ConnectorError(Exception):
-    """Base of errors raised while talking to an upstream."""
-
-
-class RetriableError(ConnectorError):
-    """Timeouts, connection errors, 429 and 5xx: retried with backoff."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
+_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
-class FatalError(ConnectorError):
-    """401/403/404, bad config, a repeated page token: the run stops and records why."""
+def parse_timestamp(value: str) -> datetime:
+    """ISO 8601 / RFC 3339 with an offset or Z (nanoseconds allowed) → aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"waktu tidak valid: {value!r}")
+    parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()))
+    if parsed.tzinfo is None:
+        raise ValueError(f"waktu tanpa zona waktu: {value!r}")
+    return parsed.astimezone(UTC)
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Page:
 
     records: list[tuple[str, Any]]
     bookmark: dict[str, Any] | None
+    expected: int | None = None  # records the whole walk will bring, when upstream says (progress bars)
 
 
 class Connector:
@@ -66,12 +72,42 @@ class Connector:
         raise NotImplementedError
 
 
-class PullConnector(Connector):
-    primary_key: ClassVar[str]
-    cursor_field: ClassVar[str | None] = None
+class PullConfig(BaseModel):
+    """Base of a pull connector's config: unknown keys are typos, so they are refused."""
 
-    def fetch_pages(self, client, bookmark: dict[str, Any] | None) -> Iterator[Page]:
+    model_config = ConfigDict(extra="forbid")
+
+    http: HttpPolicy | None = None  # overrides the settings' timeouts/retries for this instance
+
+
+class PullConnector(Connector):
+    """Declared like a singer stream: what identifies a record, what orders it, how pages follow.
+
+    `fetch_pages` yields pages; the runner lands and commits each page, then stores its bookmark,
+    so a crash between pages loses nothing and a restart resumes from the last committed page.
+    """
+
+    primary_key: ClassVar[str]  # payload path of the upstream id
+    cursor_field: ClassVar[str | None] = None  # payload path of the replication key (updated time)
+    paginator: ClassVar[TokenPaginator]
+
+    def __init__(self, config: BaseModel | Mapping[str, Any], policy: HttpPolicy | None = None):
+        super().__init__(config)
+        self.retrier = Retrier(getattr(self.config, "http", None) or policy or HttpPolicy())
+
+    def fetch_pages(self, client: httpx.Client, bookmark: dict[str, Any] | None) -> Iterator[Page]:
         raise NotImplementedError
+
+    def get_json(self, client: httpx.Client, url: str, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> Any:
+        """GET with bounded retries on retriable errors; fatal ones propagate at once."""
+        return self.retrier.call(lambda: get_json_once(client, url, params, headers))
+
+    def external_id(self, payload: Any) -> str:
+        value = dig(payload, self.primary_key)
+        if value in (None, ""):
+            raise FatalError(f"record tanpa {self.primary_key!r} dari upstream")
+        return str(value)
 
 
 class PushConnector(Connector):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from importlib.metadata import entry_points
 
 from connectors.base import Connector
 
 GROUP = "aduan.connectors"
+log = logging.getLogger("aduan.connectors")
 
 
 class UnknownConnector(KeyError):
@@ -18,9 +20,21 @@ class UnknownConnector(KeyError):
 def available() -> dict[str, type[Connector]]:
     found: dict[str, type[Connector]] = {}
     for ep in entry_points(group=GROUP):
-        cls = ep.load()
+        try:
+            cls = ep.load()
+        except Exception:  # one broken plugin must not take the others down
+            log.exception("connector plugin %s (%s) failed to load", ep.name, ep.value)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Connector)):
+            log.error("connector plugin %s (%s) is not a Connector class", ep.name, ep.value)
+            continue
         found[ep.name] = cls
     return found
+
+
+def refresh() -> None:
+    """Forget what was discovered (after installing a plugin in a running process, in tests)."""
+    available.cache_clear()
 
 
 def get(kind: str) -> type[Connector]:

@@ -7,12 +7,15 @@ import sys
 import typer
 
 from core import cli_keys
+from core.cli_connectors import connector_app, inbox_app
 from core.settings import SettingsError, get_settings
 
 app = typer.Typer(help="Aduan Terpadu: integrated public-complaint dashboard.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cli_keys.app, name="keys")
+app.add_typer(connector_app, name="connector")
+app.add_typer(inbox_app, name="inbox")
 
 
 def settings_or_exit():
@@ -84,11 +87,8 @@ def sync(
 ) -> None:
     """Pull new and changed records from upstream connectors."""
     settings_or_exit()
-    try:
-        from core.cli_sync import run_sync
-    except ImportError:
-        typer.echo("sync: no connectors are available yet")
-        return
+    from core.cli_connectors import run_sync
+
     run_sync(name, all_)
 
 

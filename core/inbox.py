@@ -43,6 +43,37 @@ def land(session: Session, channel: str, external_id: str, payload: Any,
     return record, True
 
 
+def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
+              instance_id: int | None = None) -> list[tuple[RawRecord, bool]]:
+    """`land` for a whole page with one look-up and one batched insert; (record, is_new) per item."""
+    hashed = [(external_id, payload, payload_hash(payload)) for external_id, payload in items]
+    known: dict[tuple[str, str], RawRecord] = {}
+    ids = sorted({external_id for external_id, _, _ in hashed})
+    for start in range(0, len(ids), 500):
+        rows = session.exec(select(RawRecord).where(RawRecord.channel == channel,
+                                                    RawRecord.external_id.in_(ids[start:start + 500])))
+        known.update({(r.external_id, r.payload_hash): r for r in rows})
+    landed, fresh = [], []
+    for external_id, payload, digest in hashed:
+        record = known.get((external_id, digest))
+        if record is None:
+            record = RawRecord(channel=channel, external_id=external_id, payload=payload, payload_hash=digest,
+                               connector_instance_id=instance_id)
+            known[(external_id, digest)] = record
+            fresh.append(record)
+            landed.append((record, True))
+        else:
+            landed.append((record, False))
+    if fresh:
+        try:
+            with session.begin_nested():
+                session.add_all(fresh)
+                session.flush()
+        except IntegrityError:  # a concurrent delivery landed some of them: one at a time then
+            return [land(session, channel, external_id, payload, instance_id) for external_id, payload in items]
+    return landed
+
+
 def normalise(session: Session, record: RawRecord, connector: Connector, resolver: Resolver) -> str:
     """Normalise one landed record; failures stay in the inbox with their error. Returns the outcome."""
     record.attempts += 1
@@ -83,4 +114,4 @@ def replay(session: Session, connector_for, resolver: Resolver, states=(RawState
         session.commit()
 
 
-__all__ = ["land", "normalise", "replay", "payload_hash", "Outcome"]
+__all__ = ["land", "land_page", "normalise", "replay", "payload_hash", "Outcome"]

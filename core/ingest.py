@@ -105,6 +105,28 @@ class Resolver:
         self._opd: dict[str, int] = {}
         self._cat: dict[str, Category] = {}
         self._tiers: dict[str, int] | None = None
+        self._complaints: dict[tuple[str, str], Complaint | None] = {}
+
+    def prefetch_complaints(self, channel: str, external_ids: list[str]) -> None:
+        """Load a page's existing complaints in one query so the upserts that follow need none."""
+        self._complaints = dict.fromkeys(((channel, e) for e in external_ids), None)
+        ids = sorted(set(external_ids))
+        for start in range(0, len(ids), 500):
+            rows = self.session.exec(select(Complaint).where(Complaint.channel == channel,
+                                                             Complaint.external_id.in_(ids[start:start + 500])))
+            self._complaints.update({(channel, c.external_id): c for c in rows})
+
+    def existing_complaint(self, channel: str, external_id: str) -> Complaint | None:
+        key = (channel, external_id)
+        if key in self._complaints:
+            return self._complaints[key]
+        return self.session.exec(
+            select(Complaint).where(Complaint.channel == channel, Complaint.external_id == external_id)
+        ).first()
+
+    def remember(self, complaint: Complaint) -> None:
+        if self._complaints:
+            self._complaints[(complaint.channel, complaint.external_id)] = complaint
 
     def opd_id(self, code: str | None) -> int | None:
         if code is None:
@@ -149,9 +171,7 @@ def apply_due_dates(complaint: Complaint, resolver: Resolver) -> None:
 def upsert_complaint(session: Session, channel: str, draft: ComplaintDraft, resolver: Resolver,
                      raw_record_id: int | None = None, actor: str = "system") -> UpsertResult:
     digest = draft.content_hash()
-    existing = session.exec(
-        select(Complaint).where(Complaint.channel == channel, Complaint.external_id == draft.external_id)
-    ).first()
+    existing = resolver.existing_complaint(channel, draft.external_id)
     if existing is not None and existing.content_hash == digest:
         return UpsertResult(existing, Outcome.unchanged)
 
@@ -180,7 +200,8 @@ def upsert_complaint(session: Session, channel: str, draft: ComplaintDraft, reso
         session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.created, actor=actor,
                                    to_status=complaint.status, at=complaint.received_at,
                                    note=f"Diterima dari kanal {channel}"))
-        _add_thread_events(session, complaint, draft.events)
+        _add_thread_events(session, complaint, draft.events, known=set())
+        resolver.remember(complaint)
         return UpsertResult(complaint, Outcome.new)
 
     complaint = existing
@@ -224,10 +245,11 @@ def _stamp_status_times(complaint: Complaint, draft: ComplaintDraft) -> None:
         complaint.resolved_at = utcnow()
 
 
-def _add_thread_events(session: Session, complaint: Complaint, events: list[DraftEvent]) -> None:
+def _add_thread_events(session: Session, complaint: Complaint, events: list[DraftEvent],
+                       known: set[str] | None = None) -> None:
     if not events:
         return
-    known = set(session.exec(
+    known = known if known is not None else set(session.exec(
         select(ComplaintEvent.external_id).where(ComplaintEvent.complaint_id == complaint.id,
                                                  ComplaintEvent.external_id.is_not(None))
     ).all())

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     whatsapp_thread_window_minutes: int = Field(
         60, ge=0, description="Messages from one number within this window form one complaint"
     )
+    sync_timeout_seconds: float = Field(30.0, gt=0, description="HTTP timeout of connector requests")
+    sync_retry_attempts: int = Field(6, ge=1, description="Tries per upstream request before a run gives up")
+    sync_backoff_seconds: float = Field(1.0, ge=0, description="Base of the exponential retry backoff")
+    sync_backoff_max_seconds: float = Field(60.0, ge=0, description="Longest wait between two retries")
+    sync_retry_after_max_seconds: float = Field(300.0, ge=0, description="Cap on an upstream's Retry-After")
+    sync_lease_seconds: int = Field(900, ge=10, description="A run silent this long is presumed dead")
     sla_sweep_minutes: int = Field(15, ge=1, description="Interval of the SLA sweep in the worker")
 
     @field_validator("database_url")

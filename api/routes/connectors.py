@@ -1,0 +1,71 @@
+"""Connector health for the dashboard's connector page, and an on-demand sync for admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel
+
+from api.auth import AdminKey, require_roles
+from api.deps import EngineDep, SessionDep
+from core.instances import instance_rows
+from core.sync import NotPullable, UnknownInstance, sync_instance
+from models import ApiKey, Role
+
+router = APIRouter(tags=["connectors"])
+AnalystKey = Annotated[ApiKey, Depends(require_roles(Role.analyst))]
+
+
+class ConnectorStatus(BaseModel):
+    name: str
+    kind: str
+    channel: str | None
+    enabled: bool
+    schedule_seconds: int | None
+    status: str
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    lag_seconds: int | None
+    fetched_total: int
+    new_total: int
+    updated_total: int
+    failed_total: int
+    inbox_failed: int
+    last_counts: dict | None
+
+
+class SyncResult(BaseModel):
+    name: str
+    status: str
+    fetched: int
+    new: int
+    updated: int
+    unchanged: int
+    failed: int
+    skipped: int
+    pages: int
+    retries: int
+    duration_s: float
+    error: str | None
+
+
+@router.get("/connectors", response_model=list[ConnectorStatus])
+def list_connectors(session: SessionDep, _key: AnalystKey) -> list[dict]:
+    return instance_rows(session)
+
+
+@router.post("/connectors/{name}/sync", response_model=SyncResult)
+def sync_connector(name: str, engine: EngineDep, _key: AdminKey) -> dict:
+    try:
+        summary = sync_instance(name, engine=engine)
+    except UnknownInstance:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"konektor {name!r} tidak ada") from None
+    except NotPullable:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"konektor {name!r} menerima data lewat webhook/berkas, tidak bisa disinkronkan") from None
+    if summary.status == "busy":
+        raise HTTPException(status.HTTP_409_CONFLICT, summary.error)
+    return summary.as_dict()

@@ -1,0 +1,319 @@
+"""SP4N-LAPOR! emulator: a paginated JSON API of reports filtered by `updated_since`, token header.
+
+`GET /api/v1/laporan?updated_since=<ISO>&limit=<≤500>&page_token=<t>` with `X-Lapor-Token`
+→ `{"status": "success", "data": [report…], "pagination": {"limit", "total", "next_page_token"}}`,
+ordered by (updated_at, tracking_id); tokens are keyset positions, so edits during a walk skip nothing.
+Reports are generated deterministically from a seed and kept as small records; payloads are built
+on request. Control: `POST /_control/add {"n"}`, `POST /_control/edit {"n", "kind": "progress"|"content"}`,
+`GET|POST /_control/faults`, `GET /_control/state`.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from faker import Faker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors.emulators.faults import Faults, control_faults, read_json
+from connectors.emulators.texts import (
+    AGENCY_CLOSINGS,
+    AGENCY_REPLIES,
+    CONTENT_ADDENDA,
+    REPORTER_REPLIES,
+    STREETS,
+    TOPICS,
+    reference,
+)
+
+WIB = ZoneInfo("Asia/Jakarta")
+REGENCY = "Kabupaten Blitar"
+PATHS = {
+    "normal": ("Belum Terverifikasi", "Terverifikasi", "Didisposisikan", "Proses", "Selesai"),
+    "postponed": ("Belum Terverifikasi", "Terverifikasi", "Didisposisikan", "Proses", "Ditunda"),
+    "rejected": ("Belum Terverifikasi", "Bukan Kewenangan"),
+    "archived": ("Belum Terverifikasi", "Diarsipkan"),
+}
+FINAL = {"Selesai", "Ditunda", "Bukan Kewenangan", "Diarsipkan"}
+# Typical hours from one stage to the next: verify, dispose, first agency reply, close.
+STAGE_HOURS = ((2, 72), (1, 48), (12, 240), (48, 960))
+
+
+def wib(dt: datetime) -> str:
+    return dt.astimezone(WIB).isoformat(timespec="seconds")
+
+
+@dataclass(slots=True)
+class Report:
+    idx: int
+    tracking_id: str
+    path: str
+    stage_at: list[datetime]  # when each stage of the path was reached; [0] = created
+    edits: list[datetime] = field(default_factory=list)  # content edits by the reporter
+
+    @property
+    def updated_at(self) -> datetime:
+        return max(self.stage_at[-1], self.edits[-1]) if self.edits else self.stage_at[-1]
+
+    @property
+    def key(self) -> tuple[datetime, str]:
+        return (self.updated_at, self.tracking_id)
+
+    @property
+    def status(self) -> str:
+        return PATHS[self.path][len(self.stage_at) - 1]
+
+
+class LaporStore:
+    def __init__(self, seed: int = 1, total: int = 2000, days: int = 180, now: datetime | None = None):
+        self.seed = seed
+        self.now = (now or datetime.now(UTC)).replace(microsecond=0)
+        self._rng = random.Random(seed)
+        self._ops = random.Random(seed + 7919)
+        self._agencies = {code: (350_500 + i, f"{name} {REGENCY}")
+                          for i, (code, name, *_rest) in enumerate(reference("opd.json"))}
+        self._regions = reference("regions.json")
+        self._desa = {kec: desas for kec, (_lat, _lon, desas) in self._regions.items()}
+        self._kecamatan = sorted(self._desa)
+        self._weights = [t.weight for t in TOPICS]
+        self._faker = Faker("id_ID")
+        self.reports: dict[str, Report] = {}
+        self._keys: list[tuple[datetime, str]] = []
+        for _ in range(total):
+            created = self.now - timedelta(seconds=self._rng.uniform(3600, max(days, 1) * 86400))
+            self._insert(self._new(created, historical=True))
+        self._keys.sort()
+
+    # -- generation --------------------------------------------------------------------------------
+    def _new(self, created: datetime, historical: bool) -> Report:
+        idx = len(self.reports)
+        rng = self._rng
+        path = rng.choices(("normal", "postponed", "rejected", "archived"), (86, 5, 6, 3))[0]
+        stage_at = [created.replace(microsecond=0)]
+        if historical:
+            for lo, hi in STAGE_HOURS[: len(PATHS[path]) - 1]:
+                step = stage_at[-1] + timedelta(hours=rng.uniform(lo, hi))
+                if step > self.now - timedelta(minutes=5) or rng.random() < 0.07:
+                    break  # still waiting upstream: these become the open and overdue complaints
+                stage_at.append(step.replace(microsecond=0))
+        tracking_id = f"{10_000_000 + (self.seed % 89) * 100_000 + idx:08d}"
+        return Report(idx, tracking_id, path, stage_at)
+
+    def _insert(self, report: Report) -> None:
+        self.reports[report.tracking_id] = report
+        self._keys.append(report.key)
+
+    def _touch(self, report: Report, change) -> None:
+        old = report.key
+        change(report)
+        del self._keys[bisect.bisect_left(self._keys, old)]
+        bisect.insort(self._keys, report.key)
+
+    def _stamp(self, report: Report, at: datetime | None) -> datetime:
+        at = (at or datetime.now(UTC)).replace(microsecond=0)
+        return max(at, report.updated_at + timedelta(seconds=1))
+
+    def add(self, n: int, at: datetime | None = None) -> list[str]:
+        added = []
+        for _ in range(n):
+            created = (at or datetime.now(UTC)).replace(microsecond=0)
+            report = self._new(created, historical=False)
+            self.reports[report.tracking_id] = report
+            bisect.insort(self._keys, report.key)
+            added.append(report.tracking_id)
+        return added
+
+    def edit(self, n: int, kind: str = "progress", at: datetime | None = None) -> list[str]:
+        """`progress`: the next step of the workflow (verify, dispose, reply, close);
+        `content`: the reporter adds a line to the report text."""
+        if kind == "progress":
+            pool = [r for r in self.reports.values() if len(r.stage_at) < len(PATHS[r.path])]
+        elif kind == "content":
+            pool = [r for r in self.reports.values() if r.status not in FINAL]
+        else:
+            raise ValueError(f"unknown edit kind {kind!r} (progress, content)")
+        chosen = self._ops.sample(pool, min(n, len(pool)))
+        for report in chosen:
+            stamp = self._stamp(report, at)
+            if kind == "progress":
+                self._touch(report, lambda r, s=stamp: r.stage_at.append(s))
+            else:
+                self._touch(report, lambda r, s=stamp: r.edits.append(s))
+        return [r.tracking_id for r in chosen]
+
+    # -- wire format -------------------------------------------------------------------------------
+    def payload(self, report: Report) -> dict[str, Any]:
+        rng = random.Random(self.seed * 1_000_003 + report.idx)
+        topic = rng.choices(TOPICS, self._weights)[0]
+        kecamatan = rng.choice(self._kecamatan)
+        desa = rng.choice(self._desa[kecamatan])
+        jalan = rng.choice(STREETS).format(kecamatan=kecamatan, desa=desa)
+        title, content = (text.format(kecamatan=kecamatan, desa=desa, jalan=jalan)
+                          for text in rng.choice(topic.cases))
+        classification = rng.choices(("Pengaduan", "Aspirasi", "Permintaan Informasi"), (85, 10, 5))[0]
+        confidential, anonymous = rng.random() < 0.08, rng.random() < 0.12
+        lat, lon, _ = self._regions[kecamatan]
+        lat, lon = round(lat + rng.uniform(-0.02, 0.02), 5), round(lon + rng.uniform(-0.02, 0.02), 5)
+        fake = self._faker
+        fake.seed_instance(self.seed * 7_000_003 + report.idx)
+        reporter = {"name": fake.name(), "phone": "08" + "".join(rng.choices("0123456789", k=10)),
+                    "email": fake.free_email()}
+        attachments = ([{"url": f"https://www.lapor.go.id/files/{report.tracking_id}/foto-1.jpg",
+                         "type": "image/jpeg"}] if rng.random() < 0.3 else [])
+        reply_text, closing_text = rng.choice(AGENCY_REPLIES), rng.choice(AGENCY_CLOSINGS)
+        reporter_reply = rng.choice(REPORTER_REPLIES) if rng.random() < 0.5 else None
+        for i, _edit in enumerate(report.edits):
+            content += "\n\n" + CONTENT_ADDENDA[i % len(CONTENT_ADDENDA)]
+
+        stage = len(report.stage_at) - 1
+        agency_id, agency_name = self._agencies.get(topic.opd, self._agencies["DISKOMINFO"])
+        dispositions = ([{"agency": {"id": agency_id, "name": agency_name}, "at": wib(report.stage_at[2])}]
+                        if report.path in ("normal", "postponed") and stage >= 2 else [])
+        followups = []
+        if dispositions and stage >= 3:
+            followups.append({"id": f"{report.tracking_id}-1", "author_type": "instansi", "author": agency_name,
+                              "content": reply_text, "created_at": wib(report.stage_at[3])})
+        if dispositions and stage >= 4:
+            first, last = report.stage_at[3], report.stage_at[4]
+            if reporter_reply and report.path == "normal":
+                followups.append({"id": f"{report.tracking_id}-2", "author_type": "pelapor",
+                                  "author": "Anonim" if anonymous else reporter["name"],
+                                  "content": reporter_reply, "created_at": wib(first + (last - first) / 2)})
+            text = closing_text if report.path == "normal" else "Penanganan ditunda menunggu anggaran perubahan."
+            followups.append({"id": f"{report.tracking_id}-3", "author_type": "instansi", "author": agency_name,
+                              "content": text, "created_at": wib(last)})
+        category = ({"id": 1000 + TOPICS.index(topic), "name": topic.child,
+                     "parent": {"id": 100 + TOPICS.index(topic) // 3, "name": topic.parent}}
+                    if topic.child else {"id": 100 + TOPICS.index(topic), "name": topic.parent, "parent": None})
+        status = report.status
+        return {
+            "tracking_id": report.tracking_id,
+            "url": f"https://www.lapor.go.id/pengaduan/{report.tracking_id}",
+            "title": title,
+            "content": content,
+            "classification": classification,
+            "category": category,
+            "tags": [topic.parent.split()[0].lower(), kecamatan.lower()],
+            "agency": {"id": 3505, "name": f"Pemerintah {REGENCY}"},
+            "dispositions": dispositions,
+            "status": status,
+            "is_confidential": confidential,
+            "is_anonymous": anonymous,
+            "reporter": reporter,
+            "location": {"address": f"{jalan}, Desa {desa}", "village": desa, "district": kecamatan,
+                         "regency": REGENCY, "latitude": lat, "longitude": lon},
+            "attachments": attachments,
+            "created_at": wib(report.stage_at[0]),
+            "verified_at": wib(report.stage_at[1]) if stage >= 1 and report.path in ("normal", "postponed")
+            else None,
+            "closed_at": wib(report.stage_at[-1]) if status in FINAL else None,
+            "updated_at": wib(report.updated_at),
+            "followups": followups,
+        }
+
+    def page(self, since: datetime | None, token: str | None, limit: int) -> tuple[list[Report], tuple | None, int]:
+        """Reports after the token (or from `since`, inclusive), and the key of the last one."""
+        floor = bisect.bisect_left(self._keys, (since, "")) if since else 0
+        start = max(floor, bisect.bisect_right(self._keys, decode_token(token)[:2])) if token else floor
+        chunk = self._keys[start:start + limit]
+        more = start + limit < len(self._keys)
+        return [self.reports[k[1]] for k in chunk], (chunk[-1] if chunk and more else None), len(self._keys) - floor
+
+
+def encode_token(key: tuple[datetime, str], page_no: int) -> str:
+    raw = f"{key[0].isoformat()}|{key[1]}|{page_no}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> tuple[datetime, str, int]:
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    stamp, ident, page_no = raw.split("|")
+    return datetime.fromisoformat(stamp), ident, int(page_no)
+
+
+def create_app(seed: int = 1, total: int = 2000, days: int = 180, token: str = "rahasia-lapor",
+               faults: Faults | None = None, now: datetime | None = None, max_limit: int = 500) -> Starlette:
+    store = LaporStore(seed=seed, total=total, days=days, now=now)
+    faults = faults or Faults(seed=seed)
+
+    async def reports(request: Request) -> Response:
+        if request.headers.get("X-Lapor-Token") != token:
+            return JSONResponse({"status": "error", "message": "token tidak valid"}, status_code=401)
+        failure = await faults.before({"status": "error", "message": "terlalu banyak permintaan"})
+        if failure is not None:
+            return failure
+        q = request.query_params
+        try:
+            limit = int(q.get("limit", 50))
+            since = datetime.fromisoformat(q["updated_since"]) if q.get("updated_since") else None
+            page_token = q.get("page_token")
+            page_no = decode_token(page_token)[2] + 1 if page_token else 1
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"status": "error", "message": "parameter tidak valid"}, status_code=400)
+        if not 1 <= limit <= max_limit:
+            return JSONResponse({"status": "error", "message": f"limit harus 1..{max_limit}"}, status_code=400)
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=WIB)
+        if page_token is None and faults.edits_per_sync:
+            store.edit(faults.edits_per_sync, "progress")
+        items, last, total_matching = store.page(since, page_token, limit)
+        next_token = None
+        if last is not None:
+            next_token = encode_token(last, page_no)
+            if faults.repeat_token_after and page_no > faults.repeat_token_after and page_token:
+                next_token = page_token  # the upstream bug: the cursor stops moving
+        return faults.body({"status": "success", "data": [store.payload(r) for r in items],
+                            "pagination": {"limit": limit, "total": total_matching,
+                                           "next_page_token": next_token}})
+
+    async def one(request: Request) -> Response:
+        if request.headers.get("X-Lapor-Token") != token:
+            return JSONResponse({"status": "error", "message": "token tidak valid"}, status_code=401)
+        report = store.reports.get(request.path_params["tracking_id"])
+        if report is None:
+            return JSONResponse({"status": "error", "message": "laporan tidak ditemukan"}, status_code=404)
+        return JSONResponse({"status": "success", "data": store.payload(report)})
+
+    async def add(request: Request) -> Response:
+        body = await read_json(request)
+        return JSONResponse({"added": store.add(int(body.get("n", 1)))})
+
+    async def edit(request: Request) -> Response:
+        body = await read_json(request)
+        try:
+            edited = store.edit(int(body.get("n", 1)), body.get("kind", "progress"))
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"edited": edited})
+
+    async def state(request: Request) -> Response:
+        return JSONResponse({"total": len(store.reports), "faults": faults.public()})
+
+    async def faults_route(request: Request) -> Response:
+        return await control_faults(faults, request)
+
+    app = Starlette(routes=[
+        Route("/api/v1/laporan", reports),
+        Route("/api/v1/laporan/{tracking_id}", one),
+        Route("/_control/add", add, methods=["POST"]),
+        Route("/_control/edit", edit, methods=["POST"]),
+        Route("/_control/faults", faults_route, methods=["GET", "POST"]),
+        Route("/_control/state", state),
+    ])
+    app.state.store, app.state.faults = store, faults
+    return app
+
+
+
+def connector_config(base_url: str, token: str = "rahasia-lapor", **extra: Any) -> dict[str, Any]:
+    """A `lapor` connector config pointing at this emulator."""
+    return {"base_url": base_url, "token": token, **extra}

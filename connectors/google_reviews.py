@@ -1,0 +1,149 @@
+"""Google Business Profile reviews pull connector (DESIGN.md §3).
+
+Reviews come newest-`updateTime` first with no "since" filter, so each location is read until the
+reviews get older than its high-water mark minus `reply_lookback_days` (a reply does not move a
+review's updateTime, so recent reviews are re-read to catch replies). The mark of a location moves
+only when its walk has finished; pages in between are committed and idempotent, so a crash costs
+at most a re-read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from connectors.base import Page, PullConfig, PullConnector, Skip, TokenPaginator, dig, parse_timestamp
+from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
+from models import EventKind, Status
+
+STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
+LOCATION_NAME = re.compile(r"^accounts/[^/]+/locations/[^/]+$")
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="accounts/{account}/locations/{location}")
+    opd: str = Field(min_length=1, description="OPD code answering for this place")
+    label: str | None = Field(None, description="Place name shown in complaint titles")
+    category: str | None = Field(None, description="Category code of complaints about this place")
+    kecamatan: str | None = None
+    desa: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _shape(cls, value: str) -> str:
+        if not LOCATION_NAME.match(value):
+            raise ValueError("harus berbentuk accounts/{akun}/locations/{lokasi}")
+        return value
+
+
+class GoogleReviewsConfig(PullConfig):
+    base_url: AnyHttpUrl = Field("https://mybusiness.googleapis.com", description="Server speaking GBP v4")
+    access_token: str = Field(min_length=1, repr=False, description="OAuth 2 bearer token")
+    locations: list[Location] = Field(min_length=1)
+    page_size: int = Field(50, ge=1, le=50)
+    complaint_max_rating: int = Field(2, ge=1, le=5, description="Reviews at or below this are complaints")
+    include_empty_comments: bool = Field(False, description="Also treat rating-only reviews as complaints")
+    reply_lookback_days: int = Field(14, ge=0, description="Re-read this far back to catch new replies")
+
+    @field_validator("locations")
+    @classmethod
+    def _unique(cls, value: list[Location]) -> list[Location]:
+        names = [loc.name for loc in value]
+        if len(names) != len(set(names)):
+            raise ValueError("lokasi yang sama tercantum lebih dari sekali")
+        return value
+
+
+class GoogleReviewsConnector(PullConnector):
+    name = "google_reviews"
+    channel = "google_reviews"
+    Config = GoogleReviewsConfig
+    secret_fields = ("access_token",)
+    primary_key = "name"
+    cursor_field = "updateTime"
+    paginator = TokenPaginator("nextPageToken")
+
+    def __init__(self, config, policy=None):
+        super().__init__(config, policy)
+        self.locations = {loc.name: loc for loc in self.config.locations}
+
+    def fetch_pages(self, client: httpx.Client, bookmark: dict[str, Any] | None) -> Iterator[Page]:
+        cfg: GoogleReviewsConfig = self.config
+        marks: dict[str, str] = dict((bookmark or {}).get("locations") or {})
+        headers = {"Authorization": f"Bearer {cfg.access_token}"}
+        for location in cfg.locations:
+            url = f"{str(cfg.base_url).rstrip('/')}/v4/{location.name}/reviews"
+            mark = parse_timestamp(marks[location.name]) if location.name in marks else None
+            cutoff = mark - timedelta(days=cfg.reply_lookback_days) if mark else None
+            newest = mark
+
+            def fetch(token: str | None, url=url) -> Any:
+                params = {"pageSize": cfg.page_size, "orderBy": "updateTime desc"}
+                if token:
+                    params["pageToken"] = token
+                return self.get_json(client, url, params, headers)
+
+            for body in self.paginator.pages(fetch):
+                reviews = dig(body, "reviews") or []
+                records = [(self.external_id(r), r) for r in reviews]
+                times = [parse_timestamp(r[self.cursor_field]) for r in reviews]
+                if times and (newest is None or max(times) > newest):
+                    newest = max(times)
+                caught_up = cutoff is not None and bool(times) and min(times) < cutoff
+                finished = caught_up or not dig(body, "nextPageToken")
+                if finished and newest is not None:
+                    marks[location.name] = newest.isoformat()
+                yield Page(records, {"locations": dict(marks)})
+                if caught_up:
+                    break
+
+    def normalise(self, payload: Any) -> ComplaintDraft | Skip:
+        cfg: GoogleReviewsConfig = self.config
+        location_name = str(payload.get("name", "")).split("/reviews/")[0]
+        location = self.locations.get(location_name)
+        if location is None:
+            raise NormaliseError(f"lokasi {location_name!r} tidak ada di konfigurasi konektor")
+        rating = STARS.get(payload.get("starRating"))
+        comment = (payload.get("comment") or "").strip()
+        if rating is None:
+            return Skip("ulasan tanpa rating")
+        if rating > cfg.complaint_max_rating:
+            return Skip(f"rating {rating} di atas ambang keluhan {cfg.complaint_max_rating}", {"rating": rating})
+        if not comment and not cfg.include_empty_comments:
+            return Skip("ulasan tanpa komentar", {"rating": rating})
+        reviewer = payload.get("reviewer") or {}
+        anonymous = bool(reviewer.get("isAnonymous"))
+        place = location.label or location_name
+        snippet = comment.split("\n")[0][:120] if comment else "tanpa komentar"
+        events = []
+        reply = payload.get("reviewReply")
+        if reply and reply.get("updateTime"):
+            # An edited reply is a new message; its first version stays the first response.
+            events.append(DraftEvent(external_id=f"gbp-reply:{reply['updateTime']}",
+                                     at=parse_timestamp(reply["updateTime"]), kind=EventKind.message_out,
+                                     actor=place[:120], note=reply.get("comment"), is_opd_response=True))
+        received = parse_timestamp(payload["createTime"])
+        return ComplaintDraft(
+            external_id=payload["name"],
+            title=f"Ulasan {rating}★ {place}: {snippet}"[:300],
+            body=comment,
+            received_at=received,
+            status=Status.in_progress if events else Status.dispatched,
+            category_code=location.category,
+            opd_code=location.opd,
+            anonim=anonymous,
+            reporter_name=None if anonymous else reviewer.get("displayName"),
+            location_text=place,
+            kecamatan=location.kecamatan,
+            desa=location.desa,
+            rating=rating,
+            dispatched_at=received,
+            events=events,
+        )

@@ -1,0 +1,268 @@
+"""SP4N-LAPOR! pull connector.
+
+The integration API is issued to admin instansi on request and is not public, so everything that
+depends on its field names lives in `FIELDS`, and the status/category/agency vocabularies are
+default mappings that an instance's config can override without a code change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import httpx
+from pydantic import AnyHttpUrl, Field, field_validator
+
+from connectors.base import FatalError, Page, PullConfig, PullConnector, TokenPaginator, dig, parse_timestamp
+from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
+from models import Classification, EventKind, Status
+
+# Our name → path in a LAPOR! report payload. The one place to touch when the API changes.
+FIELDS = {
+    "id": "tracking_id",
+    "title": "title",
+    "body": "content",
+    "url": "url",
+    "classification": "classification",
+    "category": "category.name",
+    "category_parent": "category.parent.name",
+    "status": "status",
+    "confidential": "is_confidential",
+    "anonymous": "is_anonymous",
+    "reporter_name": "reporter.name",
+    "reporter_contact": "reporter.phone",
+    "address": "location.address",
+    "desa": "location.village",
+    "kecamatan": "location.district",
+    "lat": "location.latitude",
+    "lon": "location.longitude",
+    "created": "created_at",
+    "updated": "updated_at",
+    "verified": "verified_at",
+    "closed": "closed_at",
+    "dispositions": "dispositions",  # list; each item:
+    "disposition_agency": "agency.name",
+    "disposition_at": "at",
+    "thread": "followups",  # list; each item:
+    "thread_id": "id",
+    "thread_author_type": "author_type",
+    "thread_author": "author",
+    "thread_text": "content",
+    "thread_at": "created_at",
+}
+REPORTS_PATH = "/api/v1/laporan"
+NEXT_TOKEN = "pagination.next_page_token"
+AGENCY_REPLY_TYPES = {"instansi", "admin"}
+
+DEFAULT_STATUS_MAP: dict[str, Status] = {
+    "belum_terverifikasi": Status.unverified,
+    "terverifikasi": Status.verified,
+    "didisposisikan": Status.dispatched,
+    "belum_ditindaklanjuti": Status.dispatched,
+    "proses": Status.in_progress,
+    "ditindaklanjuti": Status.in_progress,
+    "ditunda": Status.postponed,
+    "selesai": Status.resolved,
+    "bukan_kewenangan": Status.rejected,
+    "tidak_dapat_diproses": Status.rejected,
+    "ditolak": Status.rejected,
+    "diarsipkan": Status.archived,
+}
+
+# LAPOR! category ("Parent > Child" or "Parent") → our category code. Unlisted children fall back
+# to their parent's mapping, then to `fallback_category`.
+DEFAULT_CATEGORY_MAP: dict[str, str] = {
+    "Infrastruktur": "INFRA",
+    "Infrastruktur > Jalan": "INFRA-JALAN",
+    "Infrastruktur > Jembatan": "INFRA-JEMBATAN",
+    "Infrastruktur > Drainase dan Saluran Air": "INFRA-DRAINASE",
+    "Infrastruktur > Penerangan Jalan Umum": "INFRA-PJU",
+    "Kependudukan": "ADMINDUK",
+    "Kependudukan > KTP Elektronik": "ADMINDUK-KTP",
+    "Kependudukan > Kartu Keluarga dan Akta": "ADMINDUK-KK",
+    "Pendidikan": "PENDIDIKAN",
+    "Pendidikan > PPDB": "PENDIDIKAN-PPDB",
+    "Kesehatan": "KESEHATAN",
+    "Kesehatan > Rumah Sakit": "KESEHATAN-RS",
+    "Kesehatan > Puskesmas": "KESEHATAN-PUSKESMAS",
+    "Kesehatan > Jaminan Kesehatan": "KESEHATAN-BPJS",
+    "Sosial": "BANSOS",
+    "Sosial > Bantuan Sosial": "BANSOS-PKH",
+    "Ketenteraman dan Ketertiban Umum": "TRANTIB",
+    "Ketenteraman dan Ketertiban Umum > Pedagang Kaki Lima": "TRANTIB-PKL",
+    "Perhubungan": "TRANSPORTASI",
+    "Perhubungan > Parkir": "TRANSPORTASI-PARKIR",
+    "Lingkungan Hidup dan Kehutanan": "LINGKUNGAN",
+    "Lingkungan Hidup dan Kehutanan > Persampahan": "LINGKUNGAN-SAMPAH",
+    "Lingkungan Hidup dan Kehutanan > Pencemaran": "LINGKUNGAN-POLUSI",
+    "Air Minum": "AIR",
+    "Ketenagakerjaan": "NAKER",
+    "Kepegawaian": "KEPEGAWAIAN",
+    "Perizinan": "PERIZINAN",
+    "Pertanian": "PERTANIAN",
+    "Penanggulangan Bencana": "BENCANA",
+    "Pajak dan Retribusi": "PAJAK",
+    "Pemerintahan Desa": "DESA",
+}
+
+CLASSIFICATIONS = {
+    "pengaduan": Classification.pengaduan,
+    "aspirasi": Classification.aspirasi,
+    "permintaan_informasi": Classification.permintaan_informasi,
+}
+
+
+def _key(text: str) -> str:
+    """Case-, space- and punctuation-insensitive key of an upstream label."""
+    return "_".join(str(text).lower().replace(">", " > ").replace("-", " ").split()).replace("_>_", ">")
+
+
+@cache
+def _opd_names() -> dict[str, str]:
+    """Our OPD names → codes (reference data), the default way to recognise a disposition agency."""
+    rows = json.loads(files("core.data").joinpath("opd.json").read_text(encoding="utf-8"))
+    return {_key(name): code for code, name, *_rest in rows}
+
+
+class LaporConfig(PullConfig):
+    base_url: AnyHttpUrl = Field(description="Base URL of the LAPOR! integration API")
+    token: str = Field(min_length=1, repr=False, description="API token issued to the admin instansi")
+    token_header: str = Field("X-Lapor-Token", min_length=1)
+    page_size: int = Field(100, ge=1, le=500)
+    start_from: datetime | None = Field(None, description="First sync only asks for reports updated since")
+    status_map: dict[str, Status] = Field(default_factory=dict, description="Overrides of DEFAULT_STATUS_MAP")
+    category_map: dict[str, str] = Field(default_factory=dict, description="Overrides of DEFAULT_CATEGORY_MAP")
+    fallback_category: str | None = Field("LAINNYA", description="Code for unmapped categories; null = fail")
+    agency_map: dict[str, str] = Field(default_factory=dict, description="Agency name or id → OPD code")
+    agency_suffix: str = Field(" Kabupaten Blitar", description="Stripped from agency names before matching")
+
+    @field_validator("start_from")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("start_from harus memakai zona waktu, mis. 2026-01-01T00:00:00+07:00")
+        return value
+
+
+class LaporConnector(PullConnector):
+    name = "lapor"
+    channel = "lapor"
+    Config = LaporConfig
+    secret_fields = ("token",)
+    primary_key = FIELDS["id"]
+    cursor_field = FIELDS["updated"]
+    paginator = TokenPaginator(NEXT_TOKEN)
+
+    def __init__(self, config, policy=None):
+        super().__init__(config, policy)
+        cfg: LaporConfig = self.config
+        self.status_map = {_key(k): v for k, v in {**DEFAULT_STATUS_MAP, **cfg.status_map}.items()}
+        self.category_map = {_key(k): v for k, v in {**DEFAULT_CATEGORY_MAP, **cfg.category_map}.items()}
+        self.agency_map = {**_opd_names(), **{_key(k): v for k, v in cfg.agency_map.items()}}
+
+    # -- pull ---------------------------------------------------------------------------------------
+    def fetch_pages(self, client: httpx.Client, bookmark: dict[str, Any] | None) -> Iterator[Page]:
+        cfg: LaporConfig = self.config
+        url = str(cfg.base_url).rstrip("/") + REPORTS_PATH
+        headers = {cfg.token_header: cfg.token}
+        since = (bookmark or {}).get("updated_since") or (cfg.start_from.isoformat() if cfg.start_from else None)
+        high = parse_timestamp(since) if since else None
+
+        def fetch(token: str | None) -> Any:
+            params: dict[str, Any] = {"limit": cfg.page_size}
+            if since:
+                params["updated_since"] = since
+            if token:
+                params["page_token"] = token
+            return self.get_json(client, url, params, headers)
+
+        for body in self.paginator.pages(fetch):
+            reports = dig(body, "data")
+            if not isinstance(reports, list):
+                raise FatalError("respons LAPOR! tanpa daftar 'data': format API berubah?")
+            records = []
+            for report in reports:
+                records.append((self.external_id(report), report))
+                updated = parse_timestamp(dig(report, self.cursor_field))
+                high = updated if high is None or updated > high else high
+            # updated_since is inclusive: records sharing the last timestamp come again, unchanged.
+            yield Page(records, {"updated_since": high.isoformat()} if high else bookmark,
+                       expected=dig(body, "pagination.total"))
+
+    # -- normalise ----------------------------------------------------------------------------------
+    def normalise(self, payload: Any) -> ComplaintDraft:
+        f = lambda name: dig(payload, FIELDS[name])  # noqa: E731
+        status = self._status(f("status"))
+        events = [self._event(item) for item in (f("thread") or [])]
+        dispositions = f("dispositions") or []
+        last_disposition = dispositions[-1] if dispositions else None
+        dispatched = [parse_timestamp(dig(d, FIELDS["disposition_at"])) for d in dispositions]
+        closed = f("closed")
+        return ComplaintDraft(
+            external_id=str(f("id")),
+            title=(f("title") or "(tanpa judul)")[:300],
+            body=f("body") or "",
+            received_at=parse_timestamp(f("created")),
+            classification=self._classification(f("classification")),
+            status=status,
+            category_code=self._category(f("category"), f("category_parent")),
+            opd_code=self._agency(dig(last_disposition, FIELDS["disposition_agency"])) if last_disposition else None,
+            rahasia=bool(f("confidential")),
+            anonim=bool(f("anonymous")),
+            reporter_name=f("reporter_name"),
+            reporter_contact=f("reporter_contact"),
+            location_text=f("address"),
+            desa=f("desa"),
+            kecamatan=f("kecamatan"),
+            lat=f("lat"),
+            lon=f("lon"),
+            verified_at=parse_timestamp(f("verified")) if f("verified") else None,
+            dispatched_at=min(dispatched) if dispatched else None,
+            resolved_at=parse_timestamp(closed) if closed and status == Status.resolved else None,
+            events=events,
+        )
+
+    def _status(self, value: Any) -> Status:
+        try:
+            return self.status_map[_key(value)]
+        except KeyError:
+            raise NormaliseError(f"status LAPOR! tidak dikenal: {value!r} (tambahkan ke status_map)") from None
+
+    def _classification(self, value: Any) -> Classification:
+        try:
+            return CLASSIFICATIONS[_key(value or "pengaduan")]
+        except KeyError:
+            raise NormaliseError(f"klasifikasi LAPOR! tidak dikenal: {value!r}") from None
+
+    def _category(self, name: str | None, parent: str | None) -> str | None:
+        candidates = [f"{parent} > {name}", parent] if parent else [name]
+        for candidate in candidates:
+            if candidate and _key(candidate) in self.category_map:
+                return self.category_map[_key(candidate)]
+        if self.config.fallback_category is None:
+            label = f"{parent} > {name}" if parent else name
+            raise NormaliseError(f"kategori LAPOR! belum dipetakan: {label!r} (tambahkan ke category_map)")
+        return self.config.fallback_category
+
+    def _agency(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        suffix = self.config.agency_suffix
+        stripped = name[: -len(suffix)] if suffix and name.endswith(suffix) else name
+        return self.agency_map.get(_key(name)) or self.agency_map.get(_key(stripped))
+
+    def _event(self, item: dict[str, Any]) -> DraftEvent:
+        author_type = _key(dig(item, FIELDS["thread_author_type"]) or "")
+        from_agency = author_type in AGENCY_REPLY_TYPES
+        return DraftEvent(
+            external_id=f"lapor:{dig(item, FIELDS['thread_id'])}",
+            at=parse_timestamp(dig(item, FIELDS["thread_at"])),
+            kind=EventKind.message_out if from_agency else EventKind.message_in,
+            actor=(dig(item, FIELDS["thread_author"]) or author_type or "LAPOR!")[:120],
+            note=dig(item, FIELDS["thread_text"]),
+            is_opd_response=author_type == "instansi",
+        )

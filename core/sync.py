@@ -1,0 +1,291 @@
+"""The pull runner: one connector instance, one shared HTTP client, page by page.
+
+Each page is landed in the inbox, normalised and committed together with the new bookmark, so a
+crash anywhere loses nothing and a restart resumes after the last committed page. Retriable errors
+are retried inside the connector (bounded); whatever still escapes stops the run and is recorded
+in `SyncState` (status=error, last_error) for the connector page and /health.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from connectors import registry
+from connectors.base import Connector, ConnectorError, FatalError, HttpPolicy, PullConnector, RetriableError
+from core.db import get_engine
+from core.inbox import land_page, normalise
+from core.ingest import Resolver
+from core.settings import Settings, get_settings
+from models import ConnectorInstance, RawState, SyncState
+from models.types import utcnow
+
+log = logging.getLogger("aduan.sync")
+COUNTS = ("fetched", "new", "updated", "unchanged", "failed", "skipped")
+
+
+class UnknownInstance(LookupError):
+    """No connector instance has that name."""
+
+
+class NotPullable(ValueError):
+    """The instance's connector is not pulled (a webhook or a file import)."""
+
+
+@dataclass
+class SyncSummary:
+    name: str
+    status: str = "ok"  # ok | error | busy
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pages: int = 0
+    retries: int = 0
+    expected: int | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    started_at: datetime = field(default_factory=utcnow)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+
+ProgressFn = Callable[[SyncSummary], None]
+
+
+def http_policy(settings: Settings) -> HttpPolicy:
+    return HttpPolicy(timeout_seconds=settings.sync_timeout_seconds, attempts=settings.sync_retry_attempts,
+                      backoff_seconds=settings.sync_backoff_seconds,
+                      backoff_max_seconds=settings.sync_backoff_max_seconds,
+                      retry_after_max_seconds=settings.sync_retry_after_max_seconds)
+
+
+def config_problems(exc: ValidationError) -> str:
+    """'field.sub: message; …' in the operator's language for the common cases."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "config"
+        message = {"missing": "wajib diisi", "extra_forbidden": "tidak dikenal"}.get(
+            err["type"], err["msg"].removeprefix("Value error, "))
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def build_connector(instance: ConnectorInstance, settings: Settings | None = None) -> Connector:
+    """The instance's connector with its validated config; FatalError names what is wrong."""
+    try:
+        cls = registry.get(instance.kind)
+    except registry.UnknownConnector as exc:
+        raise FatalError(f"jenis konektor {instance.kind!r} tidak terpasang ({exc.args[0]})") from None
+    try:
+        if issubclass(cls, PullConnector):
+            return cls(instance.config, http_policy(settings or get_settings()))
+        return cls(instance.config)
+    except ValidationError as exc:
+        raise FatalError(f"konfigurasi {instance.name!r} tidak valid: {config_problems(exc)}") from None
+
+
+def _state_for(session: Session, instance: ConnectorInstance) -> SyncState:
+    state = session.exec(select(SyncState).where(SyncState.connector_instance_id == instance.id)).first()
+    if state is None:
+        try:
+            with session.begin_nested():
+                state = SyncState(connector_instance_id=instance.id)
+                session.add(state)
+        except IntegrityError:  # created concurrently
+            state = session.exec(select(SyncState).where(SyncState.connector_instance_id == instance.id)).one()
+        session.commit()
+    return state
+
+
+def _lease_is_stale(state: SyncState, settings: Settings, now: datetime) -> bool:
+    lease = state.last_counts or {}
+    host, _, pid = str(lease.get("owner", "")).partition(":")
+    if host == socket.gethostname() and pid.split(":")[0].isdigit():
+        try:
+            os.kill(int(pid.split(":")[0]), 0)
+        except ProcessLookupError:
+            return True  # the run died on this machine (killed, crashed)
+        except PermissionError:
+            pass
+    beat = lease.get("heartbeat")
+    last = datetime.fromisoformat(beat) if beat else state.last_run_at
+    return last is None or now - last > timedelta(seconds=settings.sync_lease_seconds)
+
+
+def is_running(state: SyncState | None, settings: Settings, now: datetime) -> bool:
+    return state is not None and state.status == "running" and not _lease_is_stale(state, settings, now)
+
+
+def _acquire(session: Session, state: SyncState, settings: Settings) -> str | None:
+    """Compare-and-set the state to running; None when another live run holds it."""
+    now = utcnow()
+    if is_running(state, settings, now):
+        return None
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    result = session.connection().execute(
+        update(SyncState)
+        .where(SyncState.id == state.id, SyncState.status == state.status,
+               SyncState.last_run_at.is_not_distinct_from(state.last_run_at))
+        .values(status="running", last_run_at=now, last_counts={"owner": owner, "heartbeat": now.isoformat()}))
+    session.commit()
+    session.expire_all()  # the ORM copy of the state predates the update above
+    return owner if result.rowcount == 1 else None
+
+
+def _commit_page(session: Session, state_id: int, instance_id: int, connector: Connector, resolver: Resolver,
+                 page, summary: SyncSummary, owner: str) -> None:
+    counts = dict.fromkeys(COUNTS, 0)
+    counts["fetched"] = len(page.records)
+    resolver.prefetch_complaints(connector.channel, [external_id for external_id, _ in page.records])
+    for record, is_new in land_page(session, connector.channel, page.records, instance_id):
+        if is_new or record.state == RawState.pending:
+            counts[normalise(session, record, connector, resolver)] += 1
+        else:
+            counts["unchanged"] += 1
+    state = session.get(SyncState, state_id)
+    if page.bookmark is not None:
+        state.bookmark = page.bookmark
+    state.fetched_total += counts["fetched"]
+    state.new_total += counts["new"]
+    state.updated_total += counts["updated"]
+    state.failed_total += counts["failed"]
+    for name, n in counts.items():
+        setattr(summary, name, getattr(summary, name) + n)
+    summary.pages += 1
+    if page.expected is not None:
+        summary.expected = page.expected
+    state.last_counts = {"owner": owner, "heartbeat": utcnow().isoformat(),
+                         **{k: getattr(summary, k) for k in (*COUNTS, "pages")}}
+    session.add(state)
+    session.commit()
+    session.expunge_all()  # keep memory flat over long runs
+
+
+def _finish(session: Session, state_id: int, owner: str, summary: SyncSummary) -> None:
+    session.rollback()
+    session.expire_all()
+    state = session.get(SyncState, state_id)
+    if state is None or (state.last_counts or {}).get("owner") != owner:
+        log.warning("sync %s: lease was taken over; not recording this run's outcome", summary.name)
+        return
+    now = utcnow()
+    state.status = "error" if summary.error else "ok"
+    if summary.error:
+        state.last_error, state.last_error_at = summary.error[:4000], now
+    else:
+        state.last_success_at, state.last_error = now, None
+    state.last_counts = {k: v for k, v in summary.as_dict().items() if k != "name"}
+    session.add(state)
+    session.commit()
+
+
+def _describe(exc: BaseException, policy: HttpPolicy) -> str:
+    if isinstance(exc, RetriableError):
+        return f"upstream tetap gagal setelah {policy.attempts} percobaan: {exc}"
+    if isinstance(exc, ConnectorError):
+        return str(exc)
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Client | None = None,
+                  progress: ProgressFn | None = None, settings: Settings | None = None) -> SyncSummary:
+    """Pull one instance. Never raises for upstream or config trouble: it is in the summary and
+    in SyncState. Raises UnknownInstance / NotPullable for a wrong name or kind."""
+    engine = engine or get_engine()
+    settings = settings or get_settings()
+    summary = SyncSummary(name=name)
+    clock = time.monotonic()
+    with Session(engine, expire_on_commit=False) as session:
+        instance = session.exec(select(ConnectorInstance).where(ConnectorInstance.name == name)).first()
+        if instance is None:
+            raise UnknownInstance(name)
+        cls = registry.available().get(instance.kind)
+        if cls is not None and not issubclass(cls, PullConnector):
+            raise NotPullable(f"{name!r} ({instance.kind}) is not a pull connector")
+        state = _state_for(session, instance)
+        owner = _acquire(session, state, settings)
+        if owner is None:
+            summary.status, summary.error = "busy", "sinkronisasi lain untuk konektor ini sedang berjalan"
+            return summary
+        state_id, instance_id, bookmark = state.id, instance.id, state.bookmark
+        connector: PullConnector | None = None
+        own_client = client is None
+        try:
+            connector = build_connector(instance, settings)
+            if own_client:
+                client = httpx.Client(timeout=connector.retrier.policy.timeout(),
+                                      headers={"User-Agent": "aduan-terpadu/1 (+sinkronisasi)"})
+            log.info("sync %s: start from bookmark %s", name, bookmark)
+            resolver = Resolver(session, settings)
+            for page in connector.fetch_pages(client, bookmark):
+                _commit_page(session, state_id, instance_id, connector, resolver, page, summary, owner)
+                if progress:
+                    progress(summary)
+        except BaseException as exc:  # recorded for the operator; the bookmark stays at the last good page
+            policy = connector.retrier.policy if connector else http_policy(settings)
+            summary.status, summary.error = "error", _describe(exc, policy)
+            if not isinstance(exc, Exception):
+                summary.error = f"dihentikan ({exc.__class__.__name__})"
+                raise
+            if not isinstance(exc, ConnectorError):
+                log.exception("sync %s failed", name)
+        finally:
+            if connector is not None:
+                summary.retries = connector.retrier.retries
+            if own_client and client is not None:
+                client.close()
+            summary.duration_s = round(time.monotonic() - clock, 3)
+            _finish(session, state_id, owner, summary)
+    log.info("sync %s: %s", name, summary.as_dict())
+    return summary
+
+
+def enabled_pull_instances(session: Session) -> list[ConnectorInstance]:
+    instances = session.exec(select(ConnectorInstance).where(ConnectorInstance.enabled == True)  # noqa: E712
+                             .order_by(ConnectorInstance.name)).all()
+    kinds = registry.available()
+    # Unknown kinds stay in: their run records "not installed", which the operator must see.
+    return [i for i in instances if i.kind not in kinds or issubclass(kinds[i.kind], PullConnector)]
+
+
+def due_instances(session: Session, now: datetime) -> list[str]:
+    """Enabled pull instances whose schedule has elapsed since their last run (never run = due)."""
+    settings = get_settings()
+    due = []
+    for instance in enabled_pull_instances(session):
+        if instance.schedule_seconds is None:
+            continue
+        state = session.exec(select(SyncState).where(SyncState.connector_instance_id == instance.id)).first()
+        if is_running(state, settings, now):
+            continue
+        last = state.last_run_at if state else None
+        if last is None or now - last >= timedelta(seconds=instance.schedule_seconds):
+            due.append(instance.name)
+    return due
+
+
+def sync_all(*, engine: Engine | None = None, client: httpx.Client | None = None,
+             progress: ProgressFn | None = None) -> list[SyncSummary]:
+    """Every enabled pull instance, one after the other (scheduled or not)."""
+    with Session(engine or get_engine()) as session:
+        names = [i.name for i in enabled_pull_instances(session)]
+    return [sync_instance(name, engine=engine, client=client, progress=progress) for name in names]
