@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import complaints, connectors, export, health, open311, rapor, reference, stats
+from api.routes import (
+    channel_calls,
+    complaints,
+    connectors,
+    export,
+    health,
+    manual,
+    open311,
+    rapor,
+    reference,
+    stats,
+    webhooks,
+)
 
 
 def create_app() -> FastAPI:
@@ -18,4 +30,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(open311.router)
     app.include_router(connectors.router, prefix="/api/v1")
+    app.include_router(webhooks.router, prefix="/api/v1")
+    app.include_router(manual.router, prefix="/api/v1")
+    app.include_router(channel_calls.router, prefix="/api/v1")
     return app

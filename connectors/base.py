@@ -47,6 +47,14 @@ class Skip:
 
 
 @dataclass
+class Applied:
+    """The connector applied the payload itself (a message appended to an existing thread)."""
+
+    outcome: str  # "new" | "updated" | "unchanged"
+    note: str = ""
+
+
+@dataclass
 class Page:
     """One page from upstream: payloads keyed by external id plus the bookmark after it."""
 
@@ -70,6 +78,11 @@ class Connector:
 
     def normalise(self, payload: Any) -> ComplaintDraft | Skip:
         raise NotImplementedError
+
+    def normalise_in(self, session, payload: Any, resolver) -> ComplaintDraft | Skip | Applied:
+        """Normalise with database context, for payloads that depend on earlier ones (a WhatsApp
+        thread, a status callback, a 112 call counter). Most connectors only implement `normalise`."""
+        return self.normalise(payload)
 
 
 class PullConfig(BaseModel):
@@ -111,6 +124,8 @@ class PullConnector(Connector):
 
 
 class PushConnector(Connector):
+    signature_header: ClassVar[str | None] = None  # absent header → 401, wrong signature → 403
+
     def verify_handshake(self, params: Mapping[str, str]) -> str | None:
         """Answer to a subscription handshake, or None if it must be refused."""
         raise NotImplementedError

@@ -113,6 +113,12 @@ def demo(
         serve_all(settings)
 
 
+from core.cli_imports import import_112, replay_webhooks  # noqa: E402
+
+app.command("import-112")(import_112)
+app.command("replay-webhooks")(replay_webhooks)
+
+
 def main() -> None:  # pragma: no cover - console entry
     try:
         app()

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from connectors.base import Connector, Skip
+from connectors.base import Applied, Connector, Skip
 from core.ingest import NormaliseError, Outcome, Resolver, upsert_complaint
 from models import RawRecord, RawState
 from models.types import utcnow
@@ -79,10 +79,13 @@ def normalise(session: Session, record: RawRecord, connector: Connector, resolve
     record.attempts += 1
     try:
         with session.begin_nested():
-            result = connector.normalise(record.payload)
+            result = connector.normalise_in(session, record.payload, resolver)
             if isinstance(result, Skip):
                 record.state, record.error = RawState.skipped, result.reason
                 outcome = "skipped"
+            elif isinstance(result, Applied):
+                record.state, record.error = RawState.normalised, None
+                outcome = result.outcome
             else:
                 upserted = upsert_complaint(session, connector.channel, result, resolver,
                                             raw_record_id=record.id)

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     sync_backoff_max_seconds: float = Field(60.0, ge=0, description="Longest wait between two retries")
     sync_retry_after_max_seconds: float = Field(300.0, ge=0, description="Cap on an upstream's Retry-After")
     sync_lease_seconds: int = Field(900, ge=10, description="A run silent this long is presumed dead")
+    manual_import_max_rows: int = Field(100, ge=1, description="Most complaints per bulk upload (LAPOR! limit)")
+    manual_entry_channels: list[str] = Field(
+        default_factory=lambda: ["manual", "whatsapp", "call112"],
+        description="Channels a petugas may record a typed-in complaint under",
+    )
+    webhook_replay_grace_seconds: int = Field(
+        60, ge=0, description="Pending webhook records older than this are re-normalised by replay"
+    )
     sla_sweep_minutes: int = Field(15, ge=1, description="Interval of the SLA sweep in the worker")
 
     @field_validator("database_url")

@@ -20,6 +20,7 @@ dash.register_page(__name__, path="/jelajah", name="Jelajah", title="Jelajah adu
 BLOCK = 50
 CURSORS = shaping.CursorBook()
 SORTABLE = {"received": "received_at"}
+ROW_ID = "params.data && params.data.id != null ? String(params.data.id) : 'stub-' + params.rowIndex"
 
 GRID_COLUMNS = [
     {"field": "tracking_code", "headerName": "Kode", "width": 165, "pinned": "left"},
@@ -115,7 +116,7 @@ def layout(**query) -> html.Div:
                          className="mb-3"),
         dag.AgGrid(id=ids.JL_GRID, columnDefs=GRID_COLUMNS, rowModelType="infinite", className="ag-theme-alpine",
                    defaultColDef={"sortable": False, "resizable": True},
-                   getRowId="params.data && params.data.id != null ? String(params.data.id) : 'stub-' + params.rowIndex",
+                   getRowId=ROW_ID,
                    dashGridOptions={"cacheBlockSize": BLOCK, "maxBlocksInCache": 20, "infiniteInitialRowCount": 1,
                                     "maxConcurrentDatasourceRequests": 1,
                                     "localeText": {"loadingOoo": "Memuat…", "noRowsToShow": "Tidak ada data"}},

@@ -1,0 +1,143 @@
+"""Manual entry by a petugas pelayanan (one complaint or a batch upload), the upload template, and
+the LAPOR! hand-back export. Parsing and validation live in core.manual_entry / core.manual_workbooks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Response, UploadFile, status
+from sqlmodel import Session
+
+from api.auth import require_roles
+from api.deps import SessionDep, SettingsDep
+from core import manual_entry, manual_workbooks
+from core.manual_entry import ManualComplaintIn
+from models import ApiKey, Category, Complaint, ComplaintPublic, Opd, Role, Status
+from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
+
+router = APIRouter(tags=["manual entry"])
+
+# Petugas pelayanan work with analyst keys, or an OPD's own desk with its opd_admin key.
+Petugas = Annotated[ApiKey, Depends(require_roles(Role.analyst, Role.opd_admin))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+def complaint_out(session: Session, complaint: Complaint, key: ApiKey) -> dict[str, Any]:
+    data = ComplaintPublic.model_validate(complaint).model_dump(mode="json")
+    opd = session.get(Opd, complaint.opd_id) if complaint.opd_id else None
+    category = session.get(Category, complaint.category_id) if complaint.category_id else None
+    now = datetime.now(UTC)
+    overdue = (complaint.status in AWAITING_RESPONSE and complaint.response_due_at is not None
+               and complaint.response_due_at < now) or (
+        complaint.status in OPEN_STATUSES and complaint.resolution_due_at is not None
+        and complaint.resolution_due_at < now)
+    if key.role != Role.admin:
+        data["reporter_contact"] = manual_workbooks.mask_contact(complaint.reporter_contact)
+    data.update(opd_code=opd.code if opd else None, opd_name=opd.name if opd else None,
+                category_code=category.code if category else None,
+                category_name=category.name if category else None, overdue=bool(overdue))
+    return data
+
+
+@router.post("/complaints", status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "same Idempotency-Key and content: the existing complaint"},
+                        409: {"description": "Idempotency-Key reused with different content"},
+                        422: {"description": "a field is invalid (named in detail[].loc)"}})
+def create_complaint(entry: ManualComplaintIn, session: SessionDep, settings: SettingsDep, key: Petugas,
+                     response: Response,
+                     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+                     ) -> dict[str, Any]:
+    """Record one complaint typed in by a petugas (walk-in, phone, letter). A repeated submit with the
+    same `Idempotency-Key` (or, without one, the same `reference` register number, as in the upload)
+    returns the complaint created the first time instead of a duplicate; different content → 409."""
+    if key.role == Role.opd_admin and entry.opd is None and key.opd_id is not None:
+        entry.opd = session.get(Opd, key.opd_id).code  # an OPD's own desk files complaints to itself
+    external_id = (manual_entry.idempotency_external_id(key.id, idempotency_key) if idempotency_key
+                   else f"ref:{entry.reference}" if entry.reference else None)
+    complaint, outcome, problems = manual_entry.create_one(session, entry, settings, f"petugas:{key.name}",
+                                                           external_id)
+    if outcome == "invalid":
+        raise HTTPException(422, [
+            {"loc": ["body", field], "msg": message, "type": "value_error"} for field, message in problems])
+    if outcome == "conflict":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            "Idempotency-Key / nomor referensi sudah dipakai untuk aduan dengan isi berbeda "
+                            f"({complaint.tracking_code})")
+    if outcome == "existing":
+        response.status_code = status.HTTP_200_OK
+    return complaint_out(session, complaint, key)
+
+
+@router.post("/complaints/import",
+             responses={422: {"description": "bad rows (nothing written) or an unusable file"},
+                        415: {"description": "not a CSV or XLSX"}, 413: {"description": "file too large"}})
+def import_complaints(session: SessionDep, settings: SettingsDep, key: Petugas,
+                      file: Annotated[UploadFile, File(description="CSV or XLSX from the template")],
+                      partial: Annotated[bool, Query(description="write the good rows, report the rest")] = False,
+                      ) -> dict[str, Any]:
+    """Upload ≤ 100 complaints. Every bad row is reported by row number and column. By default nothing
+    is written when any row is bad; `partial=true` writes the good rows. Always one transaction."""
+    content = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, "Berkas lebih dari 5 MB.")
+    try:
+        result = manual_entry.import_batch(session, content, settings, f"petugas:{key.name}", partial)
+    except manual_entry.FileRejected as exc:
+        code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if exc.wrong_type else 422
+        raise HTTPException(code, {"message": str(exc), "errors": []}) from None
+    if not result.committed:
+        raise HTTPException(422, result.as_dict())
+    return result.as_dict()
+
+
+@router.get("/complaints/import/template.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}}})
+def import_template(session: SessionDep, settings: SettingsDep, _key: Petugas) -> Response:
+    """The upload template: header with hints, an example row, dropdown lists from the reference data."""
+    return Response(manual_workbooks.template_workbook(session, settings), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="templat-aduan.xlsx"'})
+
+
+@router.get("/export/lapor-manual.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def lapor_handback(session: SessionDep, settings: SettingsDep, key: Petugas,
+                   channel: Annotated[list[str] | None, Query()] = None,
+                   status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+                   opd: Annotated[list[str] | None, Query()] = None,
+                   category: Annotated[list[str] | None, Query()] = None,
+                   kecamatan: Annotated[list[str] | None, Query()] = None,
+                   classification: Annotated[list[str] | None, Query()] = None,
+                   received_from: date | datetime | None = None,
+                   received_to: date | datetime | None = None,
+                   batch: Annotated[int | None, Query(ge=1, description="only this batch of 100, as sheet 'Aduan'")]
+                   = None) -> Response:
+    """Complaints from non-LAPOR! channels in the upload-template shape, for entry into SP4N-LAPOR!.
+
+    Without `batch`: one sheet per batch of ≤ 100 rows (`Batch 1`, `Batch 2`…). With `batch=N`: just
+    that batch as sheet `Aduan`, ready for one LAPOR! manual upload. Oldest first, so batch numbers
+    stay stable while new complaints arrive. `X-Total-Rows` / `X-Total-Batches` tell how many there are.
+    Rejected and archived complaints are left out unless asked for with `status`.
+    """
+    if channel and "lapor" in channel:
+        raise HTTPException(422,
+                            [{"loc": ["query", "channel"], "msg": "aduan kanal lapor sudah ada di SP4N-LAPOR!",
+                              "type": "value_error"}])
+    flt = manual_workbooks.HandbackFilter(
+        channels=channel, statuses=status_, opd=opd, category=category, kecamatan=kecamatan,
+        classification=classification, received_from=received_from, received_to=received_to,
+        only_opd_id=key.opd_id if key.role == Role.opd_admin else None)
+    complaints = manual_workbooks.handback_complaints(session, settings, flt)
+    if len(complaints) > manual_workbooks.MAX_EXPORT_ROWS:
+        raise HTTPException(422,
+                            f"Lebih dari {manual_workbooks.MAX_EXPORT_ROWS} aduan; persempit filter tanggal.")
+    batches = manual_workbooks.batch_count(len(complaints))
+    if batch is not None and batch > batches:
+        raise HTTPException(422,
+                            [{"loc": ["query", "batch"], "msg": f"hanya ada {batches} batch", "type": "value_error"}])
+    content = manual_workbooks.handback_workbook(session, settings, complaints, key.role == Role.admin, batch)
+    name = f"lapor-manual-batch-{batch}.xlsx" if batch else "lapor-manual.xlsx"
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Total-Rows": str(len(complaints)),
+        "X-Total-Batches": str(batches)})
+

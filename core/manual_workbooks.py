@@ -1,0 +1,225 @@
+"""Workbooks in the manual-entry template shape: the blank template with dropdown lists, and the
+LAPOR! hand-back export (complaints from other channels, ≤ 100 rows per batch)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from core.channel_calls import day_bounds
+from core.manual_entry import COLUMNS, EXAMPLE_MARK, SHEET, Reference
+from core.settings import Settings
+from models import Category, Classification, Complaint, Opd, Status
+
+HINTS = {
+    "judul": "Wajib. Ringkasan aduan, 5–300 karakter.",
+    "isi": "Wajib. Isi aduan selengkapnya.",
+    "tanggal_diterima": "Opsional (kosong = saat diunggah). Contoh: 2026-11-23 09:00 atau 23 November 2026 09:00.",
+    "kanal": "Pilih dari daftar. Kosong = manual (datang langsung/telepon/surat).",
+    "klasifikasi": "pengaduan, aspirasi atau permintaan_informasi. Kosong = pengaduan.",
+    "kategori": "Kode kategori dari lembar Daftar.",
+    "opd_tujuan": "Kode OPD dari lembar Daftar. Kosong = OPD bawaan kategori.",
+    "kecamatan": "Nama kecamatan dari daftar.",
+    "desa": "Nama desa/kelurahan di kecamatan tersebut.",
+    "lokasi": "Alamat atau patokan lokasi.",
+    "nama_pelapor": "Nama pelapor.",
+    "kontak_pelapor": "Nomor HP/WhatsApp atau email pelapor.",
+    "rahasia": "ya/tidak. Ya = isi aduan tidak tampil di publik.",
+    "anonim": "ya/tidak. Ya = identitas pelapor hanya terlihat admin instansi.",
+    "nomor_referensi": "Opsional: nomor agenda/registrasi. Mengunggah ulang nomor yang sama tidak menggandakan aduan.",
+}
+EXAMPLE = {
+    "judul": "Jalan berlubang di depan SDN Gogodeso 1", "isi": "Lubang besar di tengah jalan, sudah dua "
+    "pengendara motor jatuh minggu ini. Mohon segera diperbaiki.", "tanggal_diterima": "2026-11-23 09:00",
+    "kanal": "manual", "klasifikasi": "pengaduan", "kategori": "INFRA-JALAN", "opd_tujuan": "DPUPR",
+    "kecamatan": "Kanigoro", "desa": "Gogodeso", "lokasi": "Jl. Raya Gogodeso, depan SDN 1",
+    "nama_pelapor": "Siti Aminah", "kontak_pelapor": "081234567890", "rahasia": "tidak", "anonim": "tidak",
+    "nomor_referensi": EXAMPLE_MARK,
+}
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+EXAMPLE_FONT = Font(italic=True, color="808080")
+WIDTHS = {"judul": 40, "isi": 60, "tanggal_diterima": 18, "lokasi": 30, "nama_pelapor": 22, "kontak_pelapor": 18,
+          "nomor_referensi": 20}
+BATCH_SIZE = 100
+MAX_EXPORT_ROWS = 5000
+
+
+def _header(ws: Worksheet, with_hints: bool) -> None:
+    ws.append(list(COLUMNS))
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=index)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        if with_hints:
+            cell.comment = Comment(HINTS[column], "Aduan Terpadu")
+        ws.column_dimensions[get_column_letter(index)].width = WIDTHS.get(column, 16)
+    ws.freeze_panes = "A2"
+
+
+def _append_text_row(ws: Worksheet, values: Iterable) -> None:
+    """Citizen text starting with '=' must stay text, never become a formula in Excel."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
+def template_workbook(session: Session, settings: Settings) -> bytes:
+    ref = Reference(session, settings)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    _header(ws, with_hints=True)
+    ws.append([EXAMPLE[c] for c in COLUMNS])
+    for cell in ws[2]:
+        cell.font = EXAMPLE_FONT
+
+    lists = wb.create_sheet("Daftar")
+    columns = [
+        ("kanal", ref.channels), ("klasifikasi", [c.value for c in Classification]),
+        ("kategori", sorted(ref.categories)), ("nama_kategori", [ref.categories[c] for c in sorted(ref.categories)]),
+        ("opd_tujuan", sorted(ref.opds)), ("nama_opd", [ref.opds[c] for c in sorted(ref.opds)]),
+        ("kecamatan", sorted(ref.regions)), ("ya_tidak", ["ya", "tidak"]),
+    ]
+    last_row = settings.manual_import_max_rows + 2  # header + example + the batch
+    for index, (name, values) in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        lists.cell(row=1, column=index, value=name).font = Font(bold=True)
+        for r, value in enumerate(values, start=2):
+            lists.cell(row=r, column=index, value=value)
+        lists.column_dimensions[letter].width = 45 if name.startswith("nama_") else 20
+        targets = ["rahasia", "anonim"] if name == "ya_tidak" else [name] if name in COLUMNS else []
+        for target in targets:
+            source = f"{quote_sheetname(lists.title)}!${letter}$2:${letter}${len(values) + 1}"
+            rule = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=True,
+                                  errorTitle="Nilai tidak ada di daftar",
+                                  error=f"Pilih {target} dari daftar (lembar Daftar).")
+            column_letter = get_column_letter(list(COLUMNS).index(target) + 1)
+            rule.add(f"{column_letter}2:{column_letter}{last_row}")
+            ws.add_data_validation(rule)
+
+    guide = wb.create_sheet("Petunjuk")
+    for line in [
+        "Petunjuk pengisian templat aduan",
+        f"1. Isi lembar '{SHEET}' mulai baris 3; baris 2 adalah contoh dan tidak ikut diimpor.",
+        f"2. Maksimal {settings.manual_import_max_rows} aduan per unggahan (batas SP4N-LAPOR!).",
+        "3. Kolom judul dan isi wajib diisi; kolom lain opsional. Arahkan kursor ke judul kolom untuk penjelasan.",
+        "4. Kategori, OPD, kecamatan, kanal dan klasifikasi dipilih dari daftar (lembar Daftar).",
+        "5. Jangan memakai rumus; jangan mengubah, menambah atau menghapus judul kolom.",
+        "6. Semua baris diperiksa dulu. Bila ada baris bermasalah, tidak ada yang disimpan kecuali dipilih "
+        "'simpan yang valid saja'.",
+    ]:
+        guide.append([line])
+    guide.column_dimensions["A"].width = 110
+    guide["A1"].font = Font(bold=True, size=13)
+    return _save(wb)
+
+
+def _save(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- LAPOR! hand-back ----------------------------------------------------------------------------
+
+@dataclass
+class HandbackFilter:
+    channels: list[str] | None = None
+    statuses: list[Status] | None = None
+    opd: list[str] | None = None
+    category: list[str] | None = None
+    kecamatan: list[str] | None = None
+    classification: list[str] | None = None
+    received_from: date | datetime | None = None
+    received_to: date | datetime | None = None
+    only_opd_id: int | None = None  # an OPD admin's key sees only its OPD
+
+
+EXCLUDED_CHANNELS = ("lapor",)
+DEFAULT_STATUSES = [s for s in Status if s not in (Status.rejected, Status.archived)]
+
+
+def handback_complaints(session: Session, settings: Settings, flt: HandbackFilter) -> list[Complaint]:
+    query = select(Complaint).where(Complaint.channel.not_in(EXCLUDED_CHANNELS))
+    if flt.channels:
+        query = query.where(Complaint.channel.in_(flt.channels))
+    query = query.where(Complaint.status.in_([s.value for s in (flt.statuses or DEFAULT_STATUSES)]))
+    if flt.opd:
+        query = query.join(Opd, Opd.id == Complaint.opd_id).where(Opd.code.in_(flt.opd))
+    if flt.only_opd_id is not None:
+        query = query.where(Complaint.opd_id == flt.only_opd_id)
+    if flt.category:
+        roots = session.exec(select(Category.id).where(Category.code.in_(flt.category))).all()
+        children = session.exec(select(Category.id).where(Category.parent_id.in_(roots))).all() if roots else []
+        query = query.where(Complaint.category_id.in_([*roots, *children]))
+    if flt.kecamatan:
+        query = query.where(or_(*[Complaint.kecamatan == k for k in flt.kecamatan]))
+    if flt.classification:
+        query = query.where(Complaint.classification.in_(flt.classification))
+    start = day_bounds(flt.received_from, settings.tz)
+    if start is not None:
+        query = query.where(Complaint.received_at >= start)
+    if flt.received_to is not None:
+        stop = day_bounds(flt.received_to, settings.tz, end=True)
+        date_only = not isinstance(flt.received_to, datetime)
+        query = query.where(Complaint.received_at < stop if date_only else Complaint.received_at <= stop)
+    return list(session.exec(query.order_by(Complaint.received_at, Complaint.id).limit(MAX_EXPORT_ROWS + 1)).all())
+
+
+def mask_contact(value: str | None) -> str | None:
+    if not value:
+        return value
+    if "@" in value:
+        name, _, domain = value.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return value[:4] + "*" * max(len(value) - 8, 3) + value[-4:] if len(value) > 8 else "***"
+
+
+def handback_row(complaint: Complaint, codes: dict, settings: Settings, full_identity: bool) -> list:
+    local = complaint.received_at.astimezone(settings.tz)
+    hide = complaint.anonim and not full_identity
+    contact = complaint.reporter_contact if full_identity else mask_contact(complaint.reporter_contact)
+    values = {
+        "judul": complaint.title, "isi": complaint.body, "tanggal_diterima": f"{local:%Y-%m-%d %H:%M}",
+        "kanal": complaint.channel, "klasifikasi": str(complaint.classification),
+        "kategori": codes["category"].get(complaint.category_id, ""),
+        "opd_tujuan": codes["opd"].get(complaint.opd_id, ""),
+        "kecamatan": complaint.kecamatan or "", "desa": complaint.desa or "", "lokasi": complaint.location_text or "",
+        "nama_pelapor": "" if hide else complaint.reporter_name or "",
+        "kontak_pelapor": "" if hide else contact or "", "rahasia": "ya" if complaint.rahasia else "tidak",
+        "anonim": "ya" if complaint.anonim else "tidak", "nomor_referensi": complaint.tracking_code,
+    }
+    return [values[c] for c in COLUMNS]
+
+
+def handback_workbook(session: Session, settings: Settings, complaints: list[Complaint], full_identity: bool,
+                      batch: int | None = None) -> bytes:
+    """All batches as sheets `Batch 1`, `Batch 2`…; or, with `batch=N`, only that batch as sheet `Aduan`."""
+    codes = {"category": dict(session.exec(select(Category.id, Category.code)).all()),
+             "opd": dict(session.exec(select(Opd.id, Opd.code)).all())}
+    chunks = [complaints[i:i + BATCH_SIZE] for i in range(0, len(complaints), BATCH_SIZE)] or [[]]
+    wb = Workbook()
+    wb.remove(wb.active)
+    selected = [(batch, chunks[batch - 1])] if batch else list(enumerate(chunks, start=1))
+    for number, chunk in selected:
+        ws = wb.create_sheet(SHEET if batch else f"Batch {number}")
+        _header(ws, with_hints=False)
+        for complaint in chunk:
+            _append_text_row(ws, handback_row(complaint, codes, settings, full_identity))
+    return _save(wb)
+
+
+def batch_count(total: int) -> int:
+    return max(1, -(-total // BATCH_SIZE))
