@@ -89,13 +89,20 @@ def test_kiosk_mode_hides_navigation(page, stack, screenshot):
     page.console_log.assert_clean()
 
 
+def wait_grid_rows(page, grid: str) -> None:
+    """Until the grid shows real rows (not the infinite model's empty loading stubs)."""
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('#{grid} .ag-center-cols-container .ag-row [col-id=title]')]"
+        ".some(c => c.innerText.trim() !== '')", timeout=15_000)
+
+
 def grid_column(page, col: str) -> list[str]:
     return page.locator(f"#{ids.JL_GRID} .ag-center-cols-container .ag-row [col-id='{col}']").all_inner_texts()
 
 
 def test_clicking_a_chart_bar_on_jelajah_filters_the_grid(page, stack):
     open_page(page, stack, "/jelajah")
-    page.locator(f"#{ids.JL_GRID} .ag-center-cols-container .ag-row").first.wait_for()
+    wait_grid_rows(page, ids.JL_GRID)
     assert len(set(grid_column(page, "channel"))) > 1
 
     keys = page.evaluate(f"() => document.querySelector('#{ids.JL_CHART_CHANNEL} .js-plotly-plot').data[0].customdata")
@@ -118,7 +125,7 @@ def test_clicking_a_chart_bar_on_jelajah_filters_the_grid(page, stack):
 
 def test_filter_in_the_url_is_applied_and_opening_a_row_shows_its_timeline(page, stack, screenshot):
     open_page(page, stack, "/jelajah?status=resolved")
-    page.locator(f"#{ids.JL_GRID} .ag-center-cols-container .ag-row").first.wait_for()
+    wait_grid_rows(page, ids.JL_GRID)
     wait_dash_idle(page)
     assert set(grid_column(page, "status")) == {"Selesai"}
     assert "Selesai" in page.inner_text(f"#{ids.JL_STATUS}")
