@@ -20,7 +20,6 @@ dash.register_page(__name__, path="/jelajah", name="Jelajah", title="Jelajah adu
 BLOCK = 50
 CURSORS = shaping.CursorBook()
 SORTABLE = {"received": "received_at"}
-ROW_ID = "params.data && params.data.id != null ? String(params.data.id) : 'stub-' + params.rowIndex"
 
 GRID_COLUMNS = [
     {"field": "tracking_code", "headerName": "Kode", "width": 165, "pinned": "left"},
@@ -116,9 +115,10 @@ def layout(**query) -> html.Div:
                          className="mb-3"),
         dag.AgGrid(id=ids.JL_GRID, columnDefs=GRID_COLUMNS, rowModelType="infinite", className="ag-theme-alpine",
                    defaultColDef={"sortable": False, "resizable": True},
-                   getRowId=ROW_ID,
                    dashGridOptions={"cacheBlockSize": BLOCK, "maxBlocksInCache": 20, "infiniteInitialRowCount": 1,
                                     "maxConcurrentDatasourceRequests": 1,
+                                    "rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                                     "enableClickSelection": True},
                                     "localeText": {"loadingOoo": "Memuat…", "noRowsToShow": "Tidak ada data"}},
                    style={"height": "560px", "width": "100%"}),
         dbc.Offcanvas(html.Div(id=ids.JL_DETAIL_BODY), id=ids.JL_DETAIL, title="Rincian aduan", placement="end",
@@ -249,11 +249,13 @@ def serve_rows(request, data):
 
 
 @callback(Output(ids.JL_DETAIL, "is_open"), Output(ids.JL_DETAIL_BODY, "children"), Output(ids.JL_DETAIL, "title"),
-          Input(ids.JL_GRID, "cellClicked"), prevent_initial_call=True)
-def open_detail(cell):
-    if not cell or not cell.get("rowId"):
+          Input(ids.JL_GRID, "selectedRows"), Input(ids.JL_GRID, "cellClicked"), prevent_initial_call=True)
+def open_detail(selected, _cell):
+    # selectedRows carries the row's data; cellClicked lets a closed panel reopen on the same row.
+    if not selected or selected[0].get("id") is None:
         return no_update, no_update, no_update
-    detail, err = state.fetch(lambda c: c.complaint(cell["rowId"]))
+    complaint_id = selected[0]["id"]
+    detail, err = state.fetch(lambda c: c.complaint(complaint_id))
     if err:
         return True, components.error_alert(err, "Rincian aduan"), "Rincian aduan"
     return True, _detail_body(detail), detail.get("title") or "Rincian aduan"
