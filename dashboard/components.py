@@ -11,7 +11,7 @@ from dashboard import figures
 from dashboard.client import ApiError
 from dashboard.shaping import Kpi
 
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "locale": "id"}
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah", "/jelajah"),
              ("Konektor", "/konektor")]
@@ -78,3 +78,15 @@ def page_header(title: str, subtitle: str | None = None, actions: Any = None) ->
 
 def status_badge(code: str | None, label: str) -> dbc.Badge:
     return dbc.Badge(label, className=f"status-badge status-{code or 'none'}")
+
+
+# AG Grid's own texts in Bahasa Indonesia (pagination, overlays).
+GRID_LOCALE = {"page": "Halaman", "of": "dari", "to": "–", "more": "lainnya", "next": "Berikutnya",
+               "last": "Terakhir", "first": "Pertama", "previous": "Sebelumnya", "loadingOoo": "Memuat…",
+               "noRowsToShow": "Tidak ada data", "pageSizeSelectorLabel": "Baris per halaman:",
+               "firstPage": "Halaman pertama", "lastPage": "Halaman terakhir", "nextPage": "Halaman berikutnya",
+               "previousPage": "Halaman sebelumnya"}
+
+
+def grid_locale(no_rows: str) -> dict[str, str]:
+    return {**GRID_LOCALE, "noRowsToShow": no_rows}

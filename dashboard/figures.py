@@ -23,7 +23,7 @@ def _base(fig: go.Figure, height: int | None = None, font_size: int = 13, **layo
     defaults = dict(
         template="plotly_white", font=dict(family=FONT, size=font_size, color="#1f2d3d"),
         margin=dict(l=8, r=8, t=8, b=8), paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        showlegend=False, uirevision="keep", hoverlabel=dict(font_family=FONT),
+        showlegend=False, uirevision="keep", hoverlabel=dict(font_family=FONT), separators=",.",
     )
     fig.update_layout(**{**defaults, **layout})
     if height:
@@ -58,12 +58,14 @@ def trend(items: list[dict[str, Any]], height: int | None = None, font_size: int
     periods = [i["period"][:10] for i in items]
     fig = go.Figure()
     fig.add_bar(x=periods, y=[i.get("total", 0) for i in items], name="Masuk", marker_color=NAVY,
-                customdata=periods, hovertemplate="%{x|%d %b %Y}<br>Masuk: %{y}<extra></extra>")
+                customdata=periods, hovertemplate="%{x|%d/%m/%Y}<br>Masuk: %{y}<extra></extra>")
     fig.add_scatter(x=periods, y=[i.get("resolved", 0) for i in items], name="Selesai", mode="lines+markers",
                     line=dict(color=GREEN, width=3), marker=dict(size=5), customdata=periods,
-                    hovertemplate="%{x|%d %b %Y}<br>Selesai: %{y}<extra></extra>")
-    fig.update_xaxes(type="date", tickformat="%d %b", showgrid=False)
-    fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0")
+                    hovertemplate="%{x|%d/%m/%Y}<br>Selesai: %{y}<extra></extra>")
+    # Numeric dates: plotly's month names are English and no locale bundle is loaded (offline).
+    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False)
+    peak = max([i.get("total", 0) for i in items] + [i.get("resolved", 0) for i in items])
+    fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", dtick=1 if peak <= 6 else None)
     _base(fig, height, font_size, showlegend=True, bargap=0.25,
           legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
           margin=dict(l=8, r=8, t=28, b=8))
@@ -131,8 +133,7 @@ def kecamatan_map(items: list[dict[str, Any]], height: int | None = None, font_s
                     colorscale=[[0, "#2e8b57"], [0.5, "#e6a23c"], [1, "#c0392b"]],
                     line=dict(color=["#12355b" if i.get("key") in selected else "white" for i in points],
                               width=[3 if i.get("key") in selected else 1 for i in points]),
-                    opacity=0.85, colorbar=dict(title=dict(text="lewat<br>tenggat", font=dict(size=11)),
-                                                tickformat=".0%", thickness=10, len=0.6)),
+                    opacity=0.85, colorbar=dict(tickformat=".0%", thickness=10, len=0.7, outlinewidth=0)),
         hovertemplate=[f"<b>{i.get('label') or i.get('key')}</b><br>Aduan: {i.get('total', 0)}<br>"
                        f"Terbuka: {i.get('open', 0)}<br>Lewat tenggat: {i.get('overdue', 0)}<extra></extra>"
                        for i in points]))
@@ -164,7 +165,7 @@ def calls(by_type: dict[str, dict[str, int]], height: int | None = None) -> go.F
     for call_type, series in sorted(by_type.items()):
         fig.add_bar(x=days, y=[series.get(d, 0) for d in days], name=CALL_TYPE_LABELS.get(call_type, call_type),
                     marker_color=CALL_COLOURS.get(call_type, NAVY))
-    fig.update_xaxes(type="date", tickformat="%d %b")
+    fig.update_xaxes(type="date", tickformat="%d/%m")
     return _base(fig, height, barmode="stack", showlegend=True,
                  legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                  margin=dict(l=8, r=8, t=28, b=8))

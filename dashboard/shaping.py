@@ -489,6 +489,23 @@ def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo
     return rows
 
 
+def connector_kpis(connectors: list[dict[str, Any]], now: datetime) -> list[Kpi]:
+    active = [c for c in connectors if c.get("enabled", True)]
+    failing = [c for c in active if c.get("status") == "error"]
+    inbox_failed = sum(c.get("inbox_failed") or 0 for c in connectors)
+    lags = [c["lag_seconds"] for c in active if c.get("lag_seconds") is not None]
+    latest = max((c["last_success_at"] for c in active if c.get("last_success_at")), default=None)
+    return [
+        Kpi("Konektor aktif", f"{len(active)} / {len(connectors)}", "instans dikonfigurasi"),
+        Kpi("Galat", fmt_int(len(failing)), ", ".join(c["name"] for c in failing) or "semua normal",
+            "danger" if failing else "success"),
+        Kpi("Inbox gagal normalisasi", fmt_int(inbox_failed), "menunggu perbaikan pemetaan",
+            "warning" if inbox_failed else "success"),
+        Kpi("Keterlambatan terbesar", humanise_seconds(max(lags)) if lags else "–", "sejak sinkron berhasil"),
+        Kpi("Sinkron terakhir", ago(latest, now), "berhasil"),
+    ]
+
+
 def sync_message(name: str, result: dict[str, Any]) -> tuple[str, str]:
     """(tone, text) after a manual sync."""
     if result.get("error"):

@@ -119,7 +119,7 @@ def layout(**query) -> html.Div:
                                     "maxConcurrentDatasourceRequests": 1,
                                     "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                                      "enableClickSelection": True},
-                                    "localeText": {"loadingOoo": "Memuat…", "noRowsToShow": "Tidak ada data"}},
+                                    "localeText": components.grid_locale("Tidak ada aduan yang cocok")},
                    style={"height": "560px", "width": "100%"}),
         dbc.Offcanvas(html.Div(id=ids.JL_DETAIL_BODY), id=ids.JL_DETAIL, title="Rincian aduan", placement="end",
                       is_open=False, style={"width": "560px"}),

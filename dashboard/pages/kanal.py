@@ -25,7 +25,7 @@ def layout(channel: str | None = None, **_query) -> html.Div:
     selected = channel if channel in codes else codes[0]
     controls = [
         dbc.RadioItems(id=ids.KANAL_CHANNEL, options=options, value=selected, inline=True,
-                       className="btn-group flex-wrap", inputClassName="btn-check",
+                       className="channel-switch", inputClassName="btn-check",
                        labelClassName="btn btn-outline-primary", labelCheckedClassName="active"),
         dbc.Select(id=ids.KANAL_PERIOD, options=[{"label": lbl, "value": v} for v, lbl in PERIODS], value="30",
                    style={"width": "9rem"}),

@@ -31,6 +31,7 @@ def show_connectors(_n, _synced):
     if not connectors:
         return components.unavailable("Belum ada konektor yang dikonfigurasi")
     rows = shaping.connector_rows(connectors, state.now(), state.tz())
+    kpis = components.kpi_row(shaping.connector_kpis(connectors, state.now()), "md")
     head = html.Thead(html.Tr([html.Th(h) for h in (
         "Konektor", "Kanal", "Status", "Terakhir berhasil", "Keterlambatan", "Diambil", "Baru", "Diperbarui",
         "Gagal", "Inbox gagal", "")]))
@@ -47,8 +48,8 @@ def show_connectors(_n, _synced):
         html.Td(dbc.Button("Sinkronkan sekarang", id={"type": ids.SYNC_BUTTON, "name": r["name"]}, size="sm",
                            color="primary", outline=True)),
     ], id=f"connector-{r['name']}") for r in rows])
-    return dbc.Card(dbc.Table([head, body], hover=True, responsive=True, className="mb-0 align-middle"),
-                    className="panel p-2")
+    return html.Div([kpis, dbc.Card(dbc.Table([head, body], hover=True, responsive=True,
+                                              className="mb-0 align-middle connector-table"), className="panel p-2")])
 
 
 @callback(Output(ids.KONEKTOR_RESULT, "children"), Output(ids.KONEKTOR_SYNCED, "data"),

@@ -76,7 +76,7 @@ def layout(month: str | None = None, days: str | None = None, **_query) -> html.
         dag.AgGrid(id=ids.OPD_GRID, columnDefs=COLUMNS, rowData=[], className="ag-theme-alpine",
                    defaultColDef={"sortable": True, "resizable": True},
                    dashGridOptions={"animateRows": False, "domLayout": "autoHeight",
-                                    "localeText": {"noRowsToShow": "Data belum tersedia"}},
+                                    "localeText": components.grid_locale("Data belum tersedia")},
                    style={"width": "100%"}),
         html.Div([html.Span("Predikat: "), *[html.Span(name, className="predikat me-1", style={"background": c})
                                              for name, c in shaping.PREDIKAT_COLOURS.items()],

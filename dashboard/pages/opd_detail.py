@@ -71,7 +71,7 @@ def layout(code: str | None = None, **_query) -> html.Div:
                              className="ag-theme-alpine", defaultColDef={"sortable": True, "resizable": True},
                              dashGridOptions={"domLayout": "autoHeight", "pagination": True,
                                               "paginationPageSize": 20,
-                                              "localeText": {"noRowsToShow": "Tidak ada aduan lewat tenggat"}}),
+                                              "localeText": components.grid_locale("Tidak ada aduan lewat tenggat")}),
                          "terlama di atas"),
     ], className="container-fluid")
 

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from core.inbox import land
 from core.ingest import DraftEvent
 from core.seed import desa_of
-from models import ChannelCall, ConnectorInstance, Status, SyncState
+from models import ChannelCall, ConnectorInstance, RawState, Status, SyncState
 from tests.factories import add_complaint, seeded
 
 TOPICS = [
@@ -73,4 +74,8 @@ def seed_demo(session: Session, now: datetime, n: int = 220, newest_minutes_ago:
         session.add(SyncState(connector_instance_id=instance.id, status="ok", last_run_at=now - timedelta(minutes=4),
                               last_success_at=now - timedelta(minutes=4), fetched_total=rng.randint(200, 900),
                               new_total=rng.randint(50, 200), updated_total=rng.randint(10, 80)))
+        if kind == "whatsapp":  # two messages the mapping cannot place yet: they wait in the inbox
+            for k in range(2):
+                record, _ = land(session, "whatsapp", f"wamid.unplaced-{k}", {"text": {"body": "?"}}, instance.id)
+                record.state, record.error = RawState.failed, "unknown message type 'sticker'"
     session.commit()

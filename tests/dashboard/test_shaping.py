@@ -195,3 +195,17 @@ def test_quiet_extra_channels_give_way_on_the_wall():
     channels = [{"code": c, "label": c} for c in ("a", "b", "c", "d", "e", "open311")]
     tiles = shaping.channel_tiles(channels, [{"key": "a", "total": 3}], {})
     assert [t["code"] for t in tiles] == ["a", "b", "c", "d", "e"]
+
+
+def test_connector_kpis_flag_failures():
+    kpis = shaping.connector_kpis([
+        {"name": "lapor", "enabled": True, "status": "ok", "lag_seconds": 300,
+         "last_success_at": "2026-11-23T06:55:00Z"},
+        {"name": "gmaps", "enabled": True, "status": "error", "lag_seconds": 7200, "inbox_failed": 2},
+        {"name": "old", "enabled": False, "status": "error"}], NOW)
+    values = {k.label: (k.value, k.tone) for k in kpis}
+    assert values["Konektor aktif"][0] == "2 / 3"
+    assert values["Galat"] == ("1", "danger")
+    assert values["Inbox gagal normalisasi"] == ("2", "warning")
+    assert values["Keterlambatan terbesar"][0] == "2 jam"
+    assert values["Sinkron terakhir"][0] == "5 menit lalu"
