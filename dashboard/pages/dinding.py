@@ -53,8 +53,8 @@ def _window() -> list[tuple[str, str]]:
 @callback(Output(ids.WALL_KPIS, "children"), Output(ids.WALL_ASOF, "children"), Output(ids.WALL_STALE, "children"),
           Output(ids.WALL_ERROR, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))
 def refresh_headline(_n):
-    summary, err = state.fetch(lambda c: c.summary())
-    connectors, _ = state.fetch(lambda c: c.connectors())
+    got = state.fetch_many({"summary": lambda c: c.summary(), "connectors": lambda c: c.connectors()})
+    (summary, err), (connectors, _) = got["summary"], got["connectors"]
     stale = shaping.staleness(summary, connectors, state.now(), state.settings().stale_minutes, state.tz())
     kpis = components.kpi_row(shaping.wall_kpis(summary or {}), "xl")
     warning = None
@@ -72,11 +72,10 @@ def refresh_channels(_n):
     if err:
         return components.error_alert(err, "Kanal")
     start, end = window[0][1], window[1][1]
-    series = {}
-    for item in by_channel or []:
-        code = item.get("key")
-        points, _ = state.fetch(lambda c, code=code: c.timeseries("day", [*window, ("channel", code)]))
-        series[code] = shaping.fill_days(points or [], start, end)
+    calls = {item.get("key"): (lambda c, code=item.get("key"): c.timeseries("day", [*window, ("channel", code)]))
+             for item in by_channel or []}
+    series = {code: shaping.fill_days(points or [], start, end)
+              for code, (points, _) in state.fetch_many(calls).items()}
     tiles = shaping.channel_tiles(channels or [], by_channel or [], series)
     return dbc.Row([dbc.Col(_tile(t), xs=6, md=4, xl=True, className="mb-2") for t in tiles], className="g-3")
 
