@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session
 
+from connectors.emulators import lapor
+from core.instances import save_instance
 from dashboard import ids
 from dashboard.shaping import CHANNEL_LABELS
 from tests.dashboard.demo_data import seed_demo
 from tests.dashboard.stack import launch_stack, wait_dash_idle
+from tests.emulated import FAST_HTTP, lapor_upstream
 from tests.factories import add_complaint
 
 pytestmark = pytest.mark.browser
@@ -162,12 +165,22 @@ def test_rapor_downloads_xlsx_and_links_to_the_opd_page(page, stack):
     page.console_log.assert_clean()
 
 
-def test_connector_page_offers_sync_now(page, stack):
-    open_page(page, stack, "/konektor")
-    row = page.locator("#connector-lapor-blitar")
-    assert "Normal" in row.inner_text()
-    row.get_by_role("button", name="Sinkronkan sekarang").click()
-    result = page.locator(f"#{ids.KONEKTOR_RESULT} .alert")
-    result.wait_for(timeout=30_000)
-    assert "lapor-blitar" in result.inner_text()
+def test_sync_now_pulls_from_lapor_and_updates_the_connector_row(page, stack):
+    with lapor_upstream(total=25) as (_, base_url):
+        engine = stack.engine()
+        with Session(engine) as session:  # point the seeded instance at the LAPOR! emulator
+            save_instance(session, "lapor-blitar", "lapor", lapor.connector_config(base_url, http=FAST_HTTP),
+                          replace=True)
+        engine.dispose()
+        open_page(page, stack, "/konektor")
+        row = page.locator("#connector-lapor-blitar")
+        assert "Normal" in row.inner_text()
+        fetched_before = int(row.locator("td").nth(5).inner_text().replace(".", ""))
+        row.get_by_role("button", name="Sinkronkan sekarang").click()
+        result = page.locator(f"#{ids.KONEKTOR_RESULT} .alert")
+        result.wait_for(timeout=60_000)
+    assert "Sinkronisasi lapor-blitar selesai" in result.inner_text()
+    assert "25 baru" in result.inner_text()
+    page.wait_for_function(f"() => parseInt(document.querySelector('#connector-lapor-blitar').children[5].innerText"
+                           f".replace('.', '')) === {fetched_before + 25}", timeout=15_000)
     page.console_log.assert_clean()
