@@ -117,7 +117,7 @@ def status_donut(by_status: dict[str, int], height: int | None = None) -> go.Fig
 
 
 def kecamatan_map(items: list[dict[str, Any]], height: int | None = None, font_size: int = 12,
-                  selected: tuple[str, ...] = ()) -> go.Figure:
+                  selected: tuple[str, ...] = (), labels: bool = True) -> go.Figure:
     """Bubbles at kecamatan centroids on plain lon/lat axes (no map tiles: works offline)."""
     points = [i for i in items if i.get("lat") is not None and i.get("lon") is not None]
     if not points:
@@ -126,7 +126,7 @@ def kecamatan_map(items: list[dict[str, Any]], height: int | None = None, font_s
     sizes = [10 + 34 * math.sqrt((i.get("total") or 0) / biggest) for i in points]
     share = [((i.get("overdue") or 0) / i["total"]) if i.get("total") else 0 for i in points]
     fig = go.Figure(go.Scatter(
-        x=[i["lon"] for i in points], y=[i["lat"] for i in points], mode="markers+text",
+        x=[i["lon"] for i in points], y=[i["lat"] for i in points], mode="markers+text" if labels else "markers",
         text=[i.get("label") or i.get("key") for i in points], textposition="bottom center",
         textfont=dict(size=font_size - 1, color="#33475b"), customdata=[i.get("key") for i in points],
         marker=dict(size=sizes, color=share, cmin=0, cmax=max(0.3, max(share)), sizemode="diameter",

@@ -188,7 +188,7 @@ def _dimension_chart(name: str, data, top: int | None = None):
         return figures.empty(err.message)
     selected = getattr(filters, name)
     if name == "kecamatan":
-        return figures.kecamatan_map(items or [], selected=selected)
+        return figures.kecamatan_map(items or [], selected=selected, labels=False)
     rows = shaping.top_n(items or [], top or 50)
     return figures.hbar(rows, selected=selected, label_width=28)
 

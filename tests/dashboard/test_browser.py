@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import UTC, datetime
 
@@ -41,6 +42,7 @@ PAGES = [
     ("kanal", "/kanal", "Pemantauan per kanal"),
     ("kanal-112", "/kanal?channel=call112", "Panggilan 112"),
     ("kanal-ulasan", "/kanal?channel=google_reviews", "Sebaran bintang"),
+    ("kanal-whatsapp", "/kanal?channel=whatsapp", "menunggu balasan"),
     ("opd", "/opd", "Rapor OPD"),
     ("opd-rincian", "/opd/DPUPR", "Dinas Pekerjaan Umum"),
     ("jelajah", "/jelajah", "Jelajah aduan"),
@@ -123,6 +125,13 @@ def test_clicking_a_chart_bar_on_jelajah_filters_the_grid(page, stack):
         f".ag-row [col-id=channel]')]; return cells.length > 0 && cells.every(c => c.innerText === '{label}'); }}",
         timeout=15_000)
     assert label in page.inner_text(f"#{ids.JL_CHANNEL}")
+
+    # The export follows the same filter.
+    with page.expect_download() as download:
+        page.click(f"#{ids.JL_CSV}")
+    with open(download.value.path(), encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {r["Kanal"] for r in rows} == {chosen}
     page.console_log.assert_clean()
 
 
