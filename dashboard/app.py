@@ -20,7 +20,7 @@ HERE = Path(__file__).parent
 def create_dash(settings: Settings) -> dash.Dash:
     state.configure(settings)
     app = dash.Dash(
-        __name__,
+        "dashboard",  # a package name: pages import as dashboard.pages.* (once, whoever imports them)
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"),
