@@ -31,15 +31,18 @@ OUT = Path(__file__).parent / "out"
 STATUSES = ["unverified", "verified", "dispatched", "in_progress", "postponed", "resolved", "resolved", "resolved",
             "resolved", "rejected"]
 CHANNELS = ["lapor", "lapor", "whatsapp", "whatsapp", "call112", "google_reviews", "manual"]
+# Every region of the wall holds its final content (data or an error message), nothing is loading.
 WALL_RENDERED = """() => {
   const q = (s) => document.querySelector(s);
+  const text = (s) => (q(s) || {innerText: ''}).innerText;
   const kpi = q('.kpi-card .kpi-value');
   return kpi && kpi.innerText !== '…'
-    && document.querySelectorAll('.channel-tile').length > 0
-    && q('#wall-trend .barlayer') && q('#wall-map .scatterlayer .point')
-    && (document.querySelectorAll('.slow-item').length > 0 || q('#wall-slow-opd .data-unavailable'))
+    && q('#wall-channels').children.length > 0
+    && !text('#wall-trend').includes('Memuat') && !text('#wall-map').includes('Memuat')
+    && q('#wall-slow-opd').children.length > 0
     && document.querySelectorAll('[data-dash-is-loading="true"]').length === 0;
 }"""
+PROBLEMS = "() => [...document.querySelectorAll('.api-error, .data-unavailable')].map(e => e.innerText)"
 
 
 def fill(db_url: str, n: int, seed: int = 7) -> int:
@@ -104,6 +107,9 @@ def measure(stack, runs: int = 2) -> list[float]:
             page.goto(stack.dash_url + "/?kiosk=1")
             page.wait_for_function(WALL_RENDERED, timeout=600_000, polling=100)
             times.append(time.perf_counter() - started)
+            problems = page.evaluate(PROBLEMS)
+            if problems:
+                print("  shown instead of data: " + "; ".join(problems))
             context.close()
         browser.close()
     return times

@@ -25,7 +25,8 @@ REFERENCE_TTL = 300.0
 def configure(settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
     global _settings, _client
     _settings = settings
-    _client = ApiClient(settings.dashboard_api_url, settings.dashboard_api_key, transport=transport)
+    _client = ApiClient(settings.dashboard_api_url, settings.dashboard_api_key,
+                        timeout=settings.dashboard_timeout_seconds, transport=transport)
     _cache.clear()
 
 
