@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import false
 from sqlalchemy.sql.elements import ColumnElement
 
 from models import ApiKey, Complaint, Role
@@ -41,11 +42,12 @@ class Access:
     def scope(self) -> list[ColumnElement[bool]]:
         """Rows this key may read at all."""
         if self.role is Role.opd_admin:
-            return [Complaint.opd_id == self.opd_id]
+            # A key without an OPD sees nothing (never "complaints without an OPD").
+            return [Complaint.opd_id == self.opd_id] if self.opd_id is not None else [false()]
         return []
 
     def may_read(self, complaint: Complaint) -> bool:
-        return self.role is not Role.opd_admin or complaint.opd_id == self.opd_id
+        return self.role is not Role.opd_admin or (self.opd_id is not None and complaint.opd_id == self.opd_id)
 
     def mask(self, row: dict[str, Any]) -> dict[str, Any]:
         """Mask one complaint (a dict of its public fields) in place and return it."""

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core.access import Access
 from core.filters import FilterError, ResolvedFilter, overdue_clause
-from models import Category, Complaint, ComplaintEvent, ComplaintPublic, EventKind, Opd, RawRecord
+from models import Category, Complaint, ComplaintEvent, ComplaintPublic, EventKind, Opd, RawRecord, Role
 from models.types import utcnow
 
 PUBLIC_FIELDS = tuple(ComplaintPublic.model_fields)
@@ -136,7 +136,7 @@ def get_complaint(session: Session, complaint_id: int, access: Access) -> dict[s
     ).scalars().all()
     complaint_meta = session.get(Complaint, complaint_id)
     hide_text = complaint_meta.rahasia and not access.sees_rahasia
-    hide_reporter = not access.is_admin and (complaint_meta.anonim or access.role == "viewer")
+    hide_reporter = not access.is_admin and (complaint_meta.anonim or access.role is Role.viewer)
     data["events"] = [_event_dict(ev, hide_text, hide_reporter) for ev in events]
     data["raw"] = None
     if access.is_admin and complaint_meta.raw_record_id:

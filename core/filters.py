@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import and_, false, not_, or_
+from sqlalchemy import and_, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
@@ -175,5 +175,3 @@ class ResolvedFilter:
             out.append(and_(c.rating.is_not(None), c.rating <= s.rating_max))
         return out
 
-
-NOTHING = false()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
@@ -11,6 +12,7 @@ from models import ApiKey, Opd, Role
 from models.types import utcnow
 
 PREFIX = "adu_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_key(raw: str) -> str:
@@ -39,7 +41,10 @@ def lookup(session: Session, raw: str) -> ApiKey | None:
     key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(raw))).first()
     if key is None or key.revoked:
         return None
-    key.last_used_at = utcnow()
-    session.add(key)
-    session.commit()
+    now = utcnow()
+    # At most one write a minute per key: reads must not queue behind SQLite's single writer.
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        key.last_used_at = now
+        session.add(key)
+        session.commit()
     return key

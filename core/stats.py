@@ -20,7 +20,7 @@ from sqlmodel import Session
 from core.access import Access
 from core.channels import channel_label
 from core.filters import ResolvedFilter, overdue_clause
-from core.sqlfuncs import day_diff, local_period
+from core.sqlfuncs import day_diff, local_period, unordered
 from models import Category, Complaint, Opd, Region, Status
 from models.enums import OPEN_STATUSES, RAPOR_BUCKET, RaporBucket
 from models.types import utcnow
@@ -123,9 +123,10 @@ class Stats:
         since = {"new_today": self._local_midnight(today),
                  "new_this_week": self._local_midnight(today - timedelta(days=today.weekday())),
                  "new_this_month": self._local_midnight(today.replace(day=1))}
-        rows = self._run(Complaint.status, *self._measures(),
+        status = unordered(Complaint.status)
+        rows = self._run(status.label("status"), *self._measures(),
                          *(_count_if(Complaint.received_at >= start).label(name) for name, start in since.items()),
-                         func.max(Complaint.received_at).label("latest"), group_by=[Complaint.status])
+                         func.max(Complaint.received_at).label("latest"), group_by=[status])
         overall = Measures()
         by_status = {s.value: 0 for s in Status}
         by_bucket = {b.value: 0 for b in BUCKET_KEYS}
@@ -135,7 +136,7 @@ class Stats:
             m = Measures.of(row)
             overall.add(m)
             by_status[row.status] = m.total
-            bucket = RAPOR_BUCKET.get(Status(row.status))
+            bucket = RAPOR_BUCKET[Status(row.status)]
             if bucket in by_bucket:
                 by_bucket[bucket] += m.total
             for name in since:
@@ -149,7 +150,8 @@ class Stats:
 
     # --- breakdowns --------------------------------------------------------------------------
 
-    def _grouped(self, key) -> list[tuple[Any, Measures]]:
+    def _grouped(self, column) -> list[tuple[Any, Measures]]:
+        key = unordered(column)
         return [(row.key, Measures.of(row)) for row in self._run(key.label("key"), *self._measures(), group_by=[key])]
 
     @staticmethod
@@ -202,11 +204,11 @@ class Stats:
     def timeseries(self, bucket: Literal["day", "week", "month"] = "day") -> list[dict[str, Any]]:
         received = local_period(Complaint.received_at, bucket, self.tz).label("period")
         resolved = local_period(Complaint.resolved_at, bucket, self.tz).label("period")
-        totals = dict(self._run(received, func.count(), group_by=[received]))
+        totals = {str(p): n for p, n in self._run(received, func.count(), group_by=[received])}
         done_stmt = (select(resolved, func.count()).select_from(Complaint)
                      .where(*self.where, Complaint.status == Status.resolved, Complaint.resolved_at.is_not(None))
                      .group_by(resolved))
-        done = dict(self.session.execute(done_stmt).all())
+        done = {str(p): n for p, n in self.session.execute(done_stmt).all()}
         periods = sorted(set(totals) | set(done))
         if periods:
             periods = _fill_periods(date.fromisoformat(periods[0]), date.fromisoformat(periods[-1]), bucket)
@@ -224,10 +226,28 @@ class Stats:
         n = sum(count for _, count in rows)
         return _rank(rows, n, 0.5), _rank(rows, n, 0.9), n
 
+    def _percentiles(self, *values) -> list[tuple[float | None, float | None, int]]:
+        """PostgreSQL: nearest-rank percentiles (percentile_disc) of several values in one scan."""
+        columns = []
+        for value in values:
+            columns += [func.percentile_disc(0.5).within_group(value), func.percentile_disc(0.9).within_group(value),
+                        func.count(value)]
+        row = self._run(*columns)[0]
+        out = []
+        for i in range(0, len(columns), 3):
+            median, p90, n = row[i], row[i + 1], int(row[i + 2])
+            out.append((None if median is None else round(float(median), 1),
+                        None if p90 is None else round(float(p90), 1), n))
+        return out
+
     def response_times(self, response_days: int) -> dict[str, Any]:
         c = Complaint
-        fr_median, fr_p90, fr_n = self._distribution(followup_value(self.days))
-        rs_median, rs_p90, rs_n = self._distribution(resolution_value(self.days))
+        if self.session.get_bind().dialect.name == "postgresql":
+            (fr_median, fr_p90, fr_n), (rs_median, rs_p90, rs_n) = self._percentiles(
+                followup_value(self.days), resolution_value(self.days))
+        else:  # SQLite has no percentile aggregates: a GROUP BY histogram per value
+            fr_median, fr_p90, fr_n = self._distribution(followup_value(self.days))
+            rs_median, rs_p90, rs_n = self._distribution(resolution_value(self.days))
         answered = c.first_response_at.is_not(None)
         countable = c.status.not_in(EXCLUDED)
         judged = (self._run(

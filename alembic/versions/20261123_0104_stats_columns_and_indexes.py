@@ -24,6 +24,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('followup_working_days', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('resolution_working_days', sa.Integer(), nullable=True))
     _backfill()
+    with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.create_index('ix_complaint_stats', ['received_at', 'status', 'channel', 'opd_id', 'category_id',
+                                                     'kecamatan', 'response_due_at', 'resolution_due_at',
+                                                     'followup_working_days'], unique=False)
+        batch_op.create_index('ix_complaint_status_resolved', ['status', 'resolved_at'], unique=False)
 
 
 def _backfill() -> None:
@@ -52,5 +57,7 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.drop_index('ix_complaint_status_resolved')
+        batch_op.drop_index('ix_complaint_stats')
         batch_op.drop_column('resolution_working_days')
         batch_op.drop_column('followup_working_days')

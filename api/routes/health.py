@@ -6,12 +6,13 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from api.deps import EngineDep, SessionDep, SettingsDep
 from core import migrate
-from models import ConnectorInstance, SyncState
+from models import Complaint, ConnectorInstance, SyncState
+from models.types import utcnow
 
 router = APIRouter(tags=["health"])
 
@@ -21,15 +22,20 @@ class ConnectorHealth(BaseModel):
     kind: str
     enabled: bool
     status: str
+    last_run_at: datetime | None = None
     last_success_at: datetime | None
+    lag_seconds: float | None = None
     last_error: str | None
 
 
 class Health(BaseModel):
     status: str
     database: bool
+    database_backend: str | None = None
     schema_revision: str | None
     schema_head: str | None
+    complaints: int | None = None
+    latest_received_at: datetime | None = None
     connectors: list[ConnectorHealth]
 
 
@@ -43,15 +49,22 @@ def health(session: SessionDep, engine: EngineDep, settings: SettingsDep) -> Hea
             SyncState, SyncState.connector_instance_id == ConnectorInstance.id, isouter=True
         )
     ).all()
+    now = utcnow()
     connectors = [
         ConnectorHealth(
             name=inst.name, kind=inst.kind, enabled=inst.enabled,
             status=state.status if state else "never",
+            last_run_at=state.last_run_at if state else None,
             last_success_at=state.last_success_at if state else None,
+            lag_seconds=round((now - state.last_success_at).total_seconds(), 1)
+            if state and state.last_success_at else None,
             last_error=state.last_error if state else None,
         )
         for inst, state in rows
     ]
     ok = current == head and not any(c.status == "error" for c in connectors if c.enabled)
-    return Health(status="ok" if ok else "degraded", database=True, schema_revision=current,
-                  schema_head=head, connectors=connectors)
+    # Both come from indexes (primary key, received_at), so they stay cheap on big tables.
+    count, latest = session.exec(select(func.count(Complaint.id), func.max(Complaint.received_at))).one()
+    return Health(status="ok" if ok else "degraded", database=True, database_backend=engine.dialect.name,
+                  schema_revision=current, schema_head=head, complaints=count, latest_received_at=latest,
+                  connectors=connectors)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep, field_error
@@ -13,6 +14,28 @@ from core.rapor import build_rapor, rapor_pdf, rapor_xlsx
 from models.types import utcnow
 
 router = APIRouter(tags=["rapor"])
+
+
+class RaporRow(BaseModel):
+    opd_code: str | None
+    opd_name: str
+    total: int = Field(description="complaints received in the period, rejected/archived excluded")
+    resolved: int
+    in_progress: int
+    not_followed_up: int
+    unverified: int
+    completion_pct: float | None
+    avg_followup_days: float | None
+    predikat: str | None
+
+
+class Rapor(BaseModel):
+    period_start: date
+    period_end: date
+    days: str
+    rows: list[RaporRow]
+    total: RaporRow
+    generated_at: datetime
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,7 +54,7 @@ End = Annotated[date | None, Query(description="Akhir periode, inklusif (default
 Days = Annotated[Literal["working", "calendar"], Query(description="Rata-rata dalam hari kerja atau kalender")]
 
 
-@router.get("/rapor")
+@router.get("/rapor", response_model=Rapor)
 def rapor(session: SessionDep, settings: SettingsDep, _: AccessDep, period_start: Start = None,
           period_end: End = None, days: Days = "working") -> dict[str, Any]:
     """One row per OPD plus the total row; predikat from `ADUAN_PREDIKAT_THRESHOLDS`."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep, FilterDep
@@ -37,6 +38,64 @@ class GroupList(BaseModel):
     items: list[GroupItem]
 
 
+class Buckets(BaseModel):
+    selesai: int
+    proses: int
+    belum_ditindaklanjuti: int
+    belum_terverifikasi: int
+
+
+class Summary(BaseModel):
+    total: int
+    open: int
+    overdue: int
+    by_status: dict[str, int]
+    by_bucket: Buckets
+    completion_pct: float | None = Field(description="resolved / (total − rejected − archived), one decimal")
+    avg_followup_days: float | None = Field(description="mean days from receipt to first OPD response")
+    new_today: int
+    new_this_week: int
+    new_this_month: int
+    latest_received_at: datetime | None
+    generated_at: datetime
+    days: str
+
+
+class Period(BaseModel):
+    period: str = Field(description="local start of the day / week (Monday) / month, YYYY-MM-DD")
+    total: int = Field(description="complaints received in the period")
+    resolved: int = Field(description="complaints resolved in the period")
+
+
+class Timeseries(BaseModel):
+    bucket: str
+    items: list[Period]
+
+
+class Distribution(BaseModel):
+    median_days: float | None
+    p90_days: float | None
+    n: int
+
+
+class ResponseTimes(BaseModel):
+    days: str
+    first_response: Distribution
+    resolution: Distribution
+    answered_within_3_working_days_pct: float | None = Field(
+        description="answered by the response deadline, of those answered or past it")
+    response_deadline_working_days: int
+    answered_within_24_hours_pct: float | None
+    resolved_within_3_days_pct: float | None
+
+
+class Ratings(BaseModel):
+    distribution: dict[str, int]
+    n: int
+    reply_rate_pct: float | None
+    average: float | None
+
+
 class KecamatanList(BaseModel):
     items: list[KecamatanItem]
 
@@ -45,7 +104,7 @@ def _stats(session, settings, filt, access, days="working") -> Stats:
     return Stats(session, filt, access, settings.tz, days)
 
 
-@router.get("/summary")
+@router.get("/summary", response_model=Summary)
 def summary(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
             days: DaysParam = "working") -> dict[str, Any]:
     """Counts per status and rapor bucket, completion %, average follow-up days, overdue, new today/week/month."""
@@ -78,21 +137,21 @@ def by_kecamatan(session: SessionDep, settings: SettingsDep, access: AccessDep, 
     return {"items": _stats(session, settings, filt, access, days).by_kecamatan()}
 
 
-@router.get("/timeseries")
+@router.get("/timeseries", response_model=Timeseries)
 def timeseries(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
                bucket: Annotated[Literal["day", "week", "month"], Query()] = "day") -> dict[str, Any]:
     """Complaints received and resolved per local day / week (Monday) / month."""
     return {"bucket": bucket, "items": _stats(session, settings, filt, access).timeseries(bucket)}
 
 
-@router.get("/response-times")
+@router.get("/response-times", response_model=ResponseTimes)
 def response_times(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
                    days: DaysParam = "working") -> dict[str, Any]:
     """Median and p90 days to first response and to resolution; share answered within the deadline."""
     return _stats(session, settings, filt, access, days).response_times(settings.response_days)
 
 
-@router.get("/ratings")
+@router.get("/ratings", response_model=Ratings)
 def ratings(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep) -> dict[str, Any]:
     """Star-rating distribution (e.g. `channel=google_reviews`), reply rate and average."""
     return _stats(session, settings, filt, access).ratings()

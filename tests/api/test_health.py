@@ -19,3 +19,22 @@ def test_missing_and_bad_keys_are_401(client):
 
     assert client.get("/_probe").status_code == 401
     assert client.get("/_probe", headers={"X-API-Key": "adu_nope"}).json()["detail"] == "invalid or revoked API key"
+
+
+def test_health_counts_complaints_and_shows_connector_lag(client, session):
+    from datetime import UTC, datetime, timedelta
+
+    from models import ConnectorInstance, SyncState
+    from tests.factories import add_complaint
+
+    add_complaint(session, external_id="h1")
+    inst = ConnectorInstance(name="lapor-blitar", kind="lapor")
+    session.add(inst)
+    session.flush()
+    session.add(SyncState(connector_instance_id=inst.id, status="ok",
+                          last_success_at=datetime.now(UTC) - timedelta(minutes=5)))
+    session.commit()
+    body = client.get("/api/v1/health").json()
+    assert body["complaints"] == 1 and body["latest_received_at"] == "2026-11-23T02:00:00Z"
+    (conn,) = body["connectors"]
+    assert conn["name"] == "lapor-blitar" and 290 < conn["lag_seconds"] < 400

@@ -1,0 +1,149 @@
+"""The full role × endpoint matrix, and what each role sees of a complaint."""
+
+import itertools
+
+import pytest
+
+from tests.factories import add_complaint
+
+API = "/api/v1"
+ROLES = ("none", "viewer", "analyst", "opd_other", "opd_own", "admin")
+KEYED = ROLES[1:]
+_serial = itertools.count()
+
+
+def everyone(code=200):
+    return {"none": 401, **dict.fromkeys(KEYED, code)}
+
+
+def admin_only(code=200):
+    return {"none": 401, **dict.fromkeys(KEYED, 403), "admin": code}
+
+
+def public(code=200):
+    return dict.fromkeys(ROLES, code)
+
+
+def fresh_complaint(session):
+    return add_complaint(session, external_id=f"m{next(_serial)}", status="dispatched", opd_code="DPUPR")
+
+
+def uniq(prefix):
+    return f"{prefix}{next(_serial)}"
+
+
+# (method, path; "{id}" = the shared complaint, "{fresh}" = a new one per call, body factory, expected)
+MATRIX = [
+    ("GET", "/health", None, public()),
+    ("GET", "/complaints", None, everyone()),
+    ("GET", "/complaints/{id}", None, {**everyone(), "opd_other": 404}),
+    ("POST", "/complaints/{fresh}/actions", lambda: {"action": "respond", "note": "Ditangani"},
+     {"none": 401, "viewer": 403, "analyst": 403, "opd_other": 404, "opd_own": 200, "admin": 200}),
+    ("POST", "/complaints/{fresh}/actions", lambda: {"action": "verify"},
+     {"none": 401, "viewer": 403, "analyst": 403, "opd_other": 404, "opd_own": 403, "admin": 409}),
+    *[("GET", f"/stats/{name}", None, everyone()) for name in (
+        "summary", "by-channel", "by-opd", "by-category", "by-kecamatan", "timeseries?bucket=month",
+        "response-times", "ratings?channel=google_reviews")],
+    ("GET", "/rapor", None, everyone()),
+    ("GET", "/rapor.xlsx", None, everyone()),
+    ("GET", "/rapor.pdf", None, everyone()),
+    ("GET", "/export/complaints.csv", None, everyone()),
+    ("GET", "/export/complaints.xlsx", None, everyone()),
+    *[("GET", f"/{name}", None, everyone()) for name in ("opd", "categories", "channels", "kecamatan", "sla-tiers")],
+    ("GET", "/opd/DPUPR/admins", None, {**admin_only(), "opd_own": 200}),
+    ("POST", "/opd", lambda: {"code": uniq("X"), "name": "Kantor Baru"}, admin_only(201)),
+    ("PATCH", "/opd/DPUPR", lambda: {"head_name": "Ir. Budi"}, admin_only()),
+    ("POST", "/opd/DPUPR/admins", lambda: {"name": "Sari", "whatsapp": "6281234567890"}, admin_only(201)),
+    ("POST", "/categories", lambda: {"code": uniq("CAT"), "name": "Baru", "parent_code": "INFRA"}, admin_only(201)),
+    ("PATCH", "/categories/INFRA-PJU", lambda: {"default_opd_code": "DPUPR"}, admin_only()),
+    ("POST", "/sla-tiers", lambda: {"code": uniq("t"), "name": "Kilat", "resolution_days": 2}, admin_only(201)),
+    ("PATCH", "/sla-tiers/cepat", lambda: {"resolution_days": 5}, admin_only()),
+    ("GET", "/open311/v2/discovery.json", None, public()),
+    ("GET", "/open311/v2/services.json", None, public()),
+    ("GET", "/open311/v2/requests.json", None, public()),
+    ("GET", "/open311/v2/requests/{code}.json", None, public()),
+]
+
+
+@pytest.fixture
+def keys(client, key_for):
+    return {"none": {}, "viewer": key_for("viewer"), "analyst": key_for("analyst"),
+            "opd_other": key_for("opd_admin", "DINKES"), "opd_own": key_for("opd_admin", "DPUPR"),
+            "admin": key_for("admin")}
+
+
+def test_role_matrix(client, session, keys):
+    shared = fresh_complaint(session)
+    add_complaint(session, "google_reviews", "g1", rating=2)
+    failures = []
+    for method, template, body, expected in MATRIX:
+        for role in ROLES:
+            path = template.format(id=shared.id, code=shared.tracking_code,
+                                   fresh=fresh_complaint(session).id if "{fresh}" in template else "")
+            url = path if path.startswith("/open311") else API + path
+            r = client.request(method, url, headers=keys[role], json=body() if body else None)
+            if r.status_code != expected[role]:
+                failures.append(f"{method} {template} as {role}: {r.status_code} != {expected[role]} {r.text[:120]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_open311_post_needs_a_key_of_any_role(client, keys):
+    form = {"service_code": "INFRA-PJU", "description": "Lampu mati", "address_string": "Jl. Merdeka"}
+    for role in ROLES:
+        r = client.post("/open311/v2/requests.json", data=form, headers=keys[role])
+        assert r.status_code == (403 if role == "none" else 201), (role, r.text)
+
+
+def secret_complaint(session):
+    return add_complaint(session, external_id="secret", rahasia=True, anonim=False, title="Pungli di kantor desa",
+                         body="Kepala desa meminta uang", reporter_name="Siti", reporter_contact="0812555",
+                         location_text="Kantor Desa Gogodeso", lat=-8.13, lon=112.21, status="dispatched",
+                         opd_code="DPUPR")
+
+
+def seen_as(client, keys, role, complaint_id):
+    listed = client.get(f"{API}/complaints", headers=keys[role]).json()["items"]
+    detail = client.get(f"{API}/complaints/{complaint_id}", headers=keys[role]).json()
+    return next(i for i in listed if i["id"] == complaint_id), detail
+
+
+def test_masking_per_role(client, session, keys):
+    c = secret_complaint(session)
+    for role in ("viewer",):
+        for shown in seen_as(client, keys, role, c.id):
+            assert shown["title"] == "[Rahasia]" and shown["body"] == ""
+            assert shown["location_text"] is None and shown["lat"] is None
+            assert shown["reporter_name"] is None and shown["reporter_contact"] is None
+    for role in ("analyst", "opd_own"):
+        for shown in seen_as(client, keys, role, c.id):
+            assert shown["body"] == "Kepala desa meminta uang"
+            assert shown["reporter_name"] == "Siti" and shown["reporter_contact"] is None
+    for shown in seen_as(client, keys, "admin", c.id):
+        assert shown["reporter_contact"] == "0812555"
+
+
+def test_anonymous_reporters_are_hidden_from_all_but_admins(client, session, keys):
+    c = add_complaint(session, external_id="anon", anonim=True, reporter_name="Joko", reporter_contact="0813",
+                      opd_code="DPUPR")
+    for role in ("viewer", "analyst", "opd_own"):
+        listed, detail = seen_as(client, keys, role, c.id)
+        assert listed["reporter_name"] is None and detail["reporter_name"] is None
+    listed, _ = seen_as(client, keys, "admin", c.id)
+    assert listed["reporter_name"] == "Joko"
+    csv_text = client.get(f"{API}/export/complaints.csv", headers=keys["analyst"]).content.decode("utf-8-sig")
+    assert "Joko" not in csv_text and "0813" not in csv_text
+
+
+def test_confidential_content_never_leaves_through_viewer_or_public_outputs(client, session, keys):
+    c = secret_complaint(session)
+    leaks = []
+    urls = [f"{API}/complaints", f"{API}/complaints/{c.id}", f"{API}/complaints?q=pungli",
+            f"{API}/export/complaints.csv"]
+    for url in urls:
+        text = client.get(url, headers=keys["viewer"]).content.decode("utf-8-sig")
+        leaks += [url for word in ("Pungli", "meminta uang", "Siti", "0812555") if word in text]
+    text = client.get("/open311/v2/requests.json").text
+    leaks += [word for word in ("Pungli", "meminta uang", "Siti", c.tracking_code) if word in text]
+    single = client.get(f"/open311/v2/requests/{c.tracking_code}.json")
+    assert single.status_code == 404 and "Pungli" not in single.text
+    assert not leaks
