@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-from dash import ClientsideFunction, Input, Output, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from core.settings import Settings
 from dashboard import components, ids, state
@@ -40,4 +40,7 @@ def create_dash(settings: Settings) -> dash.Dash:
     # Kiosk mode (?kiosk=1) hides navigation; done in the browser so the TV never shows it flashing.
     app.clientside_callback(ClientsideFunction("aduan", "kioskClass"), Output(ids.NAVBAR, "className"),
                             Input(ids.URL, "search"))
+    app.clientside_callback("(n, open) => n ? !open : open", Output("app-navbar-collapse", "is_open"),
+                            Input("app-navbar-toggler", "n_clicks"), State("app-navbar-collapse", "is_open"),
+                            prevent_initial_call=True)
     return app

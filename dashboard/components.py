@@ -53,7 +53,7 @@ def kpi_card(kpi: Kpi, size: str = "lg") -> dbc.Card:
 
 
 def kpi_row(kpis: list[Kpi], size: str = "lg") -> dbc.Row:
-    return dbc.Row([dbc.Col(kpi_card(k, size), xs=6, md=4, xl=2, className="mb-3") for k in kpis], className="g-3")
+    return dbc.Row([dbc.Col(kpi_card(k, size), xs=6, md=4, xl=True) for k in kpis], className="g-3 mb-3")
 
 
 def error_alert(err: ApiError | None, what: str = "") -> dbc.Alert | None:

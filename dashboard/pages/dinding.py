@@ -26,7 +26,7 @@ def layout(**_query) -> html.Div:
             html.Div([
                 html.Span("Data per –", id=ids.WALL_ASOF, className="wall-asof"),
             ], className="text-end"),
-        ], className="wall-header d-flex justify-content-between align-items-center"),
+        ], className="wall-header d-flex justify-content-between align-items-center flex-wrap gap-2"),
         html.Div(id=ids.WALL_STALE),
         html.Div(id=ids.WALL_ERROR),
         html.Div(components.kpi_row([shaping.Kpi(k, "…") for k in
@@ -77,7 +77,7 @@ def refresh_channels(_n):
     series = {code: shaping.fill_days(points or [], start, end)
               for code, (points, _) in state.fetch_many(calls).items()}
     tiles = shaping.channel_tiles(channels or [], by_channel or [], series)
-    return dbc.Row([dbc.Col(_tile(t), xs=6, md=4, xl=True, className="mb-2") for t in tiles], className="g-3")
+    return dbc.Row([dbc.Col(_tile(t), xs=6, md=4, xl=True) for t in tiles], className="g-3")
 
 
 def _tile(tile: dict) -> dbc.Card:
