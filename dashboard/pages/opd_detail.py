@@ -14,7 +14,7 @@ from dashboard import components, figures, ids, shaping, state
 dash.register_page(__name__, path_template="/opd/<code>", name="Rincian OPD", title="Rincian OPD — Aduan Terpadu")
 
 OVERDUE_COLUMNS = [
-    {"field": "tracking_code", "headerName": "Kode", "width": 170},
+    {"field": "tracking_code", "headerName": "Kode", "width": 190},
     {"field": "received", "headerName": "Diterima", "width": 150},
     {"field": "title", "headerName": "Judul", "flex": 1, "minWidth": 260},
     {"field": "channel", "headerName": "Kanal", "width": 150},

@@ -66,3 +66,34 @@ def test_missing_endpoint_shows_data_not_available(app):
 
     use_api(lambda request: httpx.Response(404, json={"detail": "Not Found"}))
     assert "Data belum tersedia" in str(konektor.show_connectors(0, None))
+
+
+def test_opd_page_shows_escalation_history_and_overdue_list(app):
+    from dashboard.pages import opd_detail
+
+    answers = {
+        "/api/v1/opd": [{"code": "DPUPR", "name": "Dinas Pekerjaan Umum dan Penataan Ruang"}],
+        "/api/v1/stats/summary": {"total": 41, "open": 13, "overdue": 2, "completion_pct": 68.3,
+                                  "avg_followup_days": 15.6, "new_this_month": 9},
+        "/api/v1/complaints": {"items": [{"id": 5, "tracking_code": "LPR-ABC", "title": "Jalan rusak",
+                                          "channel": "lapor", "status": "dispatched", "overdue": True,
+                                          "received_at": "2026-11-02T01:00:00Z"}], "next_cursor": None},
+        "/api/v1/escalations": {"items": [{"complaint_id": 5, "tracking_code": "LPR-ABC", "step_code": "teguran_1",
+                                           "level": 1, "opd_code": "DPUPR", "fired_at": "2026-11-05T01:00:00Z",
+                                           "letter_id": 3}]},
+        "/api/v1/stats/timeseries": {"bucket": "week", "items": [{"period": "2026-11-02", "total": 4,
+                                                                  "resolved": 1}]},
+    }
+    seen = []
+
+    def handler(request):
+        seen.append(request.url)
+        return httpx.Response(200, json=answers[request.url.path])
+
+    use_api(handler)
+    page = str(opd_detail.layout(code="DPUPR"))
+    assert "Dinas Pekerjaan Umum dan Penataan Ruang" in page and "68,3 %" in page
+    assert "Surat teguran 1" in page and "05/11/2026 08:00" in page
+    assert "LPR-ABC" in page
+    overdue_query = next(u for u in seen if u.path.endswith("/complaints"))
+    assert overdue_query.params["opd"] == "DPUPR" and overdue_query.params["overdue"] == "true"
