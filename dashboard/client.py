@@ -6,7 +6,7 @@ the technical cause stays in `detail` for logs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -271,11 +271,3 @@ def _text(value: Any) -> str:
 def _clean(params: Params) -> list[tuple[str, str]] | None:
     pairs = _pairs(params)
     return pairs or None
-
-
-def merge_params(*parts: Params | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Concatenate several parameter sets (later parts add values, they never drop earlier ones)."""
-    out: list[tuple[str, str]] = []
-    for part in parts:
-        out.extend(_pairs(part))  # type: ignore[arg-type]
-    return out

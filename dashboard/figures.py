@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.shaping import CALL_TYPE_LABELS, short_day, status_mix
+from dashboard.shaping import CALL_TYPE_LABELS, status_mix
 
 NAVY = "#12355b"
 TEAL = "#1a7f8e"
@@ -169,10 +169,6 @@ def calls(by_type: dict[str, dict[str, int]], height: int | None = None) -> go.F
     return _base(fig, height, barmode="stack", showlegend=True,
                  legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                  margin=dict(l=8, r=8, t=28, b=8))
-
-
-def weekly_labels(items: list[dict[str, Any]]) -> list[str]:
-    return [short_day(i["period"]) for i in items]
 
 
 def _clip(text: str, width: int) -> str:

@@ -184,11 +184,6 @@ def month_label(day: date) -> str:
     return f"{MONTHS_ID[day.month - 1]} {day.year}"
 
 
-def short_day(iso_day: str) -> str:
-    d = date.fromisoformat(iso_day[:10])
-    return f"{d.day} {MONTHS_ID[d.month - 1][:3]}"
-
-
 def humanise_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "–"
