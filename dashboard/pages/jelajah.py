@@ -22,7 +22,7 @@ CURSORS = shaping.CursorBook()
 SORTABLE = {"received": "received_at"}
 
 GRID_COLUMNS = [
-    {"field": "tracking_code", "headerName": "Kode", "width": 165, "pinned": "left"},
+    {"field": "tracking_code", "headerName": "Kode", "width": 190, "pinned": "left"},
     {"field": "received", "headerName": "Diterima (WIB)", "width": 150, "sortable": True},
     {"field": "channel", "headerName": "Kanal", "width": 140},
     {"field": "title", "headerName": "Judul", "flex": 2, "minWidth": 260},

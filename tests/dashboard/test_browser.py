@@ -150,6 +150,8 @@ def test_filter_in_the_url_is_applied_and_opening_a_row_shows_its_timeline(page,
     history = items.all_inner_texts()
     assert "Diterima" in history[0]
     assert any("Tindak lanjut" in h for h in history)
+    page.locator(f"#{ids.JL_DETAIL}.show:not(.showing)").wait_for()
+    page.wait_for_timeout(500)  # let the panel finish sliding in before the picture
     screenshot(page, "jelajah-rincian")
     page.console_log.assert_clean()
 
