@@ -74,9 +74,9 @@ def test_wall_refreshes_itself_and_warns_while_data_is_stale(page, stack, screen
         add_complaint(session, "whatsapp", external_id="fresh-1", received_at=datetime.now(UTC),
                       title="Banjir di Kanigoro")
     engine.dispose()
-    warning.wait_for(state="detached", timeout=15_000)
+    warning.wait_for(state="detached", timeout=30_000)
     page.wait_for_function(f"() => document.querySelector('.kpi-card .kpi-value').innerText.replace('.', '') == "
-                           f"'{before + 1}'", timeout=15_000)
+                           f"'{before + 1}'", timeout=30_000)
     assert page.locator(".channel-tile").count() >= 4
     assert page.locator(".slow-item").count() == 5
     wait_dash_idle(page)
@@ -98,7 +98,7 @@ def wait_grid_rows(page, grid: str) -> None:
     """Until the grid shows real rows (not the infinite model's empty loading stubs)."""
     page.wait_for_function(
         f"() => [...document.querySelectorAll('#{grid} .ag-center-cols-container .ag-row [col-id=title]')]"
-        ".some(c => c.innerText.trim() !== '')", timeout=15_000)
+        ".some(c => c.innerText.trim() !== '')", timeout=30_000)
 
 
 def grid_column(page, col: str) -> list[str]:
@@ -123,7 +123,7 @@ def test_clicking_a_chart_bar_on_jelajah_filters_the_grid(page, stack):
     page.wait_for_function(
         f"() => {{ const cells = [...document.querySelectorAll('#{ids.JL_GRID} .ag-center-cols-container "
         f".ag-row [col-id=channel]')]; return cells.length > 0 && cells.every(c => c.innerText === '{label}'); }}",
-        timeout=15_000)
+        timeout=30_000)
     assert label in page.inner_text(f"#{ids.JL_CHANNEL}")
 
     # The export follows the same filter.
@@ -193,5 +193,5 @@ def test_sync_now_pulls_from_lapor_and_updates_the_connector_row(page, stack):
     assert "Sinkronisasi lapor-blitar selesai" in result.inner_text()
     assert "25 baru" in result.inner_text()
     page.wait_for_function(f"() => parseInt(document.querySelector('#connector-lapor-blitar').children[5].innerText"
-                           f".replace('.', '')) === {fetched_before + 25}", timeout=15_000)
+                           f".replace('.', '')) === {fetched_before + 25}", timeout=30_000)
     page.console_log.assert_clean()
