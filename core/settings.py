@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(8050, description="Port of the dashboard")
     dashboard_api_url: str = Field("http://127.0.0.1:8000", description="API base URL used by the dashboard")
     dashboard_api_key: str | None = Field(None, description="API key the dashboard uses")
+    dashboard_timeout_seconds: float = Field(30.0, gt=0, description="How long the dashboard waits for the API")
     refresh_seconds: int = Field(60, ge=5, description="Wall display auto-refresh interval")
     stale_minutes: int = Field(120, ge=1, description="Data older than this shows a staleness warning")
 

@@ -1,15 +1,46 @@
-"""Dash application factory (pages arrive with the dashboard issue)."""
+"""Dash application factory: a multi-page app that reads only the REST API.
+
+Everything the browser loads is served by this process (Bootstrap CSS vendored in assets/, Plotly,
+AG Grid and Dash's own bundles with `serve_locally`): the command room may have no internet.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash
-import dash_bootstrap_components as dbc
-from dash import html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from core.settings import Settings
+from dashboard import components, ids, state
+
+HERE = Path(__file__).parent
 
 
 def create_dash(settings: Settings) -> dash.Dash:
-    app = dash.Dash(__name__, external_stylesheets=[dbc.themes.BOOTSTRAP], title="Aduan Terpadu")
-    app.layout = dbc.Container([html.H1("Aduan Terpadu"), html.P("Dasbor sedang disiapkan.")])
+    state.configure(settings)
+    app = dash.Dash(
+        "dashboard",  # a package name: pages import as dashboard.pages.* (once, whoever imports them)
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,
+        external_stylesheets=[],
+        external_scripts=[],
+        title="Aduan Terpadu",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = html.Div([
+        dcc.Location(id=ids.URL, refresh=False),
+        html.Div(components.navbar(settings.pemda_name), id=ids.NAVBAR),
+        html.Main(dash.page_container, className="app-main"),
+    ], className="app-shell", lang="id")
+    # Kiosk mode (?kiosk=1) hides navigation; done in the browser so the TV never shows it flashing.
+    app.clientside_callback(ClientsideFunction("aduan", "kioskClass"), Output(ids.NAVBAR, "className"),
+                            Input(ids.URL, "search"))
+    app.clientside_callback("(n, open) => n ? !open : open", Output("app-navbar-collapse", "is_open"),
+                            Input("app-navbar-toggler", "n_clicks"), State("app-navbar-collapse", "is_open"),
+                            prevent_initial_call=True)
     return app

@@ -1,0 +1,273 @@
+"""Typed HTTP client for the Aduan Terpadu REST API: the dashboard's only way to data.
+
+Every failure becomes an `ApiError` whose `message` is a short Indonesian sentence a user can read;
+the technical cause stays in `detail` for logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import httpx
+
+Params = Sequence[tuple[str, str]] | Mapping[str, Any] | None
+
+NOT_AVAILABLE = "Data belum tersedia."
+
+
+class ApiError(Exception):
+    """The API did not give us what we asked for. `message` is for users, `detail` for operators."""
+
+    def __init__(self, message: str, status: int | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.detail = detail
+
+    @property
+    def unavailable(self) -> bool:
+        """The endpoint or the whole API is not there (yet): pages show 'Data belum tersedia'."""
+        return self.status in (None, 404, 405, 501, 502, 503, 504)
+
+
+class ApiUnavailable(ApiError):
+    """The API could not be reached at all (down, refused, timed out)."""
+
+
+# --- shapes of the answers (the contract in HELPERS.md) -------------------------------------------
+
+
+class Summary(TypedDict, total=False):
+    total: int
+    open: int
+    overdue: int
+    by_status: dict[str, int]
+    by_bucket: dict[str, int]
+    completion_pct: float | None
+    avg_followup_days: float | None
+    new_today: int
+    new_this_week: int
+    new_this_month: int
+    latest_received_at: str | None
+    generated_at: str
+
+
+class DimensionItem(TypedDict, total=False):
+    key: str | None
+    label: str | None
+    total: int
+    open: int
+    resolved: int
+    overdue: int
+    completion_pct: float | None
+    avg_followup_days: float | None
+    lat: float | None
+    lon: float | None
+
+
+class TimePoint(TypedDict):
+    period: str
+    total: int
+    resolved: int
+
+
+class RaporRow(TypedDict, total=False):
+    opd_code: str | None
+    opd_name: str
+    total: int
+    resolved: int
+    in_progress: int
+    not_followed_up: int
+    unverified: int
+    completion_pct: float | None
+    avg_followup_days: float | None
+    predikat: str | None
+
+
+class Rapor(TypedDict, total=False):
+    period_start: str
+    period_end: str
+    days: str
+    rows: list[RaporRow]
+    total: RaporRow
+
+
+class ConnectorStatus(TypedDict, total=False):
+    name: str
+    kind: str
+    channel: str
+    enabled: bool
+    status: str
+    last_run_at: str | None
+    last_success_at: str | None
+    last_error: str | None
+    lag_seconds: float | None
+    fetched_total: int
+    new_total: int
+    updated_total: int
+    failed_total: int
+    inbox_failed: int
+
+
+@dataclass
+class ComplaintPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+# --- the client -------------------------------------------------------------------------------------
+
+
+def _status_message(status: int) -> str:
+    if status == 401:
+        return "Kunci API dasbor tidak valid atau belum diatur (ADUAN_DASHBOARD_API_KEY)."
+    if status == 403:
+        return "Peran kunci API dasbor tidak diizinkan untuk tindakan ini."
+    if status in (404, 405, 501):
+        return NOT_AVAILABLE
+    if status == 422:
+        return "Permintaan ditolak API: periksa kembali filter yang dipilih."
+    if status == 429:
+        return "API sedang sibuk; coba lagi sebentar lagi."
+    return f"API mengalami galat (HTTP {status}); coba lagi nanti."
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    detail = body.get("detail") if isinstance(body, dict) else body
+    return str(detail)[:300]
+
+
+class ApiClient:
+    """Small synchronous client; one instance per dashboard process (httpx pools connections)."""
+
+    def __init__(self, base_url: str, api_key: str | None, timeout: float = 15.0,
+                 transport: httpx.BaseTransport | None = None):
+        headers = {"Accept": "application/json", "User-Agent": "aduan-dashboard"}
+        if api_key:
+            headers["X-API-Key"] = api_key
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url + "/api/v1", headers=headers, transport=transport,
+                                  timeout=httpx.Timeout(timeout, connect=3.0))
+
+    def close(self) -> None:
+        self._http.close()
+
+    # low level
+    def _request(self, method: str, path: str, params: Params = None, json: Any = None) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, params=_clean(params), json=json)
+        except httpx.TimeoutException as exc:
+            raise ApiUnavailable("API tidak menjawab tepat waktu; data akan dicoba lagi.",
+                                 detail=f"{exc.__class__.__name__} on {path}") from None
+        except httpx.TransportError as exc:
+            raise ApiUnavailable("API tidak dapat dihubungi. Periksa apakah layanan API berjalan.",
+                                 detail=f"{exc.__class__.__name__} on {path}: {exc}") from None
+        if response.status_code >= 400:
+            raise ApiError(_status_message(response.status_code), response.status_code, _detail(response))
+        return response
+
+    def get_json(self, path: str, params: Params = None) -> Any:
+        response = self._request("GET", path, params)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError("Jawaban API tidak dapat dibaca.", response.status_code, response.text[:200]) from None
+
+    def get_bytes(self, path: str, params: Params = None) -> bytes:
+        return self._request("GET", path, params).content
+
+    # reference data
+    def channels(self) -> list[dict[str, str]]:
+        return self.get_json("/channels")
+
+    def opd(self) -> list[dict[str, Any]]:
+        return self.get_json("/opd")
+
+    def categories(self) -> list[dict[str, Any]]:
+        return self.get_json("/categories")
+
+    def kecamatan(self) -> list[dict[str, Any]]:
+        return self.get_json("/kecamatan")
+
+    # stats
+    def summary(self, params: Params = None) -> Summary:
+        return self.get_json("/stats/summary", params)
+
+    def by_dimension(self, dimension: str, params: Params = None) -> list[DimensionItem]:
+        """dimension: channel | opd | category | kecamatan."""
+        return self.get_json(f"/stats/by-{dimension}", params).get("items", [])
+
+    def timeseries(self, bucket: str = "day", params: Params = None) -> list[TimePoint]:
+        return self.get_json("/stats/timeseries", [*_pairs(params), ("bucket", bucket)]).get("items", [])
+
+    def response_times(self, params: Params = None) -> dict[str, Any]:
+        return self.get_json("/stats/response-times", params)
+
+    def ratings(self, params: Params = None) -> dict[str, Any]:
+        return self.get_json("/stats/ratings", params)
+
+    def calls(self, params: Params = None) -> dict[str, Any]:
+        return self.get_json("/stats/calls", params)
+
+    # complaints
+    def complaints(self, params: Params = None, limit: int = 50, cursor: str | None = None,
+                   sort: str = "-received_at") -> ComplaintPage:
+        query = [*_pairs(params), ("limit", str(limit)), ("sort", sort)]
+        if cursor:
+            query.append(("cursor", cursor))
+        body = self.get_json("/complaints", query)
+        return ComplaintPage(items=body.get("items", []), next_cursor=body.get("next_cursor"))
+
+    def complaint(self, complaint_id: int | str) -> dict[str, Any]:
+        return self.get_json(f"/complaints/{complaint_id}")
+
+    def export(self, fmt: str, params: Params = None) -> bytes:
+        return self.get_bytes(f"/export/complaints.{fmt}", params)
+
+    # rapor and escalations
+    def rapor(self, period_start: str, period_end: str, days: str = "working") -> Rapor:
+        return self.get_json("/rapor", {"period_start": period_start, "period_end": period_end, "days": days})
+
+    def rapor_file(self, fmt: str, period_start: str, period_end: str, days: str = "working") -> bytes:
+        return self.get_bytes(f"/rapor.{fmt}", {"period_start": period_start, "period_end": period_end,
+                                                "days": days})
+
+    def escalations(self, params: Params = None) -> list[dict[str, Any]]:
+        return self.get_json("/escalations", params).get("items", [])
+
+    # connectors
+    def connectors(self) -> list[ConnectorStatus]:
+        body = self.get_json("/connectors")
+        return body.get("items", []) if isinstance(body, dict) else body
+
+    def sync_connector(self, name: str) -> dict[str, Any]:
+        return self._request("POST", f"/connectors/{name}/sync").json()
+
+
+def _pairs(params: Params) -> list[tuple[str, str]]:
+    if params is None:
+        return []
+    if isinstance(params, Mapping):
+        out: list[tuple[str, str]] = []
+        for key, value in params.items():
+            values = value if isinstance(value, list | tuple) else [value]
+            out.extend((key, _text(v)) for v in values if v is not None and v != "")
+        return out
+    return [(k, _text(v)) for k, v in params if v is not None and v != ""]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _clean(params: Params) -> list[tuple[str, str]] | None:
+    pairs = _pairs(params)
+    return pairs or None

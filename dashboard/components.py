@@ -1,0 +1,92 @@
+"""Small reusable layout pieces (cards, alerts, graphs) shared by the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import figures
+from dashboard.client import ApiError
+from dashboard.shaping import Kpi
+
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+
+NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah", "/jelajah"),
+             ("Konektor", "/konektor")]
+
+
+def navbar(pemda_name: str) -> html.Header:
+    links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact" if href == "/" else "partial"))
+             for label, href in NAV_ITEMS]
+    return html.Header(dbc.Navbar(dbc.Container([
+        html.A(html.Div([
+            html.Span("AT", className="brand-mark"),
+            html.Div([html.Div("Aduan Terpadu", className="brand-title"),
+                      html.Div(pemda_name, className="brand-sub")]),
+        ], className="d-flex align-items-center gap-2"), href="/", className="navbar-brand text-decoration-none"),
+        dbc.NavbarToggler(id="app-navbar-toggler"),
+        dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"), navbar=True, id="app-navbar-collapse"),
+    ], fluid=True), color="dark", dark=True, className="app-navbar py-1"))
+
+
+def panel(title: str, body: Any, subtitle: str | None = None, className: str = "", **kw) -> dbc.Card:
+    header = [html.Span(title, className="panel-title")]
+    if subtitle:
+        header.append(html.Span(subtitle, className="panel-subtitle"))
+    return dbc.Card([dbc.CardHeader(header, className="panel-header"), dbc.CardBody(body, className="panel-body")],
+                    className=f"panel h-100 {className}", **kw)
+
+
+def graph(id_: str, height: int | None = None, figure=None, **kw) -> dcc.Graph:
+    style = {"height": f"{height}px"} if height else {"height": "100%"}
+    return dcc.Graph(id=id_, figure=figure or figures.empty("Memuat…"), config=GRAPH_CONFIG, style=style, **kw)
+
+
+def kpi_card(kpi: Kpi, size: str = "lg") -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        html.Div(kpi.label, className="kpi-label"),
+        html.Div(kpi.value, className=f"kpi-value kpi-{size}"),
+        html.Div(kpi.hint, className="kpi-hint"),
+    ]), className=f"kpi-card kpi-tone-{kpi.tone} h-100")
+
+
+def kpi_row(kpis: list[Kpi], size: str = "lg") -> dbc.Row:
+    return dbc.Row([dbc.Col(kpi_card(k, size), xs=6, md=4, xl=True) for k in kpis], className="g-3 mb-3")
+
+
+def error_alert(err: ApiError | None, what: str = "") -> dbc.Alert | None:
+    if err is None:
+        return None
+    prefix = f"{what}: " if what else ""
+    return dbc.Alert([html.Strong(prefix), err.message], color="warning" if err.unavailable else "danger",
+                     className="py-2 mb-3 api-error")
+
+
+def unavailable(message: str = "Data belum tersedia") -> html.Div:
+    return html.Div(message, className="text-muted fst-italic py-3 text-center data-unavailable")
+
+
+def page_header(title: str, subtitle: str | None = None, actions: Any = None) -> html.Div:
+    return html.Div([
+        html.Div([html.H1(title, className="page-title"),
+                  html.P(subtitle, className="page-subtitle") if subtitle else None]),
+        html.Div(actions, className="d-flex gap-2 align-items-center flex-wrap") if actions else None,
+    ], className="page-header d-flex justify-content-between align-items-end flex-wrap gap-2 mb-3")
+
+
+def status_badge(code: str | None, label: str) -> dbc.Badge:
+    return dbc.Badge(label, className=f"status-badge status-{code or 'none'}")
+
+
+# AG Grid's own texts in Bahasa Indonesia (pagination, overlays).
+GRID_LOCALE = {"page": "Halaman", "of": "dari", "to": "–", "more": "lainnya", "next": "Berikutnya",
+               "last": "Terakhir", "first": "Pertama", "previous": "Sebelumnya", "loadingOoo": "Memuat…",
+               "noRowsToShow": "Tidak ada data", "pageSizeSelectorLabel": "Baris per halaman:",
+               "firstPage": "Halaman pertama", "lastPage": "Halaman terakhir", "nextPage": "Halaman berikutnya",
+               "previousPage": "Halaman sebelumnya"}
+
+
+def grid_locale(no_rows: str) -> dict[str, str]:
+    return {**GRID_LOCALE, "noRowsToShow": no_rows}

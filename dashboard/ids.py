@@ -1,0 +1,72 @@
+"""Every component id of the dashboard, in one place (pages and tests import them from here)."""
+
+# app shell
+URL = "app-url"
+NAVBAR = "app-navbar"
+
+# Dinding (wall)
+WALL_INTERVAL = "wall-interval"
+WALL_KPIS = "wall-kpis"
+WALL_ASOF = "wall-asof"
+WALL_STALE = "wall-stale"
+WALL_CHANNELS = "wall-channels"
+WALL_SLOW_OPD = "wall-slow-opd"
+WALL_MAP = "wall-map"
+WALL_TREND = "wall-trend"
+WALL_ERROR = "wall-error"
+
+# Kanal
+KANAL_CHANNEL = "kanal-channel"
+KANAL_PERIOD = "kanal-period"
+KANAL_KPIS = "kanal-kpis"
+KANAL_VOLUME = "kanal-volume"
+KANAL_STATUS = "kanal-status"
+KANAL_CATEGORIES = "kanal-categories"
+KANAL_SPECIAL = "kanal-special"
+KANAL_ERROR = "kanal-error"
+
+# OPD (rapor) and OPD detail
+OPD_MONTH = "opd-month"
+OPD_DAYS = "opd-days"
+OPD_GRID = "opd-grid"
+OPD_ERROR = "opd-error"
+OPD_XLSX = "opd-xlsx"
+OPD_PDF = "opd-pdf"
+OPD_DOWNLOAD = "opd-download"
+OPD_DETAIL_KPIS = "opd-detail-kpis"
+OPD_DETAIL_OVERDUE = "opd-detail-overdue"
+OPD_DETAIL_ESCALATIONS = "opd-detail-escalations"
+OPD_DETAIL_TREND = "opd-detail-trend"
+
+# Jelajah (analyst drill-down)
+JL_CHANNEL = "jl-channel"
+JL_OPD = "jl-opd"
+JL_CATEGORY = "jl-category"
+JL_STATUS = "jl-status"
+JL_KECAMATAN = "jl-kecamatan"
+JL_PERIOD = "jl-period"
+JL_TEXT = "jl-text"
+JL_OVERDUE = "jl-overdue"
+JL_RESET = "jl-reset"
+JL_FILTERS = "jl-filters"
+JL_QUERY = "jl-query"
+JL_COUNT = "jl-count"
+JL_ERROR = "jl-error"
+JL_CHART_CHANNEL = "jl-chart-channel"
+JL_CHART_STATUS = "jl-chart-status"
+JL_CHART_CATEGORY = "jl-chart-category"
+JL_CHART_KECAMATAN = "jl-chart-kecamatan"
+JL_CHART_TREND = "jl-chart-trend"
+JL_GRID = "jl-grid"
+JL_DETAIL = "jl-detail"
+JL_DETAIL_BODY = "jl-detail-body"
+JL_CSV = "jl-csv"
+JL_XLSX = "jl-xlsx"
+JL_DOWNLOAD = "jl-download"
+
+# Konektor
+KONEKTOR_INTERVAL = "konektor-interval"
+KONEKTOR_TABLE = "konektor-table"
+KONEKTOR_RESULT = "konektor-result"
+KONEKTOR_SYNCED = "konektor-synced"
+SYNC_BUTTON = "konektor-sync"  # pattern-matching: {"type": SYNC_BUTTON, "name": <connector>}

@@ -1,0 +1,123 @@
+"""Dinding: the wall display for the command-room TV (and the Bupati's phone)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import components, figures, ids, shaping, state
+
+dash.register_page(__name__, path="/", name="Dinding", title="Dinding — Aduan Terpadu")
+
+TREND_DAYS = 30
+
+
+def layout(**_query) -> html.Div:
+    settings = state.settings()
+    today = state.now().astimezone(state.tz()).date()
+    return html.Div([
+        dcc.Interval(id=ids.WALL_INTERVAL, interval=settings.refresh_seconds * 1000, n_intervals=0),
+        html.Div([
+            html.Div([
+                html.H1("Pantauan Aduan Masyarakat", className="wall-title"),
+                html.Div(f"{settings.pemda_name} · {shaping.long_date(today)}", className="wall-subtitle"),
+            ]),
+            html.Div([
+                html.Span("Data per –", id=ids.WALL_ASOF, className="wall-asof"),
+            ], className="text-end"),
+        ], className="wall-header d-flex justify-content-between align-items-center flex-wrap gap-2"),
+        html.Div(id=ids.WALL_STALE),
+        html.Div(id=ids.WALL_ERROR),
+        html.Div(components.kpi_row([shaping.Kpi(k, "…") for k in
+                                     ("Aduan hari ini", "Bulan ini", "Belum selesai", "Lewat tenggat",
+                                      "Penyelesaian", "Rata-rata tindak lanjut")], "xl"), id=ids.WALL_KPIS),
+        html.Div(id=ids.WALL_CHANNELS, className="mb-3"),
+        dbc.Row([
+            dbc.Col(components.panel(f"Tren {TREND_DAYS} hari", components.graph(ids.WALL_TREND, 470),
+                                     "aduan masuk dan selesai per hari"), xs=12, xl=5, className="mb-3"),
+            dbc.Col(components.panel("Peta kecamatan", components.graph(ids.WALL_MAP, 470),
+                                     f"{TREND_DAYS} hari · ukuran = jumlah, warna = % lewat tenggat"),
+                    xs=12, md=6, xl=4, className="mb-3"),
+            dbc.Col(components.panel("Lima OPD paling lambat", html.Div(id=ids.WALL_SLOW_OPD),
+                                     "rata-rata hari tindak lanjut"), xs=12, md=6, xl=3, className="mb-3"),
+        ], className="g-3"),
+    ], className="wall container-fluid")
+
+
+def _window() -> list[tuple[str, str]]:
+    start, end = shaping.last_n_days(state.now().astimezone(state.tz()).date(), TREND_DAYS)
+    return [("received_from", start), ("received_to", end)]
+
+
+@callback(Output(ids.WALL_KPIS, "children"), Output(ids.WALL_ASOF, "children"), Output(ids.WALL_STALE, "children"),
+          Output(ids.WALL_ERROR, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))
+def refresh_headline(_n):
+    got = state.fetch_many({"summary": lambda c: c.summary(), "connectors": lambda c: c.connectors()})
+    (summary, err), (connectors, _) = got["summary"], got["connectors"]
+    stale = shaping.staleness(summary, connectors, state.now(), state.settings().stale_minutes, state.tz())
+    kpis = components.kpi_row(shaping.wall_kpis(summary or {}), "xl")
+    warning = None
+    if stale.stale:
+        warning = dbc.Alert([html.Strong("Perhatian: data mungkin tidak mutakhir. "),
+                             html.Span(" ".join(stale.reasons))], color="danger", className="wall-stale mb-3")
+    return kpis, stale.as_of, warning, components.error_alert(err, "Ringkasan")
+
+
+@callback(Output(ids.WALL_CHANNELS, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))
+def refresh_channels(_n):
+    window = _window()
+    channels, _ = state.reference("channels", lambda c: c.channels())
+    by_channel, err = state.fetch(lambda c: c.by_dimension("channel", window))
+    if err:
+        return components.error_alert(err, "Kanal")
+    start, end = window[0][1], window[1][1]
+    calls = {item.get("key"): (lambda c, code=item.get("key"): c.timeseries("day", [*window, ("channel", code)]))
+             for item in by_channel or []}
+    series = {code: shaping.fill_days(points or [], start, end)
+              for code, (points, _) in state.fetch_many(calls).items()}
+    tiles = shaping.channel_tiles(channels or [], by_channel or [], series)
+    return dbc.Row([dbc.Col(_tile(t), xs=6, md=4, xl=True) for t in tiles], className="g-3")
+
+
+def _tile(tile: dict) -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        html.Div(tile["label"], className="tile-label"),
+        html.Div([html.Span(shaping.fmt_int(tile["total"]), className="tile-value"),
+                  html.Span(f"{shaping.fmt_int(tile['open'])} terbuka", className="tile-open")],
+                 className="d-flex align-items-baseline justify-content-between"),
+        dcc.Graph(figure=figures.sparkline(tile["series"]), config={"staticPlot": True}, style={"height": "48px"}),
+    ], className="py-2"), className="channel-tile h-100", id=f"tile-{tile['code']}")
+
+
+@callback(Output(ids.WALL_TREND, "figure"), Input(ids.WALL_INTERVAL, "n_intervals"))
+def refresh_trend(_n):
+    window = _window()
+    items, err = state.fetch(lambda c: c.timeseries("day", window))
+    if err:
+        return figures.empty(err.message)
+    return figures.trend(shaping.fill_days(items or [], window[0][1], window[1][1]), font_size=15)
+
+
+@callback(Output(ids.WALL_MAP, "figure"), Input(ids.WALL_INTERVAL, "n_intervals"))
+def refresh_map(_n):
+    items, err = state.fetch(lambda c: c.by_dimension("kecamatan", _window()))
+    if err:
+        return figures.empty(err.message)
+    return figures.kecamatan_map(items or [], font_size=13)
+
+
+@callback(Output(ids.WALL_SLOW_OPD, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))
+def refresh_slow_opd(_n):
+    items, err = state.fetch(lambda c: c.by_dimension("opd"))
+    if err:
+        return components.unavailable(err.message)
+    rows = shaping.slowest_opd(items or [])
+    if not rows:
+        return components.unavailable("Belum ada tindak lanjut tercatat")
+    return html.Ol([html.Li([
+        html.Div(r.get("label") or r.get("key"), className="slow-name"),
+        html.Div([html.Span(shaping.fmt_days(r.get("avg_followup_days")), className="slow-days"),
+                  html.Span(f"{shaping.fmt_int(r.get('overdue'))} lewat tenggat", className="slow-overdue")],
+                 className="d-flex justify-content-between"),
+    ], className="slow-item") for r in rows], className="slow-list")

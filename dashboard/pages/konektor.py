@@ -1,0 +1,67 @@
+"""Konektor: health of every connector instance, with a manual 'sync now' for admins."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, callback, ctx, dcc, html, no_update
+
+from dashboard import components, ids, shaping, state
+
+dash.register_page(__name__, path="/konektor", name="Konektor", title="Konektor — Aduan Terpadu", order=4)
+
+
+def layout(**_query) -> html.Div:
+    return html.Div([
+        dcc.Interval(id=ids.KONEKTOR_INTERVAL, interval=30_000, n_intervals=0),
+        dcc.Store(id=ids.KONEKTOR_SYNCED),
+        components.page_header("Kesehatan konektor", "Sinkronisasi tiap sumber aduan: kapan terakhir berhasil, "
+                                                     "keterlambatan, jumlah data, dan galat"),
+        html.Div(id=ids.KONEKTOR_RESULT),
+        html.Div(id=ids.KONEKTOR_TABLE),
+    ], className="container-fluid")
+
+
+@callback(Output(ids.KONEKTOR_TABLE, "children"), Input(ids.KONEKTOR_INTERVAL, "n_intervals"),
+          Input(ids.KONEKTOR_SYNCED, "data"))
+def show_connectors(_n, _synced):
+    connectors, err = state.fetch(lambda c: c.connectors())
+    if err:
+        return components.error_alert(err, "Konektor")
+    if not connectors:
+        return components.unavailable("Belum ada konektor yang dikonfigurasi")
+    rows = shaping.connector_rows(connectors, state.now(), state.tz())
+    kpis = components.kpi_row(shaping.connector_kpis(connectors, state.now()), "md")
+    head = html.Thead(html.Tr([html.Th(h) for h in (
+        "Konektor", "Kanal", "Status", "Terakhir berhasil", "Keterlambatan", "Diambil", "Baru", "Diperbarui",
+        "Gagal", "Inbox gagal", "")]))
+    body = html.Tbody([html.Tr([
+        html.Td([html.Div(r["name"], className="fw-bold"), html.Div(r["kind"], className="text-muted small"),
+                 html.Div(r["error"], className="connector-error") if r["error"] else None]),
+        html.Td(r["channel"]),
+        html.Td(dbc.Badge(r["status"], color=r["tone"], className="fs-6")),
+        html.Td([html.Div(r["last_success"]), html.Div(r["last_success_ago"], className="text-muted small")]),
+        html.Td(r["lag"]),
+        html.Td(r["fetched"]), html.Td(r["new"]), html.Td(r["updated"]),
+        html.Td(str(r["failed"]), className="text-danger fw-bold" if r["failed"] else ""),
+        html.Td(str(r["inbox_failed"]), className="text-danger fw-bold" if r["inbox_failed"] else ""),
+        html.Td(dbc.Button("Sinkronkan sekarang", id={"type": ids.SYNC_BUTTON, "name": r["name"]}, size="sm",
+                           color="primary", outline=True)),
+    ], id=f"connector-{r['name']}") for r in rows])
+    return html.Div([kpis, dbc.Card(dbc.Table([head, body], hover=True, responsive=True,
+                                              className="mb-0 align-middle connector-table"), className="panel p-2")])
+
+
+@callback(Output(ids.KONEKTOR_RESULT, "children"), Output(ids.KONEKTOR_SYNCED, "data"),
+          Input({"type": ids.SYNC_BUTTON, "name": ALL}, "n_clicks"), prevent_initial_call=True)
+def sync_now(clicks):
+    # Re-rendering the table recreates the buttons; only a real click carries a number.
+    if not ctx.triggered_id or not any(clicks or []) or not ctx.triggered[0].get("value"):
+        return no_update, no_update
+    name = ctx.triggered_id["name"]
+    result, err = state.fetch(lambda c: c.sync_connector(name))
+    if err:
+        message = "Hanya admin yang dapat menjalankan sinkronisasi." if err.status == 403 else err.message
+        return dbc.Alert(f"Sinkronisasi {name}: {message}", color="warning", dismissable=True), no_update
+    tone, text = shaping.sync_message(name, result)
+    return dbc.Alert(text, color=tone, dismissable=True), state.now().isoformat()

@@ -1,0 +1,78 @@
+"""Process-wide dashboard configuration: settings and the API client, set once by `create_dash`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from core.settings import Settings
+from dashboard.client import ApiClient, ApiError
+
+T = TypeVar("T")
+
+_settings: Settings | None = None
+_client: ApiClient | None = None
+_cache: dict[str, tuple[float, Any]] = {}
+REFERENCE_TTL = 300.0
+
+
+def configure(settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+    global _settings, _client
+    _settings = settings
+    _client = ApiClient(settings.dashboard_api_url, settings.dashboard_api_key,
+                        timeout=settings.dashboard_timeout_seconds, transport=transport)
+    _cache.clear()
+
+
+def settings() -> Settings:
+    if _settings is None:
+        raise RuntimeError("dashboard not configured: call create_dash(settings) first")
+    return _settings
+
+
+def client() -> ApiClient:
+    if _client is None:
+        raise RuntimeError("dashboard not configured: call create_dash(settings) first")
+    return _client
+
+
+def tz() -> ZoneInfo:
+    return settings().tz
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def fetch(call: Callable[[ApiClient], T]) -> tuple[T | None, ApiError | None]:
+    """Run one API call; an `ApiError` comes back as a value so callbacks never raise."""
+    try:
+        return call(client()), None
+    except ApiError as exc:
+        return None, exc
+
+
+def fetch_many(calls: dict[str, Callable[[ApiClient], Any]]) -> dict[str, tuple[Any, ApiError | None]]:
+    """Several independent API calls at once (the API answers them in parallel); same results as `fetch`."""
+    if len(calls) <= 1:
+        return {name: fetch(call) for name, call in calls.items()}
+    with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
+        futures = {name: pool.submit(fetch, call) for name, call in calls.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def reference(name: str, call: Callable[[ApiClient], T]) -> tuple[T | None, ApiError | None]:
+    """Reference lists (channels, OPD, categories, kecamatan) change rarely: cached a few minutes."""
+    hit = _cache.get(name)
+    if hit and time.monotonic() - hit[0] < REFERENCE_TTL:
+        return hit[1], None
+    data, err = fetch(call)
+    if err is None:
+        _cache[name] = (time.monotonic(), data)
+    return data, err

@@ -1,0 +1,112 @@
+"""Start the real API and dashboard as subprocesses on free 127.0.0.1 ports (browser tests and bench/)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session
+
+from core import migrate
+from core.db import make_engine
+from core.keys import create_key
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
+
+
+def start_server(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> subprocess.Popen:
+    """Server output goes to a file (a pipe nobody reads would fill up and stall the server)."""
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-c", "from core.cli import main; main()", *args],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    try:
+        wait_http(ready_url, proc, log)
+    except Exception:
+        proc.kill()
+        raise
+    return proc
+
+
+@dataclass
+class Stack:
+    api_url: str
+    dash_url: str
+    db_url: str
+    key: str
+
+    def engine(self):
+        return make_engine(self.db_url)
+
+
+def launch_stack(tmp_path: Path, seed: Callable[[Session, datetime], None] | None, refresh_seconds: int = 5,
+                 stale_minutes: int = 120,
+                 db_url: str | None = None) -> Iterator[Stack]:
+    """Migrated SQLite DB seeded by `seed(session, now)`, admin key, API + dashboard subprocesses."""
+    db_url = db_url or f"sqlite:///{tmp_path / 'aduan.db'}"
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    with Session(engine, expire_on_commit=False) as session:
+        if seed:
+            seed(session, datetime.now(UTC))
+        _, key = create_key(session, "dashboard", "admin")
+    engine.dispose()
+    api_port, dash_port = free_port(), free_port()
+    env = {**os.environ, "ADUAN_DATABASE_URL": db_url, "ADUAN_API_HOST": "127.0.0.1",
+           "ADUAN_API_PORT": str(api_port), "ADUAN_DASHBOARD_PORT": str(dash_port),
+           "ADUAN_DASHBOARD_API_URL": f"http://127.0.0.1:{api_port}", "ADUAN_DASHBOARD_API_KEY": key,
+           "ADUAN_REFRESH_SECONDS": str(refresh_seconds), "ADUAN_STALE_MINUTES": str(stale_minutes)}
+    api = start_server(["serve", "--api-only"], env, f"http://127.0.0.1:{api_port}/api/v1/health",
+                       tmp_path / "api.log")
+    try:
+        dash = start_server(["serve", "--dashboard-only"], env, f"http://127.0.0.1:{dash_port}/",
+                            tmp_path / "dashboard.log")
+    except Exception:
+        api.kill()
+        raise
+    try:
+        yield Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dash_port}", db_url, key)
+    finally:
+        for proc in (dash, api):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_dash_idle(pg, timeout: float = 30_000) -> None:
+    """Wait until Dash has no callback in flight (the renderer marks pending outputs)."""
+    pg.wait_for_load_state("networkidle", timeout=timeout)
+    pg.wait_for_function("() => document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0",
+                         timeout=timeout)

@@ -1,0 +1,99 @@
+"""The Dash app in-process (no browser): pages registered, assets local, callbacks never raise on API trouble."""
+
+from __future__ import annotations
+
+import re
+
+import dash
+import httpx
+import pytest
+
+from core.settings import load_settings
+from dashboard import state
+from dashboard.app import create_dash
+
+BY_OPD = {"items": [{"key": f"OPD{i}", "label": f"Dinas {i}", "total": 10, "open": 2, "resolved": 8, "overdue": i,
+                     "completion_pct": 80.0, "avg_followup_days": float(i)} for i in range(8)]}
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_dash(load_settings(dashboard_api_url="http://127.0.0.1:9", dashboard_api_key="adu_test",
+                                     database_url="sqlite:///:memory:"))
+
+
+def use_api(handler) -> None:
+    state.configure(state.settings(), transport=httpx.MockTransport(handler))
+
+
+def test_every_page_is_registered(app):
+    paths = {page["path_template"] or page["path"] for page in dash.page_registry.values()}
+    assert {"/", "/kanal", "/opd", "/opd/<code>", "/jelajah", "/konektor"} <= paths
+
+
+def test_index_loads_only_local_assets(app):
+    html = app.server.test_client().get("/").get_data(as_text=True)
+    assert "00_bootstrap-5.3.8.min.css" in html
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls and all(not u.startswith(("http:", "https:", "//")) for u in urls), urls
+    assert app.config.serve_locally
+
+
+def test_wall_callbacks_turn_an_unreachable_api_into_indonesian_text(app):
+    from dashboard.pages import dinding
+
+    def refused(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    use_api(refused)
+    _kpis, as_of, stale, error = dinding.refresh_headline(0)
+    assert as_of.startswith("Data per ")
+    assert "tidak dapat dimuat" in str(stale) and "API tidak dapat dihubungi" in str(error)
+    assert "tidak dapat dihubungi" in str(dinding.refresh_slow_opd(0))
+    assert dinding.refresh_map(0).layout.annotations[0].text.startswith("API tidak dapat dihubungi")
+
+
+def test_wall_lists_the_five_slowest_opd(app):
+    from dashboard.pages import dinding
+
+    use_api(lambda request: httpx.Response(200, json=BY_OPD))
+    names = re.findall(r"Dinas \d", str(dinding.refresh_slow_opd(0)))
+    assert names == ["Dinas 7", "Dinas 6", "Dinas 5", "Dinas 4", "Dinas 3"]
+
+
+def test_missing_endpoint_shows_data_not_available(app):
+    from dashboard.pages import konektor
+
+    use_api(lambda request: httpx.Response(404, json={"detail": "Not Found"}))
+    assert "Data belum tersedia" in str(konektor.show_connectors(0, None))
+
+
+def test_opd_page_shows_escalation_history_and_overdue_list(app):
+    from dashboard.pages import opd_detail
+
+    answers = {
+        "/api/v1/opd": [{"code": "DPUPR", "name": "Dinas Pekerjaan Umum dan Penataan Ruang"}],
+        "/api/v1/stats/summary": {"total": 41, "open": 13, "overdue": 2, "completion_pct": 68.3,
+                                  "avg_followup_days": 15.6, "new_this_month": 9},
+        "/api/v1/complaints": {"items": [{"id": 5, "tracking_code": "LPR-ABC", "title": "Jalan rusak",
+                                          "channel": "lapor", "status": "dispatched", "overdue": True,
+                                          "received_at": "2026-11-02T01:00:00Z"}], "next_cursor": None},
+        "/api/v1/escalations": {"items": [{"complaint_id": 5, "tracking_code": "LPR-ABC", "step_code": "teguran_1",
+                                           "level": 1, "opd_code": "DPUPR", "fired_at": "2026-11-05T01:00:00Z",
+                                           "letter_id": 3}]},
+        "/api/v1/stats/timeseries": {"bucket": "week", "items": [{"period": "2026-11-02", "total": 4,
+                                                                  "resolved": 1}]},
+    }
+    seen = []
+
+    def handler(request):
+        seen.append(request.url)
+        return httpx.Response(200, json=answers[request.url.path])
+
+    use_api(handler)
+    page = str(opd_detail.layout(code="DPUPR"))
+    assert "Dinas Pekerjaan Umum dan Penataan Ruang" in page and "68,3 %" in page
+    assert "Surat teguran 1" in page and "05/11/2026 08:00" in page
+    assert "LPR-ABC" in page
+    overdue_query = next(u for u in seen if u.path.endswith("/complaints"))
+    assert overdue_query.params["opd"] == "DPUPR" and overdue_query.params["overdue"] == "true"
