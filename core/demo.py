@@ -112,6 +112,7 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
     say(f"112: {len(reports)} new export file(s) imported from {folder}")
     deliver_whatsapp_history(settings, anchor)
     type_in_walk_ins(settings, anchor)
+    follow_up_by_staff(settings)
     with Session(engine, expire_on_commit=False) as session:
         for channel, n in session.exec(select(Complaint.channel, func.count()).group_by(Complaint.channel)).all():
             counts[channel] = n
@@ -210,6 +211,52 @@ def type_in_walk_ins(settings: Settings, anchor: datetime) -> None:
     say(f"walk-ins: {MANUAL_TOTAL} typed in at the front desk")
 
 
+# How fast each OPD's desk answers what reaches it outside LAPOR! (days to first tindak lanjut).
+DESK_PACE = {"DISDUKCAPIL": 0.5, "PDAM": 0.8, "DINKES": 1.0, "RSUD-NGUDI": 0.8, "DPUPR": 6.0, "DINSOS": 4.5,
+             "DISHUB": 3.5, "DLH": 3.0, "SATPOLPP": 2.5}
+REPLIES = ["Terima kasih, laporan sudah kami terima dan petugas dijadwalkan ke lokasi.",
+           "Sudah kami koordinasikan dengan UPT terkait, mohon ditunggu.",
+           "Petugas sudah mengecek ke lokasi, penanganan sedang berjalan."]
+CLOSINGS = ["Penanganan selesai, terima kasih atas laporannya.",
+            "Sudah diperbaiki oleh petugas, silakan dicek kembali.",
+            "Permasalahan sudah ditindaklanjuti dan dinyatakan selesai."]
+
+
+def follow_up_by_staff(settings: Settings) -> None:
+    """The admin instansi triages WhatsApp and walk-in complaints and OPD desks answer them, each at its
+    own pace: the same workflow actions as the API, dated when they would have happened."""
+    from core.calendar import WorkingCalendar
+    from core.workflow import Action, apply_action
+
+    calendar = WorkingCalendar(settings.tz, settings.regional_holidays)
+    now = utcnow()
+    engine = get_engine()
+    done = 0
+    with Session(engine, expire_on_commit=False) as session:
+        opd_codes = {o.id: o.code for o in session.exec(select(Opd)).all()}
+        waiting = session.exec(select(Complaint).where(Complaint.channel.in_(["whatsapp", "manual"]),
+                                                       Complaint.status == "unverified")
+                               .order_by(Complaint.id)).all()
+        for complaint in waiting:
+            rng = random.Random(f"{SEED}:{complaint.channel}:{complaint.external_id}")
+            code = opd_codes.get(complaint.opd_id) or "DISKOMINFO"
+            pace = DESK_PACE.get(code, 2.0)
+            at = complaint.received_at + timedelta(hours=rng.uniform(1, 30))
+            steps = [(Action.dispatch, code, None)]
+            at_reply = at + timedelta(days=rng.expovariate(1 / pace))
+            steps.append((Action.respond, None, rng.choice(REPLIES)))
+            steps.append((Action.resolve, None, rng.choice(CLOSINGS)))
+            times = [at, at_reply, at_reply + timedelta(days=rng.uniform(0.5, 4 * pace))]
+            for (action, opd, note), when in zip(steps, times, strict=True):
+                if when >= now or rng.random() < 0.06:
+                    break  # not yet (or forgotten): these are the ones the ladder chases
+                apply_action(session, complaint, action, f"demo:{code.lower()}", calendar, opd_code=opd,
+                             note=note, now=when)
+            done += 1
+        session.commit()
+    say(f"staff follow-up: {done} WhatsApp/walk-in complaints triaged and answered at each OPD's pace")
+
+
 def fresh_key(session: Session, name: str) -> str:
     """A new admin key; earlier demo keys of the same name are revoked (a key is shown only once)."""
     for old in session.exec(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked.is_(False))).all():
@@ -233,6 +280,7 @@ def keep_arriving(demo: Demo, stop: threading.Event, every_seconds: float = 20.0
                 client.post(f"{demo.lapor_url}/_control/edit", json={"n": rng.randint(1, 3), "kind": "progress"})
                 sync_instance("lapor", engine=engine)
                 if rng.random() < 0.6:
+                    scenario.clock = utcnow() - timedelta(minutes=25)  # its messages span ~20 min
                     for body in scenario.deliveries(1):
                         meta_webhooks.deliver(webhook, WA_SECRET, body, client=client)
                 run_sweep(engine, settings, now=utcnow())

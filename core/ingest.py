@@ -20,6 +20,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from core.calendar import WorkingCalendar
+from core.followup import stamp_working_days
 from core.settings import Settings
 from core.sla import track_pause
 from models import Category, Classification, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
@@ -337,6 +338,7 @@ def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft
             row = _fill_new(SimpleNamespace(**defaults), channel, draft, resolved, resolver, raw_record_id, digest)
             responses = [ev.at for ev in draft.events if ev.is_opd_response]
             row.first_response_at = min(responses) if responses else None
+            stamp_working_days(row, resolver.calendar)  # Core inserts skip the ORM hook that does this
             pending[draft.external_id] = (row, draft)
             results.append(Outcome.new)
         else:

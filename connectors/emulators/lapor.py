@@ -46,7 +46,7 @@ PATHS = {
 PARENTS = sorted({t.parent for t in TOPICS})
 FINAL = {"Selesai", "Ditunda", "Bukan Kewenangan", "Diarsipkan"}
 # Typical hours from one stage to the next: verify, dispose, first agency reply, close.
-STAGE_HOURS = ((2, 72), (1, 48), (12, 240), (48, 960))
+STAGE_HOURS = ((1, 36), (1, 24), (4, 96), (24, 300))
 # Some OPD answer much faster or slower than the rest (multiplies the agency's stage hours; the
 # slow ones also leave more reports unanswered), so the rapor and the escalations have a story.
 OPD_PACE = {"DISDUKCAPIL": 0.3, "RSUD-NGUDI": 0.5, "PDAM": 0.6, "DISKOMINFO": 0.5,

@@ -77,3 +77,17 @@ def test_recategorisation_recomputes_due_dates(session, resolver):
     assert c.sla_tier == "cepat"
     assert c.resolution_due_at < long_due
     assert session.get(Opd, c.opd_id).code == "DISDUKCAPIL"
+
+
+def test_batch_path_stores_working_days_to_first_response(session, resolver):
+    from core.ingest import upsert_many
+
+    # Received Thursday 27 Mar 2025 16:00 WIB; Idul Fitri holidays until Mon 7 Apr; answered Wed 9 Apr.
+    reply = DraftEvent(external_id="r1", at=datetime(2025, 4, 9, 2, 0, tzinfo=UTC), is_opd_response=True)
+    d = draft("B1", received_at=datetime(2025, 3, 27, 9, 0, tzinfo=UTC), status=Status.in_progress,
+              events=[reply])
+    assert upsert_many(session, "lapor", [(d, None)], resolver) == [Outcome.new]
+    session.commit()
+    c = session.exec(select(Complaint).where(Complaint.external_id == "B1")).one()
+    assert c.first_response_at == reply.at
+    assert c.followup_working_days == 2
