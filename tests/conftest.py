@@ -21,6 +21,7 @@ import models
 from core import db as core_db
 from core import migrate
 from core import settings as core_settings
+from tests.browser import browser, page  # noqa: F401  (browser fixtures for any test package)
 
 TEST_URL = os.environ.get("ADUAN_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

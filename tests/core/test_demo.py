@@ -1,0 +1,101 @@
+"""`aduan demo` as a newcomer runs it: loads through the real connectors, serves, every page shows
+data for every channel, and a second run duplicates nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from core.db import make_engine
+from tests.dashboard.stack import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+AD = str(Path(sys.executable).with_name("aduan"))
+CHANNELS = ("lapor", "whatsapp", "call112", "google_reviews", "manual")
+
+
+def wait_for_line(log: Path, proc: subprocess.Popen, pattern: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = log.read_text()
+        if re.search(pattern, content):
+            return content
+        if proc.poll() is not None:
+            raise AssertionError(f"demo exited with {proc.returncode}:\n{content[-3000:]}")
+        time.sleep(0.5)
+    raise AssertionError(f"no {pattern!r} within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def per_channel(db_url: str) -> dict[str, int]:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT channel, count(*) FROM complaint GROUP BY channel")).all()
+    engine.dispose()
+    return dict(rows)
+
+
+@pytest.fixture
+def demo_env(tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'aduan.db'}"
+    api_port, dash_port = free_port(), free_port()
+    env = {**os.environ, "ADUAN_DATABASE_URL": db_url, "ADUAN_API_PORT": str(api_port),
+           "ADUAN_DASHBOARD_PORT": str(dash_port), "ADUAN_DASHBOARD_API_URL": f"http://127.0.0.1:{api_port}"}
+    return tmp_path, env, db_url, api_port, dash_port
+
+
+def test_demo_serves_a_living_kabupaten_and_reruns_safely(demo_env, page):
+    cwd, env, db_url, api_port, dash_port = demo_env
+    log = cwd / "demo.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([AD, "demo"], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        output = wait_for_line(log, proc, r"\[demo\] ready", timeout=300)
+        key = re.search(r"admin API key \(shown once\): (\S+)", output).group(1)
+        api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}/api/v1", headers={"X-API-Key": key}, timeout=30)
+        by_channel = {i["key"]: i["total"] for i in api.get("/stats/by-channel").json()["items"]}
+        assert all(by_channel.get(c, 0) > 0 for c in CHANNELS), by_channel
+        assert api.get("/escalations").json()["items"], "some escalations have already fired"
+        assert api.get("/letters").status_code == 200
+        assert {c["name"] for c in api.get("/connectors").json()} >= {"lapor", "whatsapp", "call112"}
+        assert httpx.get(f"http://127.0.0.1:{api_port}/docs").status_code == 200
+
+        base = f"http://127.0.0.1:{dash_port}"
+        page.goto(base + "/")
+        for channel in CHANNELS:  # one tile per channel, each with complaints in the last 30 days
+            tile = page.locator(f"#tile-{channel} .tile-value")
+            tile.wait_for(timeout=60_000)
+            assert int(tile.inner_text().replace(".", "")) > 0, channel
+        for channel in CHANNELS:
+            page.goto(f"{base}/kanal?channel={channel}")
+            value = page.locator("#kanal-kpis .kpi-value").first
+            value.wait_for(timeout=60_000)
+            assert int(value.inner_text().replace(".", "")) > 0, channel
+        page.goto(base + "/opd")
+        page.locator(".ag-center-cols-container .ag-row").first.wait_for(timeout=60_000)
+        page.goto(base + "/jelajah")
+        page.locator(".ag-center-cols-container .ag-row").first.wait_for(timeout=60_000)
+        page.goto(base + "/konektor")
+        page.locator("#connector-lapor").wait_for(timeout=60_000)
+        page.console_log.assert_clean()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    before = per_channel(db_url)
+    again = subprocess.run([AD, "demo", "--no-serve"], cwd=cwd, env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert per_channel(db_url) == before
