@@ -69,10 +69,15 @@ def run(script: str, n: int, backend: str) -> str:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (0.01 for a smoke run)")
+    args = parser.parse_args()
     sections = []
     for script, sizes in PLAN:
         for backend in ("sqlite", "postgresql"):
-            for n in sizes:
+            for n in (max(int(size * args.scale), 100) for size in sizes):
                 print(f"== {script} {backend} n={n:,}", flush=True)
                 out = run(script, n, backend)
                 print(out, flush=True)
