@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 
 @dataclass
@@ -85,3 +87,28 @@ async def control_faults(faults: Faults, request: Request) -> JSONResponse:
 async def read_json(request: Request) -> dict:
     raw = await request.body()
     return json.loads(raw) if raw else {}
+
+
+def control_routes(store, faults: Faults, default_edit: str, state: Callable[[], dict]) -> list[Route]:
+    """`/_control/add|edit|faults|state`, the same on every emulator: the demo and tests drive them."""
+
+    async def add(request: Request) -> Response:
+        body = await read_json(request)
+        return JSONResponse({"added": store.add(int(body.get("n", 1)))})
+
+    async def edit(request: Request) -> Response:
+        body = await read_json(request)
+        try:
+            edited = store.edit(int(body.get("n", 1)), body.get("kind", default_edit), ids=body.get("ids"))
+        except (ValueError, KeyError) as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"edited": edited})
+
+    async def state_route(request: Request) -> Response:
+        return JSONResponse({**state(), "faults": faults.public()})
+
+    async def faults_route(request: Request) -> Response:
+        return await control_faults(faults, request)
+
+    return [Route("/_control/add", add, methods=["POST"]), Route("/_control/edit", edit, methods=["POST"]),
+            Route("/_control/faults", faults_route, methods=["GET", "POST"]), Route("/_control/state", state_route)]

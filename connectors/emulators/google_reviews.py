@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.emulators.faults import Faults, control_faults, read_json
+from connectors.emulators.faults import Faults, control_routes
 from connectors.emulators.texts import OWNER_REPLIES, REVIEW_TEXTS
 
 ACCOUNT = "112233445566778899"
@@ -244,32 +244,12 @@ def create_app(seed: int = 1, total: int = 500, days: int = 180, token: str = "y
                 body["nextPageToken"] = page_token
         return faults.body(body)
 
-    async def add(request: Request) -> Response:
-        body = await read_json(request)
-        return JSONResponse({"added": store.add(int(body.get("n", 1)))})
-
-    async def edit(request: Request) -> Response:
-        body = await read_json(request)
-        try:
-            edited = store.edit(int(body.get("n", 1)), body.get("kind", "comment"), ids=body.get("ids"))
-        except (ValueError, KeyError) as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=400)
-        return JSONResponse({"edited": edited})
-
-    async def state(request: Request) -> Response:
-        return JSONResponse({"total": len(store.reviews), "account": store.account, "faults": faults.public(),
-                             "locations": [{"name": f"accounts/{store.account}/locations/{loc}", "title": title}
-                                           for loc, title in store.locations.items()]})
-
-    async def faults_route(request: Request) -> Response:
-        return await control_faults(faults, request)
-
     app = Starlette(routes=[
         Route("/v4/accounts/{account}/locations/{location}/reviews", reviews),
-        Route("/_control/add", add, methods=["POST"]),
-        Route("/_control/edit", edit, methods=["POST"]),
-        Route("/_control/faults", faults_route, methods=["GET", "POST"]),
-        Route("/_control/state", state),
+        *control_routes(store, faults, "comment", lambda: {
+            "total": len(store.reviews), "account": store.account,
+            "locations": [{"name": f"accounts/{store.account}/locations/{loc}", "title": title}
+                          for loc, title in store.locations.items()]}),
     ])
     app.state.store, app.state.faults = store, faults
     return app

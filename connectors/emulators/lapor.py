@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.emulators.faults import Faults, control_faults, read_json
+from connectors.emulators.faults import Faults, control_routes
 from connectors.emulators.texts import (
     AGENCY_CLOSINGS,
     AGENCY_REPLIES,
@@ -316,31 +316,10 @@ def create_app(seed: int = 1, total: int = 2000, days: int = 180, token: str = "
             return JSONResponse({"status": "error", "message": "laporan tidak ditemukan"}, status_code=404)
         return JSONResponse({"status": "success", "data": store.payload(report)})
 
-    async def add(request: Request) -> Response:
-        body = await read_json(request)
-        return JSONResponse({"added": store.add(int(body.get("n", 1)))})
-
-    async def edit(request: Request) -> Response:
-        body = await read_json(request)
-        try:
-            edited = store.edit(int(body.get("n", 1)), body.get("kind", "progress"), ids=body.get("ids"))
-        except ValueError as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=400)
-        return JSONResponse({"edited": edited})
-
-    async def state(request: Request) -> Response:
-        return JSONResponse({"total": len(store.reports), "faults": faults.public()})
-
-    async def faults_route(request: Request) -> Response:
-        return await control_faults(faults, request)
-
     app = Starlette(routes=[
         Route("/api/v1/laporan", reports),
         Route("/api/v1/laporan/{tracking_id}", one),
-        Route("/_control/add", add, methods=["POST"]),
-        Route("/_control/edit", edit, methods=["POST"]),
-        Route("/_control/faults", faults_route, methods=["GET", "POST"]),
-        Route("/_control/state", state),
+        *control_routes(store, faults, "progress", lambda: {"total": len(store.reports)}),
     ])
     app.state.store, app.state.faults = store, faults
     return app
