@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 from faker import Faker
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlmodel import Session, func, select
 
@@ -172,8 +171,13 @@ def write_112_exports(folder: Path, anchor: datetime) -> None:
 
 def deliver_whatsapp_history(settings: Settings, anchor: datetime) -> None:
     """Six months of signed Meta deliveries to our real webhook route (in-process, same bytes)."""
+    import warnings
+
     from api.main import create_app
 
+    with warnings.catch_warnings():  # starlette's notice about its test client is noise for a demo user
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
     with TestClient(create_app()) as client:
         url = "/api/v1/webhooks/whatsapp"
         posts = 0
