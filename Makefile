@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgres lint bench screenshots browser clean
+.PHONY: install demo test test-sqlite test-postgres lint docs bench screenshots browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test-postgres: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# README's configuration reference, generated from core/settings.py.
+docs: $(STAMP)
+	$(PY) -m core.settings_doc README.md
 
 bench: $(STAMP)
 	$(PY) -m bench.run_all

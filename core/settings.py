@@ -21,76 +21,132 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         "sqlite:///./aduan.db",
-        description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host:5432/db",
+        description="SQLAlchemy database URL: an embedded SQLite file by default; PostgreSQL as postgresql+psycopg://user:password@host:5432/db",
     )
-    timezone: str = Field("Asia/Jakarta", description="Timezone for working days and display")
+    timezone: str = Field(
+        "Asia/Jakarta",
+        description="IANA timezone of the pemda: working days, reminder hour, local dates in the UI and rapor",
+    )
     regional_holidays: list[date] = Field(
-        default_factory=list, description="Extra non-working dates (regional holidays), JSON list"
+        default_factory=list,
+        description='Regional holidays on top of national ones and cuti bersama, a JSON list, e.g. ["2026-08-01"]',
     )
-    pemda_name: str = Field("Pemerintah Kabupaten Blitar", description="Name printed on letters and rapor")
-    pemda_logo_path: str | None = Field(None, description="PNG logo for the kop surat")
-    sekda_opd_code: str = Field("SETDA", description="OPD code of the Sekretariat Daerah (top of escalation)")
+    pemda_name: str = Field("Pemerintah Kabupaten Blitar", description="Name of the pemda printed on letters and rapor")
+    pemda_logo_path: str | None = Field(
+        None, description="Path to a PNG logo for the letterhead (kop surat) of letters and rapor; unset = no logo"
+    )
+    sekda_opd_code: str = Field(
+        "SETDA",
+        description="OPD code of the Sekretariat Daerah, the top of the escalation ladder (copied on every escalation)",
+    )
 
-    api_host: str = Field("127.0.0.1", description="Bind address of the API")
-    api_port: int = Field(8000, description="Port of the API")
-    dashboard_port: int = Field(8050, description="Port of the dashboard")
-    dashboard_api_url: str = Field("http://127.0.0.1:8000", description="API base URL used by the dashboard")
-    dashboard_api_key: str | None = Field(None, description="API key the dashboard uses")
-    dashboard_timeout_seconds: float = Field(30.0, gt=0, description="How long the dashboard waits for the API")
-    refresh_seconds: int = Field(60, ge=5, description="Wall display auto-refresh interval")
-    stale_minutes: int = Field(120, ge=1, description="Data older than this shows a staleness warning")
+    api_host: str = Field("127.0.0.1", description="Address the API and the dashboard bind to (0.0.0.0 in a container)")
+    api_port: int = Field(8000, description="TCP port of the REST API")
+    dashboard_port: int = Field(8050, description="TCP port of the dashboard")
+    dashboard_api_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL at which the dashboard reaches the API"
+    )
+    dashboard_api_key: str | None = Field(
+        None,
+        description="API key the dashboard sends as X-API-Key (`aduan keys create dashboard --role admin`)",
+    )
+    dashboard_timeout_seconds: float = Field(30.0, gt=0, description="Seconds the dashboard waits for one API response")
+    refresh_seconds: int = Field(60, ge=5, description="Seconds between automatic refreshes of the wall display")
+    stale_minutes: int = Field(
+        120, ge=1, description="The wall display warns when the newest complaint is older than this many minutes"
+    )
 
-    response_days: int = Field(3, ge=1, description="Working days to first response / verification")
+    response_days: int = Field(
+        3, ge=1, description="Working days an OPD has for the first response / verification of a complaint"
+    )
     sla_tiers: dict[str, int] = Field(
         default_factory=lambda: {"cepat": 5, "sedang": 14, "lama": 60},
-        description="Completion deadline in working days per SLA tier",
+        description='Completion deadline in working days per SLA tier, as a JSON object, e.g. {"cepat": 5}',
     )
-    default_sla_tier: str = Field("sedang", description="Tier for complaints without a category tier")
+    default_sla_tier: str = Field("sedang", description="SLA tier of complaints whose category has none")
     predikat_thresholds: list[tuple[str, float, float]] = Field(
         default_factory=lambda: [
             ("Sangat Baik", 95.0, 5.0),
             ("Baik", 85.0, 20.0),
             ("Sedang", 70.0, 40.0),
         ],
-        description="(predikat, min completion %, max average follow-up days), best first; else Kurang",
+        description="Rapor predikat as a JSON list of [predikat, min completion %, max average follow-up days], "
+        "best first; an OPD meeting none is Kurang",
     )
     whatsapp_thread_window_minutes: int = Field(
-        60, ge=0, description="Messages from one number within this window form one complaint"
+        60, ge=0, description="WhatsApp messages from one number within this many minutes form one complaint thread"
     )
-    sync_timeout_seconds: float = Field(30.0, gt=0, description="HTTP timeout of connector requests")
-    sync_retry_attempts: int = Field(6, ge=1, description="Tries per upstream request before a run gives up")
-    sync_backoff_seconds: float = Field(1.0, ge=0, description="Base of the exponential retry backoff")
-    sync_backoff_max_seconds: float = Field(60.0, ge=0, description="Longest wait between two retries")
-    sync_retry_after_max_seconds: float = Field(300.0, ge=0, description="Cap on an upstream's Retry-After")
-    sync_lease_seconds: int = Field(900, ge=10, description="A run silent this long is presumed dead")
-    manual_import_max_rows: int = Field(100, ge=1, description="Most complaints per bulk upload (LAPOR! limit)")
+    sync_timeout_seconds: float = Field(30.0, gt=0, description="HTTP timeout in seconds of one connector request")
+    sync_retry_attempts: int = Field(
+        6, ge=1, description="Tries per upstream request (timeouts, 429, 5xx) before a connector run gives up"
+    )
+    sync_backoff_seconds: float = Field(
+        1.0, ge=0, description="Base delay in seconds of the exponential retry backoff (full jitter)"
+    )
+    sync_backoff_max_seconds: float = Field(60.0, ge=0, description="Longest wait in seconds between two retries")
+    sync_retry_after_max_seconds: float = Field(
+        300.0, ge=0, description="Longest upstream Retry-After honoured, in seconds"
+    )
+    sync_lease_seconds: int = Field(
+        900,
+        ge=10,
+        description="A connector run without a heartbeat for this many seconds is presumed dead; a new run may start",
+    )
+    manual_import_max_rows: int = Field(
+        100, ge=1, description="Most complaints per bulk CSV/XLSX upload (the LAPOR! manual-book limit)"
+    )
     manual_entry_channels: list[str] = Field(
         default_factory=lambda: ["manual", "whatsapp", "call112"],
-        description="Channels a petugas may record a typed-in complaint under",
+        description="Channels under which staff may type in a complaint, as a JSON list",
     )
     webhook_replay_grace_seconds: int = Field(
-        60, ge=0, description="Pending webhook records older than this are re-normalised by replay"
+        60,
+        ge=0,
+        description="Webhook deliveries still pending after this many seconds are normalised again by the worker "
+        "and `aduan replay-webhooks`",
     )
-    sla_sweep_minutes: int = Field(15, ge=1, description="Interval of the SLA sweep in the worker")
-    reminder_hour: int = Field(7, ge=0, le=23, description="Local hour from which the daily reminder goes out")
-    outbox_poll_seconds: float = Field(10.0, gt=0, description="How often the worker sends due notifications")
-    sync_poll_seconds: float = Field(30.0, gt=0, description="How often the worker looks for due connector syncs")
+    sla_sweep_minutes: int = Field(
+        15, ge=1, description="Minutes between two SLA sweeps of the worker (reminders, letters, escalations)"
+    )
+    reminder_hour: int = Field(
+        7, ge=0, le=23, description="Local hour (0–23) from which the daily WhatsApp reminder goes out on working days"
+    )
+    outbox_poll_seconds: float = Field(
+        10.0, gt=0, description="Seconds between two passes of the worker over the notification outbox"
+    )
+    sync_poll_seconds: float = Field(
+        30.0, gt=0, description="Seconds between two checks of the worker for connector syncs that are due"
+    )
 
-    whatsapp_graph_base_url: str = Field("https://graph.facebook.com", description="Meta Graph API base URL")
-    whatsapp_graph_version: str = Field("v21.0", description="Graph API version used for sending")
-    whatsapp_phone_number_id: str | None = Field(None, description="Sending phone number id (Cloud API)")
-    whatsapp_token: SecretStr | None = Field(None, description="System-user access token for sending")
-    whatsapp_template_language: str = Field("id", description="Language code of the approved templates")
-    whatsapp_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of one send")
-    whatsapp_retry_base_seconds: float = Field(30.0, ge=0, description="First retry delay; doubles per attempt")
-    whatsapp_retry_max_seconds: float = Field(3600.0, ge=0, description="Longest delay between two attempts")
+    whatsapp_graph_base_url: str = Field(
+        "https://graph.facebook.com", description="Base URL of the Meta Graph API that sends WhatsApp reminders"
+    )
+    whatsapp_graph_version: str = Field("v21.0", description="Graph API version used for sending, e.g. v21.0")
+    whatsapp_phone_number_id: str | None = Field(
+        None,
+        description="WhatsApp Cloud API phone number id that sends reminders; unset = notifications wait in the outbox",
+    )
+    whatsapp_token: SecretStr | None = Field(
+        None, description="System-user access token for sending; on an auth error sending stops until it changes"
+    )
+    whatsapp_template_language: str = Field("id", description="Language code of the approved message templates")
+    whatsapp_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout in seconds of one send")
+    whatsapp_retry_base_seconds: float = Field(
+        30.0, ge=0, description="First delay in seconds before resending a failed notification; doubles per attempt"
+    )
+    whatsapp_retry_max_seconds: float = Field(
+        3600.0, ge=0, description="Longest delay in seconds between two attempts of one notification"
+    )
     whatsapp_max_attempts: int = Field(8, ge=1, description="Attempts before a notification is marked failed")
 
-    letter_number_format: str = Field("800/{seq}/{opd_code}/{year}", description="Number of escalation letters")
-    letter_place: str = Field("Blitar", description="Place printed before the letter date")
-    pemda_address: str | None = Field(None, description="Address line of the kop surat")
-    sekda_name: str | None = Field(None, description="Name of the Sekretaris Daerah signing letters")
-    sekda_nip: str | None = Field(None, description="NIP of the Sekretaris Daerah")
+    letter_number_format: str = Field(
+        "800/{seq}/{opd_code}/{year}",
+        description="Number of an escalation letter; placeholders {seq}, {opd_code}, {year}",
+    )
+    letter_place: str = Field("Blitar", description="Place printed before the date of a letter")
+    pemda_address: str | None = Field(None, description="Address line of the letterhead (kop surat)")
+    sekda_name: str | None = Field(None, description="Name of the Sekretaris Daerah who signs escalation letters")
+    sekda_nip: str | None = Field(None, description="NIP of the Sekretaris Daerah printed under the signature")
 
     @field_validator("database_url")
     @classmethod
