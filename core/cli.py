@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -34,13 +35,43 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -
     from core import migrate
 
     settings = settings_or_exit()
+    upgrade_or_exit(settings, revision)
+    typer.echo(f"schema at {migrate.head_revision(settings.database_url)} on {_safe_url(settings.database_url)}")
+
+
+def upgrade_or_exit(settings, revision: str = "head") -> None:
+    from core import migrate
+
     try:
         migrate.upgrade(settings.database_url, revision)
     except Exception as exc:  # operational errors (DB down, permissions) get one line, not a traceback
         typer.secho(f"aduan: migration failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
                     fg="red", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"schema at {migrate.head_revision(settings.database_url)} on {_safe_url(settings.database_url)}")
+
+
+@db_app.command("seed")
+def db_seed(data_dir: Path = typer.Option(None, exists=True, file_okay=False,
+                                          help="Folder with opd.json, categories.json, regions.json "
+                                               "(default: Kabupaten Blitar's, shipped with the package)")) -> None:
+    """Load reference data: OPD tree, category tree, SLA tiers, escalation ladder, kecamatan/desa.
+
+    Idempotent: codes already present are left as they are."""
+    from sqlmodel import Session, func, select
+
+    from core.db import get_engine
+    from core.seed import seed_reference
+    from models import Category, Opd, Region
+
+    settings = settings_or_exit()
+    try:
+        with Session(get_engine()) as session:
+            seed_reference(session, settings, data_dir)
+            counts = [session.exec(select(func.count()).select_from(m)).one() for m in (Opd, Category, Region)]
+    except (OSError, ValueError, KeyError) as exc:
+        typer.secho(f"aduan: cannot load reference data: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("reference data: {} OPD, {} categories, {} kecamatan/desa".format(*counts))
 
 
 @db_app.command("current")
@@ -102,12 +133,11 @@ def demo(
     """Migrate, load a realistic demo kabupaten through the real connectors, and serve."""
     import threading
 
-    from core import migrate
     from core.demo import keep_arriving, load_demo, say
     from core.serve import serve_all
 
     settings = settings_or_exit()
-    migrate.upgrade(settings.database_url)
+    upgrade_or_exit(settings)
     demo_run = load_demo(settings)
     if not serve_after:
         demo_run.stack.close()

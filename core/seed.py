@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from importlib.resources import files
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -30,16 +31,19 @@ DEFAULT_LADDER = [
 ]
 
 
-def _data(name: str):
-    return json.loads(files("core.data").joinpath(name).read_text(encoding="utf-8"))
+def _data(name: str, data_dir: Path | None = None):
+    source = data_dir / name if data_dir else files("core.data").joinpath(name)
+    return json.loads(source.read_text(encoding="utf-8"))
 
 
-def seed_reference(session: Session, settings: Settings) -> None:
+def seed_reference(session: Session, settings: Settings, data_dir: Path | None = None) -> None:
+    """`data_dir` holds a kabupaten's own opd.json, categories.json and regions.json (same shapes as
+    core/data/); without it, Kabupaten Blitar's are used."""
     _seed_tiers(session, settings)
-    _seed_opd(session)
-    _seed_categories(session)
+    _seed_opd(session, data_dir)
+    _seed_categories(session, data_dir)
     _seed_ladder(session)
-    _seed_regions(session)
+    _seed_regions(session, data_dir)
     session.commit()
 
 
@@ -50,9 +54,9 @@ def _seed_tiers(session: Session, settings: Settings) -> None:
             session.add(SlaTier(code=code, name=TIER_NAMES.get(code, code), resolution_days=days))
 
 
-def _seed_opd(session: Session) -> None:
+def _seed_opd(session: Session, data_dir: Path | None = None) -> None:
     by_code = {o.code: o for o in session.exec(select(Opd)).all()}
-    for code, name, kind, parent, head_title in _data("opd.json"):
+    for code, name, kind, parent, head_title in _data("opd.json", data_dir):
         if code in by_code:
             continue
         opd = Opd(code=code, name=name, kind=OpdKind(kind), head_title=head_title,
@@ -62,10 +66,10 @@ def _seed_opd(session: Session) -> None:
         by_code[code] = opd
 
 
-def _seed_categories(session: Session) -> None:
+def _seed_categories(session: Session, data_dir: Path | None = None) -> None:
     opd_ids = {o.code: o.id for o in session.exec(select(Opd)).all()}
     by_code = {c.code: c for c in session.exec(select(Category)).all()}
-    for code, name, parent, opd, tier in _data("categories.json"):
+    for code, name, parent, opd, tier in _data("categories.json", data_dir):
         if code in by_code:
             continue
         cat = Category(code=code, name=name, parent_id=by_code[parent].id if parent else None,
@@ -81,10 +85,10 @@ def _seed_ladder(session: Session) -> None:
             session.add(EscalationStep(**step))
 
 
-def _seed_regions(session: Session) -> None:
+def _seed_regions(session: Session, data_dir: Path | None = None) -> None:
     if session.exec(select(Region)).first() is not None:
         return
-    for kecamatan, (lat, lon, desas) in _data("regions.json").items():
+    for kecamatan, (lat, lon, desas) in _data("regions.json", data_dir).items():
         kec = Region(kind="kecamatan", name=kecamatan, lat=lat, lon=lon)
         session.add(kec)
         session.flush()

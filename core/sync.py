@@ -103,7 +103,7 @@ def build_connector(instance: ConnectorInstance, settings: Settings | None = Non
         raise FatalError(f"konfigurasi {instance.name!r} tidak valid: {config_problems(exc)}") from None
 
 
-def _state_for(session: Session, instance: ConnectorInstance) -> SyncState:
+def state_for(session: Session, instance: ConnectorInstance) -> SyncState:
     state = session.exec(select(SyncState).where(SyncState.connector_instance_id == instance.id)).first()
     if state is None:
         try:
@@ -228,7 +228,7 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
         cls = registry.available().get(instance.kind)
         if cls is not None and not issubclass(cls, PullConnector):
             raise NotPullable(f"{name!r} ({instance.kind}) is not a pull connector")
-        state = _state_for(session, instance)
+        state = state_for(session, instance)
         owner = _acquire(session, state, settings)
         if owner is None:
             summary.status, summary.error = "busy", "sinkronisasi lain untuk konektor ini sedang berjalan"

@@ -204,3 +204,12 @@ def test_signed_garbage_is_a_400_not_a_500(wa, session):
     assert meta.deliver(URL, SECRET, b"{not json", client=wa)[0].status_code == 400
     assert meta.deliver(URL, SECRET, {"object": "page", "entry": []}, client=wa)[0].status_code == 400
     assert count(session, RawRecord) == 0
+
+
+def test_deliveries_show_as_healthy_traffic_on_the_connector_page(wa, key_for):
+    payload, _ = text_delivery()
+    meta.deliver(URL, SECRET, payload, times=2, client=wa)
+    row = next(r for r in wa.get("/api/v1/connectors", headers=key_for("analyst")).json()
+               if r["name"] == "wa-kominfo")
+    assert row["status"] == "ok" and row["last_success_at"] is not None
+    assert (row["fetched_total"], row["new_total"]) == (2, 1)

@@ -32,3 +32,20 @@ def test_db_upgrade_reports_unreachable_database_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("aduan: migration failed")
     assert "Traceback" not in result.stderr
+
+
+def test_db_seed_loads_reference_data_once(db_url, tmp_path):
+    env = {**os.environ, "ADUAN_DATABASE_URL": db_url}
+    first = subprocess.run([AD, "db", "seed"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("reference data: 40 OPD, 34 categories")
+    again = subprocess.run([AD, "db", "seed"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert again.stdout == first.stdout
+
+
+def test_demo_on_an_unreachable_database_says_so_in_one_line(tmp_path):
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/aduan_no_such_db"
+    result = subprocess.run([AD, "demo", "--no-serve"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "ADUAN_DATABASE_URL": url}, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("aduan: migration failed") and "Traceback" not in result.stderr
