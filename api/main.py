@@ -12,6 +12,7 @@ from api.routes import (
     export,
     health,
     manual,
+    me,
     open311,
     rapor,
     reference,
@@ -27,6 +28,7 @@ def create_app() -> FastAPI:
         description="Integrated public-complaint API for pemda: complaints, stats, rapor, Open311.",
     )
     app.include_router(health.router, prefix="/api/v1")
+    app.include_router(me.router, prefix="/api/v1")
     app.include_router(connectors.router, prefix="/api/v1")
     app.include_router(webhooks.router, prefix="/api/v1")
     app.include_router(manual.router, prefix="/api/v1")

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from connectors import registry
+from connectors.base import PullConnector
 from core.settings import get_settings
 from core.sync import config_problems, is_running
 from models import ConnectorInstance, RawRecord, RawState, SyncState
@@ -86,6 +87,7 @@ def instance_rows(session: Session, now: datetime | None = None) -> list[dict[st
             "name": instance.name,
             "kind": instance.kind,
             "channel": cls.channel if cls else None,
+            "pullable": bool(cls and issubclass(cls, PullConnector)),
             "enabled": instance.enabled,
             "schedule_seconds": instance.schedule_seconds,
             "status": status,

@@ -98,6 +98,7 @@ class ConnectorStatus(TypedDict, total=False):
     name: str
     kind: str
     channel: str
+    pullable: bool
     enabled: bool
     status: str
     last_run_at: str | None
@@ -240,6 +241,10 @@ class ApiClient:
 
     def escalations(self, params: Params = None) -> list[dict[str, Any]]:
         return self.get_json("/escalations", params).get("items", [])
+
+    def me(self) -> dict[str, Any]:
+        """The dashboard key's own name, role and OPD (what it may do)."""
+        return self.get_json("/me")
 
     # connectors
     def connectors(self) -> list[ConnectorStatus]:

@@ -460,7 +460,9 @@ def page_rows(fetch, book: CursorBook, key: str, start_row: int, end_row: int) -
 # --- connectors ------------------------------------------------------------------------------------
 
 
-def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
+def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo,
+                   role: str | None = None) -> list[dict[str, Any]]:
+    """Rows of the connector table; `can_sync` only for admins and connectors that can be pulled now."""
     rows = []
     for c in connectors:
         status = c.get("status") or "never"
@@ -480,6 +482,7 @@ def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo
             "fetched": fmt_int(c.get("fetched_total") or 0), "new": fmt_int(c.get("new_total") or 0),
             "updated": fmt_int(c.get("updated_total") or 0), "failed": c.get("failed_total") or 0,
             "inbox_failed": c.get("inbox_failed") or 0, "error": c.get("last_error") or "",
+            "can_sync": role == "admin" and bool(c.get("pullable", True)) and c.get("enabled", True),
         })
     return rows
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.auth import AdminKey, require_roles
 from api.deps import EngineDep, SessionDep
@@ -22,6 +22,7 @@ class ConnectorStatus(BaseModel):
     name: str
     kind: str
     channel: str | None
+    pullable: bool = Field(description="true when `POST …/sync` can pull it now (not webhook/file)")
     enabled: bool
     schedule_seconds: int | None
     status: str

@@ -25,12 +25,14 @@ def layout(**_query) -> html.Div:
 @callback(Output(ids.KONEKTOR_TABLE, "children"), Input(ids.KONEKTOR_INTERVAL, "n_intervals"),
           Input(ids.KONEKTOR_SYNCED, "data"))
 def show_connectors(_n, _synced):
-    connectors, err = state.fetch(lambda c: c.connectors())
+    got = state.fetch_many({"connectors": lambda c: c.connectors(), "me": lambda c: c.me()})
+    connectors, err = got["connectors"]
+    me = got["me"][0] or {}
     if err:
         return components.error_alert(err, "Konektor")
     if not connectors:
         return components.unavailable("Belum ada konektor yang dikonfigurasi")
-    rows = shaping.connector_rows(connectors, state.now(), state.tz())
+    rows = shaping.connector_rows(connectors, state.now(), state.tz(), me.get("role"))
     kpis = components.kpi_row(shaping.connector_kpis(connectors, state.now()), "md")
     head = html.Thead(html.Tr([html.Th(h) for h in (
         "Konektor", "Kanal", "Status", "Terakhir berhasil", "Keterlambatan", "Diambil", "Baru", "Diperbarui",
@@ -46,7 +48,7 @@ def show_connectors(_n, _synced):
         html.Td(str(r["failed"]), className="text-danger fw-bold" if r["failed"] else ""),
         html.Td(str(r["inbox_failed"]), className="text-danger fw-bold" if r["inbox_failed"] else ""),
         html.Td(dbc.Button("Sinkronkan sekarang", id={"type": ids.SYNC_BUTTON, "name": r["name"]}, size="sm",
-                           color="primary", outline=True)),
+                           color="primary", outline=True) if r["can_sync"] else None),
     ], id=f"connector-{r['name']}") for r in rows])
     return html.Div([kpis, dbc.Card(dbc.Table([head, body], hover=True, responsive=True,
                                               className="mb-0 align-middle connector-table"), className="panel p-2")])

@@ -52,7 +52,8 @@ def test_connector_list_needs_an_analyst_and_hides_nothing_secret(client, sessio
     assert response.status_code == 200
     [row] = response.json()
     assert row | {"last_counts": None} == {
-        "name": "lapor1", "kind": "lapor", "channel": "lapor", "enabled": True, "schedule_seconds": 900,
+        "name": "lapor1", "kind": "lapor", "channel": "lapor", "pullable": True, "enabled": True,
+        "schedule_seconds": 900,
         "status": "never", "last_run_at": None, "last_success_at": None, "last_error": None, "lag_seconds": None,
         "fetched_total": 0, "new_total": 0, "updated_total": 0, "failed_total": 0, "inbox_failed": 0,
         "last_counts": None}

@@ -177,6 +177,13 @@ def test_connector_rows_and_sync_message():
     assert rows[0]["status"] == "Galat" and rows[0]["tone"] == "danger"
     assert rows[0]["last_success"] == "23/11/2026 11:00" and rows[0]["last_success_ago"] == "3 jam lalu"
     assert rows[0]["lag"] == "3 jam" and rows[0]["fetched"] == "1.200"
+    assert rows[0]["can_sync"] is False  # no role known: no button
+    admin_rows = shaping.connector_rows([{"name": "lapor", "pullable": True, "enabled": True},
+                                         {"name": "whatsapp", "pullable": False, "enabled": True},
+                                         {"name": "lama", "pullable": True, "enabled": False}], NOW, JKT, "admin")
+    assert [r["can_sync"] for r in admin_rows] == [True, False, False]
+    assert not any(r["can_sync"] for r in shaping.connector_rows([{"name": "lapor", "pullable": True}], NOW, JKT,
+                                                                 "analyst"))
     tone, text = shaping.sync_message("lapor", {"fetched": 10, "new": 2, "updated": 1, "failed": 0, "duration_s": 1.5})
     assert tone == "success" and "2 baru" in text
     assert shaping.sync_message("lapor", {"error": "token kedaluwarsa"})[0] == "danger"
