@@ -16,10 +16,12 @@ from typing import Any
 
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import select
 
 from connectors.base import Page, PullConfig, PullConnector, Skip, TokenPaginator, dig, parse_timestamp
 from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
-from models import EventKind, Status
+from models import Complaint, EventKind, Status
+from models.enums import AWAITING_RESPONSE
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 LOCATION_NAME = re.compile(r"^accounts/[^/]+/locations/[^/]+$")
@@ -106,10 +108,7 @@ class GoogleReviewsConnector(PullConnector):
 
     def normalise(self, payload: Any) -> ComplaintDraft | Skip:
         cfg: GoogleReviewsConfig = self.config
-        location_name = str(payload.get("name", "")).split("/reviews/")[0]
-        location = self.locations.get(location_name)
-        if location is None:
-            raise NormaliseError(f"lokasi {location_name!r} tidak ada di konfigurasi konektor")
+        location = self._location(payload)
         rating = STARS.get(payload.get("starRating"))
         comment = (payload.get("comment") or "").strip()
         if rating is None:
@@ -118,9 +117,36 @@ class GoogleReviewsConnector(PullConnector):
             return Skip(f"rating {rating} di atas ambang keluhan {cfg.complaint_max_rating}", {"rating": rating})
         if not comment and not cfg.include_empty_comments:
             return Skip("ulasan tanpa komentar", {"rating": rating})
+        return self._draft(payload, location, rating, comment)
+
+    def normalise_in(self, session, payload: Any, resolver) -> ComplaintDraft | Skip:
+        """A review that is already a complaint stays one: an edit to more stars updates its rating
+        instead of being skipped, and what staff recorded locally (resolved, postponed…) is kept."""
+        result = self.normalise(payload)
+        existing = session.exec(select(Complaint).where(Complaint.channel == self.channel,
+                                                        Complaint.external_id == str(payload.get("name")))).first()
+        if existing is None:
+            return result
+        if isinstance(result, Skip):
+            rating = STARS.get(payload.get("starRating"))
+            if rating is None:
+                return result
+            result = self._draft(payload, self._location(payload), rating, (payload.get("comment") or "").strip())
+        if result.content_hash() != existing.content_hash and existing.status not in AWAITING_RESPONSE:
+            result.status = Status(existing.status)
+        return result
+
+    def _location(self, payload: Any):
+        location_name = str(payload.get("name", "")).split("/reviews/")[0]
+        location = self.locations.get(location_name)
+        if location is None:
+            raise NormaliseError(f"lokasi {location_name!r} tidak ada di konfigurasi konektor")
+        return location
+
+    def _draft(self, payload: Any, location, rating: int, comment: str) -> ComplaintDraft:
         reviewer = payload.get("reviewer") or {}
         anonymous = bool(reviewer.get("isAnonymous"))
-        place = location.label or location_name
+        place = location.label or str(payload.get("name", "")).split("/reviews/")[0]
         snippet = comment.split("\n")[0][:120] if comment else "tanpa komentar"
         events = []
         reply = payload.get("reviewReply")

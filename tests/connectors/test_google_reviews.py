@@ -113,3 +113,48 @@ def test_an_edited_review_updates_its_complaint_and_a_late_reply_is_its_first_re
     session.refresh(complaint)
     assert complaint.first_response_at == target.reply_at
     assert complaint.status == Status.in_progress
+
+
+def _land_and_normalise(session, settings, connector, payload):
+    from core import inbox
+    from core.ingest import Resolver
+
+    record, _ = inbox.land(session, "google_reviews", payload["name"], payload)
+    session.flush()
+    outcome = inbox.normalise(session, record, connector, Resolver(session, settings))
+    session.commit()
+    return outcome
+
+
+def _one_star_here():
+    return next(r for r in BY_STARS["ONE"] if r["name"].startswith(LOCATION["name"]) and r.get("comment"))
+
+
+def test_a_complaint_edited_up_to_five_stars_is_updated_not_dropped(session, settings):
+    seeded(session)
+    connector = GoogleReviewsConnector(CONFIG)
+    review = _one_star_here()
+    assert _land_and_normalise(session, settings, connector, review) == "new"
+    happier = {**review, "starRating": "FIVE", "updateTime": "2026-11-23T09:00:00Z",
+               "comment": review["comment"] + " (Sudah ditangani, terima kasih.)"}
+    assert _land_and_normalise(session, settings, connector, happier) == "updated"
+    complaint = session.exec(select(Complaint).where(Complaint.external_id == review["name"])).one()
+    assert complaint.rating == 5 and "terima kasih" in complaint.body
+
+
+def test_an_edit_upstream_keeps_what_staff_recorded_locally(session, settings):
+    from core.calendar import WorkingCalendar
+    from core.workflow import Action, apply_action
+
+    seeded(session)
+    connector = GoogleReviewsConnector(CONFIG)
+    review = _one_star_here()
+    _land_and_normalise(session, settings, connector, review)
+    complaint = session.exec(select(Complaint).where(Complaint.external_id == review["name"])).one()
+    apply_action(session, complaint, Action.resolve, "admin-rsud", WorkingCalendar(), note="Sudah ditangani")
+    session.commit()
+    edited = {**review, "updateTime": "2026-11-23T09:00:00Z", "comment": review["comment"] + " Tambahan."}
+    assert _land_and_normalise(session, settings, connector, edited) == "updated"
+    session.refresh(complaint)
+    assert complaint.status == Status.resolved and complaint.body.endswith("Tambahan.")
+    assert _land_and_normalise(session, settings, connector, edited) == "unchanged"
