@@ -28,7 +28,7 @@ browser:
 demo: $(STAMP)
 	$(VENV)/bin/aduan demo
 
-test: $(STAMP) browser test-sqlite test-postgres
+test: $(STAMP) browser lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
