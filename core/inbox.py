@@ -61,13 +61,18 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
     """`land` for a whole page with one look-up and one batched INSERT; a `Landed` per item, in order."""
     hashed = [(external_id, payload, payload_hash(payload)) for external_id, payload in items]
     table = RawRecord.__table__
-    known: dict[tuple[str, str], tuple[int, RawState]] = {}
     ids = sorted({external_id for external_id, _, _ in hashed})
-    conn = session.connection()
-    for start in range(0, len(ids), 500):
-        rows = conn.execute(select(table.c.id, table.c.external_id, table.c.payload_hash, table.c.state)
-                            .where(table.c.channel == channel, table.c.external_id.in_(ids[start:start + 500])))
-        known.update({(r.external_id, r.payload_hash): (r.id, RawState(r.state)) for r in rows})
+
+    def stored() -> dict[tuple[str, str], tuple[int, RawState]]:
+        found = {}
+        for start in range(0, len(ids), 500):
+            rows = session.connection().execute(
+                select(table.c.id, table.c.external_id, table.c.payload_hash, table.c.state)
+                .where(table.c.channel == channel, table.c.external_id.in_(ids[start:start + 500])))
+            found.update({(r.external_id, r.payload_hash): (r.id, RawState(r.state)) for r in rows})
+        return found
+
+    known = stored()
     fresh: dict[tuple[str, str], dict] = {}
     now = utcnow()
     for external_id, payload, digest in hashed:
@@ -78,10 +83,9 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
     if fresh:
         try:
             with session.begin_nested():
-                inserted = session.connection().execute(
-                    insert(table).returning(table.c.id, table.c.external_id, table.c.payload_hash),
-                    list(fresh.values()))
-                new_ids = {(r.external_id, r.payload_hash): r.id for r in inserted}
+                # No RETURNING, as in `upsert_many`: a pipelined executemany, then the ids by key.
+                session.connection().execute(insert(table), list(fresh.values()))
+            new_ids = {key: record_id for key, (record_id, _state) in stored().items() if key in fresh}
         except IntegrityError:  # a concurrent delivery landed some of them: one at a time then
             landed = [land(session, channel, external_id, payload, instance_id) for external_id, payload in items]
             return [Landed(r.id, r.external_id, r.payload, r.state, is_new) for r, is_new in landed]

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from connectors import registry
@@ -187,6 +187,25 @@ def _commit_page(session: Session, state_id: int, instance_id: int, connector: C
     session.expunge_all()  # keep memory flat over long runs
 
 
+# The per-page look-ups find rows by (channel, external_id). Without statistics PostgreSQL takes
+# `channel = x` for selective and reads the channel's every row on each page, so a bulk sync into
+# young tables goes quadratic (autovacuum's ANALYZE lags behind a load, or is off). Refreshing just
+# those columns is cheap; doing it whenever the run has doubled keeps it to a handful per run.
+_LOOKUP_STATS = "ANALYZE raw_record (channel, external_id), complaint (channel, external_id)"
+_STATS_FIRST_AT = 1000
+
+
+def _refresh_lookup_stats(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    try:
+        session.connection().execute(text(_LOOKUP_STATS))
+        session.commit()
+    except SQLAlchemyError as exc:  # only a speed-up: the pages are committed already
+        session.rollback()
+        log.warning("could not refresh planner statistics: %s", exc)
+
+
 def _finish(session: Session, state_id: int, owner: str, summary: SyncSummary) -> None:
     session.rollback()
     session.expire_all()
@@ -243,8 +262,12 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
                                       headers={"User-Agent": "aduan-terpadu/1 (+sinkronisasi)"})
             log.info("sync %s: start from bookmark %s", name, bookmark)
             resolver = Resolver(session, settings)
+            stats_at = _STATS_FIRST_AT
             for page in connector.fetch_pages(client, bookmark):
                 _commit_page(session, state_id, instance_id, connector, resolver, page, summary, owner)
+                if summary.fetched >= stats_at:
+                    _refresh_lookup_stats(session)
+                    stats_at = 2 * summary.fetched
                 if progress:
                     progress(summary)
         except BaseException as exc:  # recorded for the operator; the bookmark stays at the last good page
