@@ -86,6 +86,7 @@ class LaporStore:
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self._rng = random.Random(seed)
         self._ops = random.Random(seed + 7919)
+        self._time_rng = random.Random(seed + 104_729)
         self._agencies = {code: (350_500 + i, f"{name} {REGENCY}")
                           for i, (code, name, *_rest) in enumerate(reference("opd.json"))}
         self._regions = reference("regions.json")
@@ -101,8 +102,11 @@ class LaporStore:
 
     # -- generation --------------------------------------------------------------------------------
     def _created_at(self, days: int) -> datetime:
-        """Office hours and weekdays are busier, and volume swells in the rainy months (Nov–Mar)."""
-        rng = self._rng
+        """Office hours and weekdays are busier, and volume swells in the rainy months (Nov–Mar).
+
+        Its own random stream: how many draws the weighting takes depends on the clock, and the
+        reports' other features (path, pace, stalls) must not."""
+        rng = self._time_rng
         while True:
             created = self.now - timedelta(seconds=rng.uniform(3600, max(days, 1) * 86400))
             local = created.astimezone(WIB)
