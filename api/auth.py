@@ -1,41 +1,64 @@
-"""API-key authentication and role checks (`X-API-Key` header)."""
+"""Who is calling, and may they: a person's bearer access token (POST /auth/login), a machine's
+`X-API-Key`, or a wall TV's display token (an API key sent as a bearer token)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Security, status
-from fastapi.security import APIKeyHeader
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
+from core.keys import PREFIX as KEY_PREFIX
 from core.keys import lookup
-from models import ApiKey, Role
+from core.principal import Principal
+from core.tokens import TokenError, user_for_access_token
+from models import Role
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key from `aduan keys create`")
+bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login (or a display token)")
 
 
-def current_key(session: SessionDep, raw: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
-    if not raw:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header")
-    key = lookup(session, raw)
-    if key is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key")
-    return key
+def unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-CurrentKey = Annotated[ApiKey, Depends(current_key)]
+def current_principal(request: Request, session: SessionDep, settings: SettingsDep,
+                      raw_key: Annotated[str | None, Security(api_key_header)],
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
+    if raw_key or (credentials and credentials.credentials.startswith(KEY_PREFIX)):
+        key = lookup(session, raw_key or credentials.credentials)
+        if key is None:
+            raise unauthorized("invalid, expired or revoked API key")
+        principal = Principal.of_key(key)
+    elif credentials:
+        try:
+            principal = Principal.of_user(user_for_access_token(session, settings, credentials.credentials))
+        except TokenError as exc:
+            raise unauthorized(str(exc)) from None
+    else:
+        raise unauthorized("missing credentials: Authorization: Bearer <token from POST /api/v1/auth/login> "
+                           "or X-API-Key")
+    request.state.principal = principal  # for the audit log
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def require_roles(*roles: Role):
-    """Dependency factory: the key must have one of `roles` (admin always passes)."""
+    """Dependency factory: the caller must have one of `roles` (admin always passes)."""
 
-    def check(key: CurrentKey) -> ApiKey:
-        if key.role != Role.admin and key.role not in roles:
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role != Role.admin and principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {key.role} may not do this (needs: {allowed})")
-        return key
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role {principal.role} may not do this (needs: {allowed})")
+        return principal
 
     return check
 
 
-AdminKey = Annotated[ApiKey, Depends(require_roles(Role.admin))]
+AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
+# Individual complaints, letters and overdue lists: not for viewers (aggregates only) nor petugas (intake).
+CaseworkPrincipal = Annotated[Principal, Depends(require_roles(Role.analyst, Role.opd_admin))]

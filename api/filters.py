@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.auth import CurrentKey, require_roles
+from api.auth import CurrentPrincipal, require_roles
 from api.deps import SessionDep, SettingsDep
 from core.access import Access
 from core.filters import ComplaintFilter, FilterError, ResolvedFilter
-from models import ApiKey, Classification, Role, Status
+from core.principal import Principal
+from models import Classification, Role, Status
+
+
+def local_moment(value: str | None, field: str, tz: tzinfo, end: bool = False) -> datetime | None:
+    """A query parameter as ISO date (the whole local day; `end` = up to its end) or datetime (naive = local
+    time) → UTC, or a 422 naming the field."""
+    if value is None:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
+            return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise field_error(field, f"bukan tanggal ISO (YYYY-MM-DD atau YYYY-MM-DDTHH:MM): {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
 
 
 def field_error(field: str, message: str, status_code: int = 422, where: str = "query") -> HTTPException:
@@ -58,7 +76,7 @@ def complaint_filter(
 FilterDep = Annotated[ResolvedFilter, Depends(complaint_filter)]
 
 
-def current_access(key: CurrentKey) -> Access:
+def current_access(key: CurrentPrincipal) -> Access:
     return Access.of(key)
 
 
@@ -69,7 +87,11 @@ def access_for(*roles: Role):
     """Like `require_roles`, but hands the route an `Access`."""
     check = require_roles(*roles)
 
-    def dependency(key: ApiKey = Depends(check)) -> Access:
+    def dependency(key: Principal = Depends(check)) -> Access:
         return Access.of(key)
 
     return dependency
+
+
+# Complaint records (list, detail, export): everyone but viewers, who see aggregates only.
+RecordAccessDep = Annotated[Access, Depends(access_for(Role.analyst, Role.opd_admin, Role.petugas))]

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.audit import AuditMiddleware
 from api.routes import (
+    audit,
+    auth,
     channel_calls,
     complaints,
     connectors,
     escalations,
     export,
     health,
+    keys,
     manual,
     me,
     open311,
     rapor,
     reference,
     stats,
+    users,
     webhooks,
 )
 
@@ -28,7 +33,10 @@ def create_app() -> FastAPI:
         description="Integrated public-complaint API for pemda: complaints, stats, rapor, Open311.",
     )
     app.include_router(health.router, prefix="/api/v1")
+    app.include_router(auth.router, prefix="/api/v1")
     app.include_router(me.router, prefix="/api/v1")
+    for module in (users, keys, audit):
+        app.include_router(module.router, prefix="/api/v1")
     app.include_router(connectors.router, prefix="/api/v1")
     app.include_router(webhooks.router, prefix="/api/v1")
     app.include_router(manual.router, prefix="/api/v1")
@@ -37,4 +45,5 @@ def create_app() -> FastAPI:
     for module in (complaints, stats, rapor, reference, export):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(open311.router)
+    app.add_middleware(AuditMiddleware)
     return app

@@ -3,6 +3,7 @@
 - viewer: aggregates; complaints with reporter and confidential (rahasia) content masked;
 - analyst: every complaint; reporter contact masked;
 - opd_admin: only its OPD's complaints (lists, stats, actions); reporter contact masked;
+- petugas: only the complaints they entered themselves; reporter contact masked;
 - admin: everything, including raw payloads.
 Anonymous (anonim) reporters are hidden from everyone but admins.
 """
@@ -15,7 +16,8 @@ from typing import Any
 from sqlalchemy import false
 from sqlalchemy.sql.elements import ColumnElement
 
-from models import ApiKey, Complaint, Role
+from core.principal import Principal
+from models import Complaint, Role
 
 RAHASIA_TITLE = "[Rahasia]"
 _RAHASIA_FIELDS = ("body", "location_text", "lat", "lon")
@@ -26,10 +28,11 @@ class Access:
     role: Role
     opd_id: int | None = None
     actor: str = "system"
+    ref: str | None = None  # the principal's "user:12" / "key:3"
 
     @classmethod
-    def of(cls, key: ApiKey) -> Access:
-        return cls(role=Role(key.role), opd_id=key.opd_id, actor=key.name)
+    def of(cls, principal: Principal) -> Access:
+        return cls(role=principal.role, opd_id=principal.opd_id, actor=principal.name, ref=principal.ref)
 
     @property
     def is_admin(self) -> bool:
@@ -44,10 +47,16 @@ class Access:
         if self.role is Role.opd_admin:
             # A key without an OPD sees nothing (never "complaints without an OPD").
             return [Complaint.opd_id == self.opd_id] if self.opd_id is not None else [false()]
+        if self.role is Role.petugas:
+            return [Complaint.entered_by == self.ref] if self.ref else [false()]
         return []
 
     def may_read(self, complaint: Complaint) -> bool:
-        return self.role is not Role.opd_admin or (self.opd_id is not None and complaint.opd_id == self.opd_id)
+        if self.role is Role.opd_admin:
+            return self.opd_id is not None and complaint.opd_id == self.opd_id
+        if self.role is Role.petugas:
+            return self.ref is not None and complaint.entered_by == self.ref
+        return True
 
     def mask(self, row: dict[str, Any]) -> dict[str, Any]:
         """Mask one complaint (a dict of its public fields) in place and return it."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from core import cli_keys
+from core import cli_keys, cli_users
 from core.cli_connectors import connector_app, inbox_app
 from core.cli_sla import sla_app
 from core.settings import SettingsError, get_settings
@@ -19,6 +19,7 @@ app.add_typer(connector_app, name="connector")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(sla_app, name="sla")
 app.add_typer(cli_keys.app, name="keys")
+app.add_typer(cli_users.app, name="users")
 
 
 def settings_or_exit():

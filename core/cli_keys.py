@@ -25,6 +25,7 @@ def create(
     opd: str = typer.Option(None, "--opd", help="OPD code (required for opd_admin)"),
 ) -> None:
     """Create a key and print its secret once; only a hash is stored."""
+    from core import audit
     from core.keys import create_key
 
     with _session() as session:
@@ -33,6 +34,7 @@ def create(
         except ValueError as exc:
             typer.secho(f"aduan: {exc}", fg="red", err=True)
             raise typer.Exit(2) from None
+        audit.record_cli(session.get_bind(), "key.create", f"key:{key.id}", {"name": name, "role": role.value})
     typer.echo(raw)
     typer.secho(f"key #{key.id} '{name}' ({role.value}{', ' + opd if opd else ''}) created; "
                 "store the secret now, it is not shown again", err=True)
@@ -58,6 +60,8 @@ def list_keys() -> None:
 @app.command("revoke")
 def revoke(key_id: int = typer.Argument(..., help="Key id from `aduan keys list`")) -> None:
     """Revoke a key; requests with it get 401 from now on."""
+    from core import audit
+
     with _session() as session:
         key = session.get(ApiKey, key_id)
         if key is None:
@@ -66,4 +70,5 @@ def revoke(key_id: int = typer.Argument(..., help="Key id from `aduan keys list`
         key.revoked = True
         session.add(key)
         session.commit()
+        audit.record_cli(session.get_bind(), "key.revoke", f"key:{key_id}")
     typer.echo(f"key #{key_id} '{key.name}' revoked")

@@ -19,7 +19,8 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, role: Role | str, opd_code: str | None = None) -> tuple[ApiKey, str]:
+def create_key(session: Session, name: str, role: Role | str, opd_code: str | None = None,
+               valid_days: int | None = None) -> tuple[ApiKey, str]:
     role = Role(role)
     opd_id = None
     if opd_code:
@@ -30,7 +31,8 @@ def create_key(session: Session, name: str, role: Role | str, opd_code: str | No
     if role is Role.opd_admin and opd_id is None:
         raise ValueError("an opd_admin key needs --opd")
     raw = PREFIX + secrets.token_urlsafe(24)
-    key = ApiKey(name=name, role=role, opd_id=opd_id, prefix=raw[:10], key_hash=hash_key(raw))
+    expires_at = utcnow() + timedelta(days=valid_days) if valid_days else None
+    key = ApiKey(name=name, role=role, opd_id=opd_id, prefix=raw[:10], key_hash=hash_key(raw), expires_at=expires_at)
     session.add(key)
     session.commit()
     session.refresh(key)
@@ -39,12 +41,17 @@ def create_key(session: Session, name: str, role: Role | str, opd_code: str | No
 
 def lookup(session: Session, raw: str) -> ApiKey | None:
     key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(raw))).first()
-    if key is None or key.revoked:
-        return None
     now = utcnow()
+    if key is None or key.revoked or (key.expires_at is not None and key.expires_at <= now):
+        return None
     # At most one write a minute per key: reads must not queue behind SQLite's single writer.
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         key.last_used_at = now
         session.add(key)
         session.commit()
     return key
+
+
+def create_display_token(session: Session, name: str, valid_days: int) -> tuple[ApiKey, str]:
+    """A long-lived read-only token for a wall TV: a viewer key (aggregates only) that expires."""
+    return create_key(session, f"Layar: {name}", Role.viewer, valid_days=valid_days)

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from core import inbox
 from core.id_dates import parse_id_datetime
-from core.ingest import ComplaintDraft, NormaliseError, Resolver, upsert_complaint
+from core.ingest import ComplaintDraft, NormaliseError, Outcome, Resolver, upsert_complaint
 from core.regions import kecamatan_desa
 from core.settings import Settings
 from core.tabular import Table, TableError, UnsupportedFileType, read_table
@@ -214,12 +214,13 @@ def _desa(value: str, kecamatan: str | None, typed_kecamatan: str | None, ref: R
     return None, f"desa '{value}' ada di beberapa kecamatan; isi kolom kecamatan"
 
 
-def idempotency_external_id(key_id: int, idempotency_key: str) -> str:
+def idempotency_external_id(key_id: int | str, idempotency_key: str) -> str:
     return "key:" + hashlib.sha256(f"{key_id}:{idempotency_key}".encode()).hexdigest()[:32]
 
 
 def create_one(session: Session, entry: ManualComplaintIn, settings: Settings, actor: str,
-               external_id: str | None = None) -> tuple[Complaint | None, str, list[tuple[str, str]]]:
+               external_id: str | None = None, entered_by: str | None = None,
+               ) -> tuple[Complaint | None, str, list[tuple[str, str]]]:
     """(complaint, outcome new|existing|conflict|invalid, problems). Commits on success."""
     ref = Reference(session, settings)
     now = datetime.now(UTC)
@@ -235,16 +236,19 @@ def create_one(session: Session, entry: ManualComplaintIn, settings: Settings, a
     draft.external_id = external_id or f"web:{uuid.uuid4().hex}"
     if existing is not None:
         return existing, ("existing" if existing.content_hash == draft.content_hash() else "conflict"), []
-    complaint, _ = _write(session, entry.channel, draft, entry.model_dump(mode="json"), settings, actor)
+    complaint, _ = _write(session, entry.channel, draft, entry.model_dump(mode="json"), settings, actor,
+                          entered_by=entered_by)
     session.commit()
     return complaint, "new", []
 
 
 def _write(session: Session, channel: str, draft: ComplaintDraft, typed: dict, settings: Settings, actor: str,
-           resolver: Resolver | None = None) -> tuple[Complaint, str]:
+           resolver: Resolver | None = None, entered_by: str | None = None) -> tuple[Complaint, str]:
     record, _ = inbox.land(session, channel, draft.external_id, typed)
     result = upsert_complaint(session, channel, draft, resolver or Resolver(session, settings),
                               raw_record_id=record.id, actor=actor)
+    if result.outcome is Outcome.new and entered_by:
+        result.complaint.entered_by = entered_by
     record.state, record.normalised_at = RawState.normalised, datetime.now(UTC)
     session.add(record)
     return result.complaint, result.outcome.value
@@ -341,7 +345,7 @@ def row_external_id(values: dict[str, str]) -> str:
 
 
 def import_batch(session: Session, content: bytes, settings: Settings, actor: str,
-                 partial: bool = False) -> ImportResult:
+                 partial: bool = False, entered_by: str | None = None) -> ImportResult:
     """Validate every row, then write all (or, with `partial`, the good ones) in one transaction."""
     table = read_batch(content, settings)
     ref = Reference(session, settings)
@@ -397,7 +401,7 @@ def import_batch(session: Session, content: bytes, settings: Settings, actor: st
                 result.complaints.append(RowResult(number, before.tracking_code, "unchanged"))
                 result.unchanged += 1
                 continue
-            complaint, _ = _write(session, entry.channel, draft, values, settings, actor, resolver)
+            complaint, _ = _write(session, entry.channel, draft, values, settings, actor, resolver, entered_by)
             session.flush()
             result.complaints.append(RowResult(number, complaint.tracking_code, "new"))
             result.written += 1

@@ -51,6 +51,24 @@ class Settings(BaseSettings):
         description="API key the dashboard sends as X-API-Key (`aduan keys create dashboard --role admin`)",
     )
     dashboard_timeout_seconds: float = Field(30.0, gt=0, description="Seconds the dashboard waits for one API response")
+
+    # Log-in
+    auth_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs log-in tokens (HS256, at least 32 characters); unset = a random secret kept "
+        "in the database, shared by every API process",
+    )
+    access_token_minutes: int = Field(15, ge=1, le=1440, description="Minutes a log-in access token is valid")
+    refresh_token_days: int = Field(
+        7, ge=1, description="Days a log-in lasts without activity (its refresh token; every refresh extends it)"
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row after which an account is locked for a while"
+    )
+    login_lockout_minutes: int = Field(15, ge=1, description="Minutes an account stays locked after too many failures")
+    display_token_days: int = Field(
+        365, ge=1, description="Days a read-only display token for a wall TV stays valid (`aduan users display-token`)"
+    )
     refresh_seconds: int = Field(60, ge=5, description="Seconds between automatic refreshes of the wall display")
     stale_minutes: int = Field(
         120, ge=1, description="The wall display warns when the newest complaint is older than this many minutes"
@@ -147,6 +165,14 @@ class Settings(BaseSettings):
     pemda_address: str | None = Field(None, description="Address line of the letterhead (kop surat)")
     sekda_name: str | None = Field(None, description="Name of the Sekretaris Daerah who signs escalation letters")
     sekda_nip: str | None = Field(None, description="NIP of the Sekretaris Daerah printed under the signature")
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters "
+                             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -10,7 +10,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-from models.auth import ApiKey, ApiKeyCreate, ApiKeyPublic  # noqa: E402
+from models.auth import ApiKey, ApiKeyCreate, ApiKeyPublic, AuditEntry, LoginSession, User  # noqa: E402
 from models.complaint import (  # noqa: E402
     Complaint,
     ComplaintCreate,
@@ -48,7 +48,8 @@ from models.reference import (  # noqa: E402
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiKey", "ApiKeyCreate", "ApiKeyPublic", "Category", "CategoryCreate", "CategoryPublic",
+    "ApiKey", "ApiKeyCreate", "ApiKeyPublic", "AuditEntry", "Category", "CategoryCreate", "CategoryPublic",
+    "LoginSession", "User",
     "ChannelCall", "Classification", "Complaint", "ComplaintCreate", "ComplaintEvent",
     "ComplaintEventPublic", "ComplaintPublic", "ConnectorInstance", "EscalationRecord",
     "EscalationStep", "EventKind", "Letter", "Notification", "NotificationStatus", "Opd", "OpdAdmin",

@@ -70,6 +70,8 @@ class Complaint(ComplaintBase, table=True):
     followup_working_days: int | None = None
     resolution_working_days: int | None = None
     raw_record_id: int | None = Field(default=None, foreign_key="raw_record.id")
+    # Who typed it in ("user:12", "key:3"): a petugas sees only the complaints they entered.
+    entered_by: str | None = Field(default=None, max_length=40, index=True)
     content_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

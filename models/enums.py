@@ -72,6 +72,7 @@ class Role(StrEnum):
     analyst = "analyst"
     opd_admin = "opd_admin"
     admin = "admin"
+    petugas = "petugas"
 
 
 class OpdKind(StrEnum):

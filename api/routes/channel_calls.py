@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.auth import CurrentKey
+from api.auth import CurrentPrincipal
 from api.deps import SessionDep, SettingsDep
 from core.channel_calls import calls_per_day
 
@@ -27,7 +27,7 @@ class CallStats(BaseModel):
 
 
 @router.get("/stats/calls", response_model=CallStats)
-def call_stats(session: SessionDep, settings: SettingsDep, _key: CurrentKey,
+def call_stats(session: SessionDep, settings: SettingsDep, _key: CurrentPrincipal,
                channel: Annotated[list[str] | None, Query()] = None,
                call_type: Annotated[list[str] | None, Query()] = None,
                kecamatan: Annotated[list[str] | None, Query()] = None,

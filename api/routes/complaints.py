@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from api.deps import SessionDep, SettingsDep
-from api.filters import AccessDep, FilterDep, access_for, field_error
+from api.filters import FilterDep, RecordAccessDep, access_for, field_error
 from core.access import Access
 from core.calendar import WorkingCalendar
 from core.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
@@ -66,7 +66,7 @@ class ActionIn(BaseModel):
 @router.get("/complaints", response_model=ComplaintPage)
 def complaints(
     session: SessionDep,
-    access: AccessDep,
+    access: RecordAccessDep,
     filt: FilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
@@ -90,7 +90,7 @@ def _detail(session, complaint_id: int, access: Access) -> dict[str, Any]:
 
 
 @router.get("/complaints/{complaint_id:int}", response_model=ComplaintDetail)
-def complaint(complaint_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+def complaint(complaint_id: int, session: SessionDep, access: RecordAccessDep) -> dict[str, Any]:
     return _detail(session, complaint_id, access)
 
 

@@ -8,14 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from api.auth import AdminKey, require_roles
+from api.auth import AdminPrincipal, require_roles
 from api.deps import EngineDep, SessionDep
 from core.instances import instance_rows
+from core.principal import Principal
 from core.sync import NotPullable, UnknownInstance, sync_instance
-from models import ApiKey, Role
+from models import Role
 
 router = APIRouter(tags=["connectors"])
-AnalystKey = Annotated[ApiKey, Depends(require_roles(Role.analyst))]
+AnalystKey = Annotated[Principal, Depends(require_roles(Role.analyst))]
 
 
 class ConnectorStatus(BaseModel):
@@ -59,7 +60,7 @@ def list_connectors(session: SessionDep, _key: AnalystKey) -> list[dict]:
 
 
 @router.post("/connectors/{name}/sync", response_model=SyncResult)
-def sync_connector(name: str, engine: EngineDep, _key: AdminKey) -> dict:
+def sync_connector(name: str, engine: EngineDep, _key: AdminPrincipal) -> dict:
     try:
         summary = sync_instance(name, engine=engine)
     except UnknownInstance:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -11,12 +11,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, or_, select
 
-from api.auth import AdminKey, CurrentKey
+from api.auth import AdminPrincipal, CaseworkPrincipal, CurrentPrincipal
 from api.deps import SessionDep, SettingsDep
+from api.filters import local_moment
 from core.calendar import WorkingCalendar
 from core.escalation import ACTIONS, RECIPIENTS
+from core.principal import Principal
 from core.sla import days_overdue, handling_day
-from models import ApiKey, Complaint, EscalationRecord, EscalationStep, Letter, Opd, Role, Status
+from models import Complaint, EscalationRecord, EscalationStep, Letter, Opd, Role, Status
 from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
 from models.types import utcnow
 
@@ -35,23 +37,9 @@ def _opd_by_code(session: Session, code: str, field: str = "opd") -> Opd:
     return opd
 
 
-def _own_opd_only(key: ApiKey, opd_id: int | None) -> None:
+def _own_opd_only(key: Principal, opd_id: int | None) -> None:
     if key.role == Role.opd_admin and key.opd_id != opd_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin OPD hanya dapat melihat data OPD-nya sendiri")
-
-
-def _moment(value: str | None, field: str, calendar: WorkingCalendar, end: bool = False) -> datetime | None:
-    """ISO date (whole local day) or datetime (naive = local time) → UTC."""
-    if value is None:
-        return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(0), tzinfo=calendar.tz).astimezone(UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise _unprocessable(field, f"bukan tanggal ISO (YYYY-MM-DD atau YYYY-MM-DDTHH:MM): {value!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=calendar.tz)).astimezone(UTC)
 
 
 def _calendar(settings) -> WorkingCalendar:
@@ -75,7 +63,7 @@ class EscalationList(BaseModel):
 
 @router.get("/escalations", response_model=EscalationList)
 def list_escalations(
-    session: SessionDep, settings: SettingsDep, key: CurrentKey,
+    session: SessionDep, settings: SettingsDep, key: CurrentPrincipal,
     opd: Annotated[list[str] | None, Query(description="OPD code; may repeat")] = None,
     level: Annotated[list[Annotated[int, Field(ge=0)]] | None,
                      Query(description="0 = reminder, 1.. = letters/escalation; may repeat")] = None,
@@ -101,8 +89,8 @@ def list_escalations(
         query = query.where(EscalationRecord.level.in_(level))
     if step:
         query = query.where(EscalationRecord.step_code.in_(step))
-    start = _moment(period_start, "period_start", calendar)
-    end = _moment(period_end, "period_end", calendar, end=True)
+    start = local_moment(period_start, "period_start", calendar.tz)
+    end = local_moment(period_end, "period_end", calendar.tz, end=True)
     if start and end and end <= start:
         raise _unprocessable("period_end", "period_end harus setelah period_start")
     if start:
@@ -141,7 +129,7 @@ class OverdueList(BaseModel):
 
 
 @router.get("/opd/{code}/overdue", response_model=OverdueList)
-def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, key: CurrentKey) -> OverdueList:
+def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, key: CaseworkPrincipal) -> OverdueList:
     """Open complaints of one OPD past their response or resolution deadline, most overdue first."""
     opd = session.exec(select(Opd).where(Opd.code == code)).first()
     if opd is None:
@@ -161,7 +149,7 @@ def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, key: Curr
         due = c.response_due_at if response_late else c.resolution_due_at
         items.append(OverdueItem(
             complaint_id=c.id, tracking_code=c.tracking_code,
-            title="(dirahasiakan)" if c.rahasia and key.role == Role.viewer else c.title, status=c.status,
+            title=c.title, status=c.status,
             kind="response" if response_late else "resolution", received_at=c.received_at,
             response_due_at=c.response_due_at, resolution_due_at=c.resolution_due_at,
             handling_day=handling_day(c, now, calendar), days_overdue=days_overdue(due, now, calendar),
@@ -188,7 +176,7 @@ class LetterList(BaseModel):
 
 @router.get("/letters", response_model=LetterList)
 def list_letters(
-    session: SessionDep, key: CurrentKey,
+    session: SessionDep, key: CaseworkPrincipal,
     opd: Annotated[str | None, Query(description="OPD code the letter is about")] = None,
     kind: Annotated[str | None, Query(description="teguran_1 | teguran_2 | eskalasi")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -216,7 +204,7 @@ def list_letters(
 
 @router.get("/letters/{letter_id:int}.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def letter_pdf(letter_id: int, session: SessionDep, key: CurrentKey) -> Response:
+def letter_pdf(letter_id: int, session: SessionDep, key: CaseworkPrincipal) -> Response:
     letter = session.get(Letter, letter_id)
     if letter is None or letter.pdf is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"surat {letter_id} tidak ditemukan")
@@ -244,12 +232,12 @@ def _ladder(session: Session) -> list[LadderStep]:
 
 
 @router.get("/escalation-ladder", response_model=list[LadderStep])
-def get_ladder(session: SessionDep, _: AdminKey) -> list[LadderStep]:
+def get_ladder(session: SessionDep, _: AdminPrincipal) -> list[LadderStep]:
     return _ladder(session)
 
 
 @router.put("/escalation-ladder", response_model=list[LadderStep])
-def put_ladder(steps: list[LadderStep], session: SessionDep, _: AdminKey) -> list[LadderStep]:
+def put_ladder(steps: list[LadderStep], session: SessionDep, _: AdminPrincipal) -> list[LadderStep]:
     """Replace the whole ladder. Steps keep their history by code: renaming a step starts it afresh."""
     errors: list[dict[str, Any]] = []
     seen: set[str] = set()

@@ -15,17 +15,18 @@ from core import manual_entry, manual_workbooks
 from core.access import Access
 from core.complaints import get_complaint
 from core.manual_entry import ManualComplaintIn
-from models import ApiKey, Complaint, Opd, Role, Status
+from core.principal import Principal
+from models import Complaint, Opd, Role, Status
 
 router = APIRouter(tags=["manual entry"])
 
-# Petugas pelayanan work with analyst keys, or an OPD's own desk with its opd_admin key.
-Petugas = Annotated[ApiKey, Depends(require_roles(Role.analyst, Role.opd_admin))]
+# Petugas pelayanan (role petugas, or analysts), or an OPD's own desk with its opd_admin log-in or key.
+Petugas = Annotated[Principal, Depends(require_roles(Role.petugas, Role.analyst, Role.opd_admin))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-def complaint_out(session: Session, complaint: Complaint, key: ApiKey) -> dict[str, Any]:
+def complaint_out(session: Session, complaint: Complaint, key: Principal) -> dict[str, Any]:
     """The complaint as GET /complaints/{id} shows it to this key (same masking, same fields)."""
     return get_complaint(session, complaint.id, Access.of(key))
 
@@ -43,10 +44,12 @@ def create_complaint(entry: ManualComplaintIn, session: SessionDep, settings: Se
     returns the complaint created the first time instead of a duplicate; different content → 409."""
     if key.role == Role.opd_admin and entry.opd is None and key.opd_id is not None:
         entry.opd = session.get(Opd, key.opd_id).code  # an OPD's own desk files complaints to itself
-    external_id = (manual_entry.idempotency_external_id(key.id, idempotency_key) if idempotency_key
+    # Keys keep their historic id-based scope, so a retry across the upgrade still finds its complaint.
+    scope = key.id if key.kind == "key" else key.ref
+    external_id = (manual_entry.idempotency_external_id(scope, idempotency_key) if idempotency_key
                    else f"ref:{entry.reference}" if entry.reference else None)
     complaint, outcome, problems = manual_entry.create_one(session, entry, settings, f"petugas:{key.name}",
-                                                           external_id)
+                                                           external_id, entered_by=key.ref)
     if outcome == "invalid":
         raise HTTPException(422, [
             {"loc": ["body", field], "msg": message, "type": "value_error"} for field, message in problems])
@@ -72,7 +75,8 @@ def import_complaints(session: SessionDep, settings: SettingsDep, key: Petugas,
     if len(content) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, "Berkas lebih dari 5 MB.")
     try:
-        result = manual_entry.import_batch(session, content, settings, f"petugas:{key.name}", partial)
+        result = manual_entry.import_batch(session, content, settings, f"petugas:{key.name}", partial,
+                                           entered_by=key.ref)
     except manual_entry.FileRejected as exc:
         code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if exc.wrong_type else 422
         raise HTTPException(code, {"message": str(exc), "errors": []}) from None

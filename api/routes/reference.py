@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from api.auth import AdminKey, CurrentKey
+from api.auth import AdminPrincipal, CurrentPrincipal
 from api.deps import SessionDep
 from api.filters import field_error
 from core.channels import known_channels
-from models import ApiKey, Category, Complaint, Opd, OpdAdmin, OpdKind, Region, Role, SlaTier
+from models import ApiKey, Category, Complaint, Opd, OpdAdmin, OpdKind, Region, Role, SlaTier, User
 
 router = APIRouter(tags=["reference"])
 
@@ -185,14 +185,14 @@ def _category_out(cat: Category, cat_codes: dict[int, str], opd_codes: dict[int,
 # --- OPD ---------------------------------------------------------------------------------------
 
 @router.get("/opd", response_model=list[OpdOut])
-def list_opd(session: SessionDep, _: CurrentKey) -> list[dict[str, Any]]:
+def list_opd(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, Any]]:
     rows = session.execute(select(Opd).order_by(Opd.code)).scalars().all()
     codes = {o.id: o.code for o in rows}
     return [_opd_out(o, codes) for o in rows]
 
 
 @router.post("/opd", response_model=OpdOut, status_code=201)
-def create_opd(body: OpdIn, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def create_opd(body: OpdIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     parent = _by_code(session, Opd, body.parent_code, "parent_code")
     opd = Opd(**body.model_dump(exclude={"parent_code"}), parent_id=parent.id if parent else None)
     session.add(opd)
@@ -201,7 +201,7 @@ def create_opd(body: OpdIn, session: SessionDep, _: AdminKey) -> dict[str, Any]:
 
 
 @router.patch("/opd/{code}", response_model=OpdOut)
-def update_opd(code: str, body: OpdPatch, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def update_opd(code: str, body: OpdPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     opd = _found(session, Opd, code)
     changes = body.model_dump(exclude_unset=True)
     if "parent_code" in changes:
@@ -217,14 +217,14 @@ def update_opd(code: str, body: OpdPatch, session: SessionDep, _: AdminKey) -> d
 
 
 @router.delete("/opd/{code}", status_code=204)
-def delete_opd(code: str, session: SessionDep, _: AdminKey) -> Response:
+def delete_opd(code: str, session: SessionDep, _: AdminPrincipal) -> Response:
     """Only an unused OPD can be deleted; deactivate (`active=false`) one that has history."""
     opd = _found(session, Opd, code)
     _in_use(session, [(Complaint, Complaint.opd_id == opd.id, "pengaduan"),
                       (Opd, Opd.parent_id == opd.id, "OPD bawahan"),
                       (Category, Category.default_opd_id == opd.id, "kategori"),
                       (OpdAdmin, OpdAdmin.opd_id == opd.id, "admin OPD"),
-                      (ApiKey, ApiKey.opd_id == opd.id, "API key")])
+                      (ApiKey, ApiKey.opd_id == opd.id, "API key"), (User, User.opd_id == opd.id, "user")])
     session.delete(opd)
     _commit(session, f"OPD {code}")
     return Response(status_code=204)
@@ -249,7 +249,7 @@ def _admin_out(admin: OpdAdmin, opd_code: str) -> dict[str, Any]:
 
 
 @router.get("/opd/{code}/admins", response_model=list[OpdAdminOut])
-def list_opd_admins(code: str, session: SessionDep, key: CurrentKey) -> list[dict[str, Any]]:
+def list_opd_admins(code: str, session: SessionDep, key: CurrentPrincipal) -> list[dict[str, Any]]:
     """WhatsApp numbers are personal data: admins, or the OPD's own admin key."""
     opd = _found(session, Opd, code)
     if key.role != Role.admin and not (key.role == Role.opd_admin and key.opd_id == opd.id):
@@ -259,7 +259,7 @@ def list_opd_admins(code: str, session: SessionDep, key: CurrentKey) -> list[dic
 
 
 @router.post("/opd/{code}/admins", response_model=OpdAdminOut, status_code=201)
-def create_opd_admin(code: str, body: OpdAdminIn, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def create_opd_admin(code: str, body: OpdAdminIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     opd = _found(session, Opd, code)
     admin = OpdAdmin(opd_id=opd.id, **body.model_dump())
     session.add(admin)
@@ -275,7 +275,7 @@ def _opd_admin(session: Session, admin_id: int) -> OpdAdmin:
 
 
 @router.patch("/opd-admins/{admin_id:int}", response_model=OpdAdminOut)
-def update_opd_admin(admin_id: int, body: OpdAdminPatch, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def update_opd_admin(admin_id: int, body: OpdAdminPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     admin = _opd_admin(session, admin_id)
     for name, value in body.model_dump(exclude_unset=True).items():
         setattr(admin, name, value)
@@ -285,7 +285,7 @@ def update_opd_admin(admin_id: int, body: OpdAdminPatch, session: SessionDep, _:
 
 
 @router.delete("/opd-admins/{admin_id:int}", status_code=204)
-def delete_opd_admin(admin_id: int, session: SessionDep, _: AdminKey) -> Response:
+def delete_opd_admin(admin_id: int, session: SessionDep, _: AdminPrincipal) -> Response:
     session.delete(_opd_admin(session, admin_id))
     _commit(session, "admin OPD")
     return Response(status_code=204)
@@ -302,14 +302,14 @@ def _check_tier(session: Session, tier: str | None) -> None:
 
 
 @router.get("/categories", response_model=list[CategoryOut])
-def list_categories(session: SessionDep, _: CurrentKey) -> list[dict[str, Any]]:
+def list_categories(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, Any]]:
     rows = session.execute(select(Category).order_by(Category.code)).scalars().all()
     codes, opd = {c.id: c.code for c in rows}, _opd_codes(session)
     return [_category_out(c, codes, opd) for c in rows]
 
 
 @router.post("/categories", response_model=CategoryOut, status_code=201)
-def create_category(body: CategoryIn, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def create_category(body: CategoryIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     parent = _by_code(session, Category, body.parent_code, "parent_code")
     opd = _by_code(session, Opd, body.default_opd_code, "default_opd_code")
     _check_tier(session, body.sla_tier)
@@ -321,7 +321,7 @@ def create_category(body: CategoryIn, session: SessionDep, _: AdminKey) -> dict[
 
 
 @router.patch("/categories/{code}", response_model=CategoryOut)
-def update_category(code: str, body: CategoryPatch, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def update_category(code: str, body: CategoryPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     cat = _found(session, Category, code)
     changes = body.model_dump(exclude_unset=True)
     if "parent_code" in changes:
@@ -343,7 +343,7 @@ def update_category(code: str, body: CategoryPatch, session: SessionDep, _: Admi
 
 
 @router.delete("/categories/{code}", status_code=204)
-def delete_category(code: str, session: SessionDep, _: AdminKey) -> Response:
+def delete_category(code: str, session: SessionDep, _: AdminPrincipal) -> Response:
     cat = _found(session, Category, code)
     _in_use(session, [(Complaint, Complaint.category_id == cat.id, "pengaduan"),
                       (Category, Category.parent_id == cat.id, "subkategori")])
@@ -359,12 +359,12 @@ def _tier_out(tier: SlaTier) -> dict[str, Any]:
 
 
 @router.get("/sla-tiers", response_model=list[SlaTierOut])
-def list_tiers(session: SessionDep, _: CurrentKey) -> list[dict[str, Any]]:
+def list_tiers(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, Any]]:
     return [_tier_out(t) for t in session.execute(select(SlaTier).order_by(SlaTier.resolution_days)).scalars()]
 
 
 @router.post("/sla-tiers", response_model=SlaTierOut, status_code=201)
-def create_tier(body: SlaTierIn, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def create_tier(body: SlaTierIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     tier = SlaTier(**body.model_dump())
     session.add(tier)
     _commit(session, f"tier {body.code}")
@@ -372,7 +372,7 @@ def create_tier(body: SlaTierIn, session: SessionDep, _: AdminKey) -> dict[str, 
 
 
 @router.patch("/sla-tiers/{code}", response_model=SlaTierOut)
-def update_tier(code: str, body: SlaTierPatch, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def update_tier(code: str, body: SlaTierPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     """New deadlines apply to complaints received or recategorised afterwards."""
     tier = _found(session, SlaTier, code)
     for name, value in body.model_dump(exclude_unset=True).items():
@@ -383,7 +383,7 @@ def update_tier(code: str, body: SlaTierPatch, session: SessionDep, _: AdminKey)
 
 
 @router.delete("/sla-tiers/{code}", status_code=204)
-def delete_tier(code: str, session: SessionDep, _: AdminKey) -> Response:
+def delete_tier(code: str, session: SessionDep, _: AdminPrincipal) -> Response:
     tier = _found(session, SlaTier, code)
     _in_use(session, [(Category, Category.sla_tier == code, "kategori"),
                       (Complaint, Complaint.sla_tier == code, "pengaduan")])
@@ -395,12 +395,12 @@ def delete_tier(code: str, session: SessionDep, _: AdminKey) -> Response:
 # --- channels and regions ------------------------------------------------------------------------
 
 @router.get("/channels", response_model=list[ChannelOut])
-def list_channels(session: SessionDep, _: CurrentKey) -> list[dict[str, str]]:
+def list_channels(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, str]]:
     return known_channels(session)
 
 
 @router.get("/kecamatan", response_model=list[KecamatanOut])
-def list_kecamatan(session: SessionDep, _: CurrentKey) -> list[dict[str, Any]]:
+def list_kecamatan(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, Any]]:
     regions = session.execute(select(Region).order_by(Region.name)).scalars().all()
     desa: dict[int, list[str]] = {}
     for r in regions:

@@ -18,7 +18,8 @@ def test_missing_and_bad_keys_are_401(client):
         return {"ok": True}
 
     assert client.get("/_probe").status_code == 401
-    assert client.get("/_probe", headers={"X-API-Key": "adu_nope"}).json()["detail"] == "invalid or revoked API key"
+    bad = client.get("/_probe", headers={"X-API-Key": "adu_nope"})
+    assert bad.json()["detail"] == "invalid, expired or revoked API key"
 
 
 def test_health_counts_complaints_and_shows_connector_lag(client, session):
