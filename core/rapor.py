@@ -7,11 +7,13 @@ rejected and archived complaints are excluded from the total.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from core.filters import window_end, window_start
@@ -63,7 +65,8 @@ class RaporRow:
 
 
 def build_rapor(session: Session, settings: Settings, period_start: date, period_end: date,
-                days: DayMode = "working") -> dict[str, Any]:
+                days: DayMode = "working", scope: Sequence[ColumnElement[bool]] = ()) -> dict[str, Any]:
+    """`scope` = the caller's row scope (an opd_admin's rapor holds its own OPD only)."""
     c, fu = Complaint, followup_value(days)
     stmt = (
         select(c.opd_id, func.count().label("total"),
@@ -71,7 +74,7 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
                func.sum(fu).label("fu_sum"), func.count(fu).label("fu_n"))
         .where(c.received_at >= window_start(period_start, settings.tz),
                c.received_at < window_end(period_end, settings.tz),
-               c.status.not_in(EXCLUDED))
+               c.status.not_in(EXCLUDED), *scope)
         .group_by(c.opd_id)
     )
     opd = {row.id: row for row in session.execute(select(Opd.id, Opd.code, Opd.name))}

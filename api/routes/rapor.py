@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep, field_error
+from core.access import Access
 from core.rapor import build_rapor, rapor_pdf, rapor_xlsx
 from models.types import utcnow
 
@@ -40,13 +41,14 @@ class Rapor(BaseModel):
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _rapor(session, settings, period_start: date | None, period_end: date | None, days: str) -> dict[str, Any]:
+def _rapor(session, settings, access: Access, period_start: date | None, period_end: date | None,
+           days: str) -> dict[str, Any]:
     today = utcnow().astimezone(settings.tz).date()
     start = period_start or (period_end or today).replace(day=1)
     end = period_end or today
     if end < start:
         raise field_error("period_end", "period_end harus sama dengan atau setelah period_start")
-    return build_rapor(session, settings, start, end, days)
+    return build_rapor(session, settings, start, end, days, scope=access.scope())
 
 
 Start = Annotated[date | None, Query(description="Awal periode (default: awal bulan ini)")]
@@ -55,10 +57,10 @@ Days = Annotated[Literal["working", "calendar"], Query(description="Rata-rata da
 
 
 @router.get("/rapor", response_model=Rapor)
-def rapor(session: SessionDep, settings: SettingsDep, _: AccessDep, period_start: Start = None,
+def rapor(session: SessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
           period_end: End = None, days: Days = "working") -> dict[str, Any]:
     """One row per OPD plus the total row; predikat from `ADUAN_PREDIKAT_THRESHOLDS`."""
-    return _rapor(session, settings, period_start, period_end, days)
+    return _rapor(session, settings, access, period_start, period_end, days)
 
 
 def _filename(data: dict[str, Any], ext: str) -> dict[str, str]:
@@ -67,14 +69,14 @@ def _filename(data: dict[str, Any], ext: str) -> dict[str, str]:
 
 
 @router.get("/rapor.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def rapor_as_xlsx(session: SessionDep, settings: SettingsDep, _: AccessDep, period_start: Start = None,
+def rapor_as_xlsx(session: SessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
                   period_end: End = None, days: Days = "working") -> Response:
-    data = _rapor(session, settings, period_start, period_end, days)
+    data = _rapor(session, settings, access, period_start, period_end, days)
     return Response(rapor_xlsx(data, settings), media_type=XLSX, headers=_filename(data, "xlsx"))
 
 
 @router.get("/rapor.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def rapor_as_pdf(session: SessionDep, settings: SettingsDep, _: AccessDep, period_start: Start = None,
+def rapor_as_pdf(session: SessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
                  period_end: End = None, days: Days = "working") -> Response:
-    data = _rapor(session, settings, period_start, period_end, days)
+    data = _rapor(session, settings, access, period_start, period_end, days)
     return Response(rapor_pdf(data, settings), media_type="application/pdf", headers=_filename(data, "pdf"))

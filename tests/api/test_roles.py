@@ -1,4 +1,5 @@
-"""The full role × endpoint matrix, and what each role sees of a complaint."""
+"""The full role × endpoint matrix — for API keys and for logged-in users alike — and what each role
+sees of a complaint."""
 
 import itertools
 
@@ -7,7 +8,7 @@ import pytest
 from tests.factories import add_complaint
 
 API = "/api/v1"
-ROLES = ("none", "viewer", "analyst", "opd_other", "opd_own", "admin")
+ROLES = ("none", "viewer", "analyst", "petugas", "opd_other", "opd_own", "admin")
 KEYED = ROLES[1:]
 _serial = itertools.count()
 
@@ -24,6 +25,11 @@ def public(code=200):
     return dict.fromkeys(ROLES, code)
 
 
+def casework(code=200, petugas=403, opd_other=None):
+    """Individual complaints: not for viewers (aggregates only)."""
+    return {**everyone(code), "viewer": 403, "petugas": petugas, **({"opd_other": opd_other} if opd_other else {})}
+
+
 def fresh_complaint(session):
     return add_complaint(session, external_id=f"m{next(_serial)}", status="dispatched", opd_code="DPUPR")
 
@@ -32,23 +38,34 @@ def uniq(prefix):
     return f"{prefix}{next(_serial)}"
 
 
+def walk_in():
+    return {"title": f"Lampu jalan mati {uniq('no')}", "body": "Sudah seminggu gelap.", "category": "INFRA-PJU",
+            "kecamatan": "Kanigoro", "desa": "Gogodeso"}
+
+
 # (method, path; "{id}" = the shared complaint, "{fresh}" = a new one per call, body factory, expected)
 MATRIX = [
     ("GET", "/health", None, public()),
-    ("GET", "/complaints", None, everyone()),
-    ("GET", "/complaints/{id}", None, {**everyone(), "opd_other": 404}),
+    ("GET", "/me", None, everyone()),
+    ("GET", "/complaints", None, casework(petugas=200)),
+    ("GET", "/complaints/{id}", None, casework(petugas=404, opd_other=404)),
+    ("POST", "/complaints", walk_in, {**casework(201, petugas=201), "admin": 201}),
     ("POST", "/complaints/{fresh}/actions", lambda: {"action": "respond", "note": "Ditangani"},
-     {"none": 401, "viewer": 403, "analyst": 403, "opd_other": 404, "opd_own": 200, "admin": 200}),
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 403, "opd_other": 404, "opd_own": 200, "admin": 200}),
     ("POST", "/complaints/{fresh}/actions", lambda: {"action": "verify"},
-     {"none": 401, "viewer": 403, "analyst": 403, "opd_other": 404, "opd_own": 403, "admin": 409}),
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 403, "opd_other": 404, "opd_own": 403, "admin": 409}),
     *[("GET", f"/stats/{name}", None, everyone()) for name in (
         "summary", "by-channel", "by-opd", "by-category", "by-kecamatan", "timeseries?bucket=month",
         "response-times", "ratings?channel=google_reviews")],
     ("GET", "/rapor", None, everyone()),
     ("GET", "/rapor.xlsx", None, everyone()),
     ("GET", "/rapor.pdf", None, everyone()),
-    ("GET", "/export/complaints.csv", None, everyone()),
-    ("GET", "/export/complaints.xlsx", None, everyone()),
+    ("GET", "/export/complaints.csv", None, casework(petugas=200)),
+    ("GET", "/export/complaints.xlsx", None, casework(petugas=200)),
+    ("GET", "/opd/DPUPR/overdue", None, {**casework(), "opd_other": 403}),
+    ("GET", "/letters", None, casework()),
+    ("GET", "/escalations", None, everyone()),
+    ("GET", "/connectors", None, {**admin_only(), "analyst": 200}),
     *[("GET", f"/{name}", None, everyone()) for name in ("opd", "categories", "channels", "kecamatan", "sla-tiers")],
     ("GET", "/opd/DPUPR/admins", None, {**admin_only(), "opd_own": 200}),
     ("POST", "/opd", lambda: {"code": uniq("X"), "name": "Kantor Baru"}, admin_only(201)),
@@ -58,6 +75,19 @@ MATRIX = [
     ("PATCH", "/categories/INFRA-PJU", lambda: {"default_opd_code": "DPUPR"}, admin_only()),
     ("POST", "/sla-tiers", lambda: {"code": uniq("t"), "name": "Kilat", "resolution_days": 2}, admin_only(201)),
     ("PATCH", "/sla-tiers/cepat", lambda: {"resolution_days": 5}, admin_only()),
+    ("GET", "/users", None, admin_only()),
+    ("POST", "/users", lambda: {"username": uniq("u"), "name": "Budi", "role": "viewer",
+                                "password": "panjang-sekali-1"}, admin_only(201)),
+    ("GET", "/users/budi.tetap", None, admin_only()),
+    ("PATCH", "/users/budi.tetap", lambda: {"name": "Budi Santoso"}, admin_only()),
+    ("GET", "/keys", None, admin_only()),
+    ("POST", "/keys", lambda: {"name": uniq("mesin"), "role": "analyst"}, admin_only(201)),
+    ("POST", "/keys/display", lambda: {"name": uniq("TV ")}, admin_only(201)),
+    ("GET", "/audit", None, admin_only()),
+    ("PUT", "/audit", lambda: {}, public(405)),
+    ("DELETE", "/audit", None, public(405)),
+    ("POST", "/auth/password", lambda: {"current_password": "salah-sekali-1", "new_password": "baru-sekali-12"},
+     {"none": 401, **dict.fromkeys(KEYED, "user:401|key:400")}),
     ("GET", "/open311/v2/discovery.json", None, public()),
     ("GET", "/open311/v2/services.json", None, public()),
     ("GET", "/open311/v2/requests.json", None, public()),
@@ -65,11 +95,17 @@ MATRIX = [
 ]
 
 
-@pytest.fixture
-def keys(client, key_for):
-    return {"none": {}, "viewer": key_for("viewer"), "analyst": key_for("analyst"),
-            "opd_other": key_for("opd_admin", "DINKES"), "opd_own": key_for("opd_admin", "DPUPR"),
-            "admin": key_for("admin")}
+CREDENTIALS = {"viewer": ("viewer", None), "analyst": ("analyst", None), "petugas": ("petugas", None),
+               "opd_other": ("opd_admin", "DINKES"), "opd_own": ("opd_admin", "DPUPR"), "admin": ("admin", None)}
+
+
+@pytest.fixture(params=["key", "user"])
+def keys(request, client, key_for, login_for, user_for):
+    """Headers per role column: API keys, or bearer tokens of logged-in users."""
+    user_for("viewer", username="budi.tetap")
+    make = key_for if request.param == "key" else login_for
+    return {"none": {}, **{column: make(role, opd) for column, (role, opd) in CREDENTIALS.items()},
+            "_kind": request.param}
 
 
 def test_role_matrix(client, session, keys):
@@ -78,16 +114,21 @@ def test_role_matrix(client, session, keys):
     failures = []
     for method, template, body, expected in MATRIX:
         for role in ROLES:
+            want = expected[role]
+            if isinstance(want, str):  # differs between keys and users: "user:401|key:400"
+                want = int(dict(part.split(":") for part in want.split("|"))[keys["_kind"]])
             path = template.format(id=shared.id, code=shared.tracking_code,
                                    fresh=fresh_complaint(session).id if "{fresh}" in template else "")
             url = path if path.startswith("/open311") else API + path
             r = client.request(method, url, headers=keys[role], json=body() if body else None)
-            if r.status_code != expected[role]:
-                failures.append(f"{method} {template} as {role}: {r.status_code} != {expected[role]} {r.text[:120]}")
+            if r.status_code != want:
+                failures.append(f"{method} {template} as {role}: {r.status_code} != {want} {r.text[:120]}")
     assert not failures, "\n".join(failures)
 
 
-def test_open311_post_needs_a_key_of_any_role(client, keys):
+def test_open311_post_needs_a_key_of_any_role(client, key_for):
+    """Open311 clients are machines: an API key of any role (people use the dashboard instead)."""
+    keys = {"none": {}, **{column: key_for(role, opd) for column, (role, opd) in CREDENTIALS.items()}}
     form = {"service_code": "INFRA-PJU", "description": "Lampu mati", "address_string": "Jl. Merdeka"}
     for role in ROLES:
         r = client.post("/open311/v2/requests.json", data=form, headers=keys[role])
@@ -109,11 +150,7 @@ def seen_as(client, keys, role, complaint_id):
 
 def test_masking_per_role(client, session, keys):
     c = secret_complaint(session)
-    for role in ("viewer",):
-        for shown in seen_as(client, keys, role, c.id):
-            assert shown["title"] == "[Rahasia]" and shown["body"] == ""
-            assert shown["location_text"] is None and shown["lat"] is None
-            assert shown["reporter_name"] is None and shown["reporter_contact"] is None
+    assert client.get(f"{API}/complaints/{c.id}", headers=keys["viewer"]).status_code == 403
     for role in ("analyst", "opd_own"):
         for shown in seen_as(client, keys, role, c.id):
             assert shown["body"] == "Kepala desa meminta uang"
@@ -125,7 +162,7 @@ def test_masking_per_role(client, session, keys):
 def test_anonymous_reporters_are_hidden_from_all_but_admins(client, session, keys):
     c = add_complaint(session, external_id="anon", anonim=True, reporter_name="Joko", reporter_contact="0813",
                       opd_code="DPUPR")
-    for role in ("viewer", "analyst", "opd_own"):
+    for role in ("analyst", "opd_own"):
         listed, detail = seen_as(client, keys, role, c.id)
         assert listed["reporter_name"] is None and detail["reporter_name"] is None
     listed, _ = seen_as(client, keys, "admin", c.id)
