@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
+from api.access_log import AccessLogMiddleware
 from api.audit import AuditMiddleware
+from api.metrics import install_metrics
 from api.routes import (
     audit,
     auth,
@@ -46,4 +49,8 @@ def create_app() -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(open311.router)
     app.add_middleware(AuditMiddleware)
+    install_metrics(app)
+    app.add_middleware(AccessLogMiddleware)
+    # Outermost, so the access line, the audit entry and any error log carry the same request id.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

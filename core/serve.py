@@ -7,11 +7,13 @@ import threading
 import uvicorn
 from werkzeug.serving import make_server
 
+from core.logs import configure_logging
 from core.settings import Settings
 
 
 def serve_all(settings: Settings, api_only: bool = False, dashboard_only: bool = False,
               ready_message: str | None = None) -> None:
+    configure_logging(settings)
     base = f"http://{settings.api_host}"
     dash_server = None
     if not api_only:
@@ -28,7 +30,9 @@ def serve_all(settings: Settings, api_only: bool = False, dashboard_only: bool =
     from api.main import create_app
 
     api_server = uvicorn.Server(
-        uvicorn.Config(create_app(), host=settings.api_host, port=settings.api_port, log_level="warning")
+        # log_config=None keeps our handler; uvicorn's access log would print raw query strings.
+        uvicorn.Config(create_app(), host=settings.api_host, port=settings.api_port, log_level="warning",
+                       log_config=None, access_log=False)
     )
     print(f"API:       {base}:{settings.api_port}/api/v1  (docs: {base}:{settings.api_port}/docs)", flush=True)
     if ready_message:

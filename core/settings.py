@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -156,6 +157,16 @@ class Settings(BaseSettings):
         3600.0, ge=0, description="Longest delay in seconds between two attempts of one notification"
     )
     whatsapp_max_attempts: int = Field(8, ge=1, description="Attempts before a notification is marked failed")
+
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log lines of `aduan serve` and `aduan worker`: one JSON object per line, or plain text"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Lowest level logged")
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics (aggregates only)")
+    metrics_token: SecretStr | None = Field(
+        None, description="When set, /metrics requires `Authorization: Bearer <token>`; unset = open to anyone "
+        "who can reach the API"
+    )
 
     letter_number_format: str = Field(
         "800/{seq}/{opd_code}/{year}",

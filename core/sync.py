@@ -215,6 +215,8 @@ def _finish(session: Session, state_id: int, owner: str, summary: SyncSummary) -
         return
     now = utcnow()
     state.status = "error" if summary.error else "ok"
+    state.runs_total += 1
+    state.run_errors_total += bool(summary.error)
     if summary.error:
         state.last_error, state.last_error_at = summary.error[:4000], now
     else:

@@ -26,6 +26,7 @@ from connectors import registry
 from connectors.base import FileConnector
 from core.db import make_engine, session_scope
 from core.escalation import run_sweep
+from core.logs import configure_logging
 from core.outbox import GraphSender, dispatch_due
 from core.settings import Settings, get_settings
 from models import ConnectorInstance
@@ -72,8 +73,8 @@ def single_worker(settings: Settings) -> Iterator[None]:
 
 def run_worker(once: bool = False, settings: Settings | None = None, stop: threading.Event | None = None) -> None:
     settings = settings or get_settings()
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not logging.getLogger().handlers:  # embedded (tests, demo): the host process owns logging
+        configure_logging(settings)
     stop = stop or threading.Event()
     with single_worker(settings):
         engine = make_engine(settings.database_url)

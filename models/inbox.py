@@ -41,6 +41,8 @@ class SyncState(SQLModel, table=True):
     new_total: int = 0
     updated_total: int = 0
     failed_total: int = 0
+    runs_total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # finished runs, for /metrics
+    run_errors_total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RawRecord(SQLModel, table=True):

@@ -1,0 +1,132 @@
+"""`GET /metrics` in the Prometheus text format.
+
+Request counts and latency come from prometheus-fastapi-instrumentator, labelled by route template
+(`/api/v1/complaints/{code}`), never by raw path. Everything about the data is read from the database
+at scrape time by `DatabaseCollector`, so the numbers are the same whichever API process is scraped
+and whatever process (worker, CLI) did the work. Only aggregates: no complaint, reporter or key data.
+
+Each app gets its own registry: the global default one would refuse a second `create_app()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy import case, func
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from core.db import get_engine
+from core.filters import overdue_clause
+from core.settings import get_settings
+from models import Complaint, ConnectorInstance, Notification, RawRecord, RawState, SyncState
+from models.enums import OPEN_STATUSES, NotificationStatus
+from models.types import utcnow
+
+log = logging.getLogger("aduan.metrics")
+RECORD_OUTCOMES = ("fetched", "new", "updated", "failed")
+
+
+class DatabaseCollector(Collector):
+    """Connector, outbox, inbox and complaint gauges, a few cheap aggregate queries per scrape."""
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("aduan_database_up", "1 when the last scrape could read the database")
+        try:
+            with Session(get_engine()) as session:
+                families = [*self._connectors(session), *self._outbox(session), *self._inbox(session),
+                            *self._complaints(session)]
+        except SQLAlchemyError as exc:
+            log.warning("metrics: database unreadable: %s", exc.__class__.__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    @staticmethod
+    def _connectors(session: Session) -> list[Metric]:
+        labels = ["connector", "kind"]
+        runs = CounterMetricFamily("aduan_connector_sync_runs", "Finished sync runs", labels=labels)
+        errors = CounterMetricFamily("aduan_connector_sync_errors", "Sync runs that ended in an error",
+                                     labels=labels)
+        records = CounterMetricFamily("aduan_connector_records", "Records pulled by sync runs, by outcome",
+                                      labels=[*labels, "outcome"])
+        last_ok = GaugeMetricFamily("aduan_connector_last_success_timestamp_seconds",
+                                    "Unix time of the last successful sync run", labels=labels)
+        enabled = GaugeMetricFamily("aduan_connector_enabled", "1 when the connector instance is enabled",
+                                    labels=labels)
+        rows = session.exec(select(ConnectorInstance, SyncState).join(
+            SyncState, SyncState.connector_instance_id == ConnectorInstance.id, isouter=True)).all()
+        for instance, state in rows:
+            key = [instance.name, instance.kind]
+            enabled.add_metric(key, int(instance.enabled))
+            runs.add_metric(key, state.runs_total if state else 0)
+            errors.add_metric(key, state.run_errors_total if state else 0)
+            for outcome in RECORD_OUTCOMES:
+                records.add_metric([*key, outcome], getattr(state, f"{outcome}_total") if state else 0)
+            if state and state.last_success_at:
+                last_ok.add_metric(key, state.last_success_at.timestamp())
+        return [runs, errors, records, last_ok, enabled]
+
+    @staticmethod
+    def _outbox(session: Session) -> list[Metric]:
+        depth = GaugeMetricFamily("aduan_outbox_notifications", "Notifications in the outbox, by status",
+                                  labels=["status"])
+        counts = dict(session.exec(select(Notification.status, func.count()).group_by(Notification.status)).all())
+        for status in NotificationStatus:
+            depth.add_metric([status.value], counts.get(status, 0))
+        return [depth]
+
+    @staticmethod
+    def _inbox(session: Session) -> list[Metric]:
+        inbox = GaugeMetricFamily("aduan_inbox_records", "Raw records not normalised (yet), by state",
+                                  labels=["state"])
+        waiting = (RawState.pending, RawState.failed)
+        counts = dict(session.exec(select(RawRecord.state, func.count()).where(RawRecord.state.in_(waiting))
+                                   .group_by(RawRecord.state)).all())
+        for state in waiting:
+            inbox.add_metric([state.value], counts.get(state, 0))
+        return [inbox]
+
+    @staticmethod
+    def _complaints(session: Session) -> list[Metric]:
+        c = Complaint
+        row = session.exec(select(
+            func.coalesce(func.sum(case((c.status.in_(OPEN_STATUSES), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((overdue_clause(utcnow()), 1), else_=0)), 0),
+        ).select_from(c)).one()
+        open_ = GaugeMetricFamily("aduan_complaints_open", "Complaints not yet closed")
+        open_.add_metric([], row[0])
+        overdue = GaugeMetricFamily("aduan_complaints_overdue",
+                                    "Open complaints past their response or resolution deadline")
+        overdue.add_metric([], row[1])
+        return [open_, overdue]
+
+
+def _require_token(request: Request) -> None:
+    expected = get_settings().metrics_token
+    if expected is None:
+        return
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise HTTPException(401, "metrics token missing or wrong", headers={"WWW-Authenticate": "Bearer"})
+
+
+def install_metrics(app: FastAPI) -> None:
+    if not get_settings().metrics_enabled:
+        return
+    registry = CollectorRegistry()
+    registry.register(DatabaseCollector())
+    instrumentator = Instrumentator(registry=registry, excluded_handlers=["/metrics"],
+                                    should_group_untemplated=True)
+    instrumentator.instrument(app, metric_namespace="aduan")
+    instrumentator.expose(app, include_in_schema=False, dependencies=[Depends(_require_token)])
