@@ -116,6 +116,22 @@ def worker(once: bool = typer.Option(False, help="Run each job once and exit")) 
 
 
 @app.command()
+def doctor() -> None:
+    """Check settings, database, schema, connectors and upstreams; print what to fix (exit 1 on a failure)."""
+    from core.doctor import run_checks
+
+    colours = {"OK": "green", "WARN": "yellow", "FAIL": "red"}
+    findings = run_checks()
+    for finding in findings:
+        typer.secho(finding.line(), fg=colours[finding.level])
+    failed = sum(f.level == "FAIL" for f in findings)
+    warned = sum(f.level == "WARN" for f in findings)
+    typer.echo(f"{failed} failed, {warned} warning(s), {len(findings) - failed - warned} ok")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def sync(
     name: str = typer.Argument(None, help="Connector instance name"),
     all_: bool = typer.Option(False, "--all", help="Sync every enabled instance"),
