@@ -12,7 +12,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from core.settings import Settings
-from dashboard import components, ids, state
+from dashboard import components, ids, login, state
 
 HERE = Path(__file__).parent
 
@@ -32,11 +32,16 @@ def create_dash(settings: Settings) -> dash.Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = html.Div([
-        dcc.Location(id=ids.URL, refresh=False),
-        html.Div(components.navbar(settings.pemda_name), id=ids.NAVBAR),
-        html.Main(dash.page_container, className="app-main"),
-    ], className="app-shell", lang="id")
+    login.install(app.server, settings)
+
+    def shell() -> html.Div:  # per page load: the menu and the user chip follow who is logged in
+        return html.Div([
+            dcc.Location(id=ids.URL, refresh=False),
+            html.Div(components.navbar(settings.pemda_name, state.login()), id=ids.NAVBAR),
+            html.Main(dash.page_container, className="app-main"),
+        ], className="app-shell", lang="id")
+
+    app.layout = shell
     # Kiosk mode (?kiosk=1) hides navigation; done in the browser so the TV never shows it flashing.
     app.clientside_callback(ClientsideFunction("aduan", "kioskClass"), Output(ids.NAVBAR, "className"),
                             Input(ids.URL, "search"))

@@ -6,9 +6,10 @@ the technical cause stays in `detail` for logs.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 import httpx
 
@@ -123,31 +124,49 @@ class ComplaintPage:
 
 def _status_message(status: int) -> str:
     if status == 401:
-        return "Kunci API dasbor tidak valid atau belum diatur (ADUAN_DASHBOARD_API_KEY)."
+        return "Sesi Anda telah berakhir atau Anda belum masuk; silakan masuk kembali."
     if status == 403:
-        return "Peran kunci API dasbor tidak diizinkan untuk tindakan ini."
+        return "Peran Anda tidak diizinkan melihat atau melakukan ini."
     if status in (404, 405, 501):
         return NOT_AVAILABLE
+    if status == 409:
+        return "Aksi ini tidak dapat dilakukan pada status aduan saat ini."
     if status == 422:
-        return "Permintaan ditolak API: periksa kembali filter yang dipilih."
+        return "Permintaan ditolak API: periksa kembali isian atau filter yang dipilih."
     if status == 429:
         return "API sedang sibuk; coba lagi sebentar lagi."
     return f"API mengalami galat (HTTP {status}); coba lagi nanti."
 
 
 def _detail(response: httpx.Response) -> str:
+    """The API's own sentence (its messages for people are in Bahasa Indonesia), not its JSON."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:300]
     detail = body.get("detail") if isinstance(body, dict) else body
+    if isinstance(detail, dict) and "msg" in detail:
+        detail = detail["msg"]
+    elif isinstance(detail, list) and all(isinstance(d, dict) and "msg" in d for d in detail):
+        detail = "; ".join(str(d["msg"]) for d in detail)
     return str(detail)[:300]
 
 
-class ApiClient:
-    """Small synchronous client; one instance per dashboard process (httpx pools connections)."""
+class Credentials(Protocol):
+    """Whose request this is: a person's log-in (refreshable) or a wall TV's display token."""
 
-    def __init__(self, base_url: str, api_key: str | None, timeout: float = 15.0,
+    def headers(self, http: httpx.Client) -> dict[str, str]: ...
+
+    def refresh(self, http: httpx.Client, rejected: dict[str, str]) -> bool:
+        """The API refused `rejected` (401): get fresh headers, or say False when the log-in is over."""
+        ...
+
+
+class ApiClient:
+    """Small synchronous client. One pooled connection set per dashboard process; `as_caller` gives a
+    light copy that speaks for one browser session, so the API decides what that person may see."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 15.0,
                  transport: httpx.BaseTransport | None = None):
         headers = {"Accept": "application/json", "User-Agent": "aduan-dashboard"}
         if api_key:
@@ -155,14 +174,28 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url + "/api/v1", headers=headers, transport=transport,
                                   timeout=httpx.Timeout(timeout, connect=3.0))
+        self._credentials: Credentials | None = None
 
     def close(self) -> None:
         self._http.close()
 
+    def as_caller(self, credentials: Credentials | None) -> ApiClient:
+        twin = copy.copy(self)
+        twin._credentials = credentials
+        return twin
+
     # low level
+    def _send(self, method: str, path: str, params: Params, json: Any) -> httpx.Response:
+        headers = self._credentials.headers(self._http) if self._credentials else None
+        response = self._http.request(method, path, params=_clean(params), json=json, headers=headers)
+        if response.status_code == 401 and self._credentials and self._credentials.refresh(self._http, headers):
+            response = self._http.request(method, path, params=_clean(params), json=json,
+                                          headers=self._credentials.headers(self._http))
+        return response
+
     def _request(self, method: str, path: str, params: Params = None, json: Any = None) -> httpx.Response:
         try:
-            response = self._http.request(method, path, params=_clean(params), json=json)
+            response = self._send(method, path, params, json)
         except httpx.TimeoutException as exc:
             raise ApiUnavailable("API tidak menjawab tepat waktu; data akan dicoba lagi.",
                                  detail=f"{exc.__class__.__name__} on {path}") from None
@@ -253,6 +286,23 @@ class ApiClient:
 
     def sync_connector(self, name: str) -> dict[str, Any]:
         return self._request("POST", f"/connectors/{name}/sync").json()
+
+    # log-in: the dashboard's own session handling (dashboard/browser_session.py)
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        return self._request("POST", "/auth/login", json={"username": username, "password": password}).json()
+
+    def refresh_login(self, refresh_token: str) -> dict[str, Any]:
+        return self._request("POST", "/auth/refresh", json={"refresh_token": refresh_token}).json()
+
+    def logout(self, refresh_token: str | None) -> None:
+        self._request("POST", "/auth/logout", json={"refresh_token": refresh_token} if refresh_token else None)
+
+    # workflow
+    def act(self, complaint_id: int | str, action: str, note: str | None = None,
+            opd: str | None = None) -> dict[str, Any]:
+        """Record a workflow action (tindak lanjut, selesai…); answers the complaint as it is now."""
+        body = {"action": action, "note": note or None, "opd": opd or None}
+        return self._request("POST", f"/complaints/{complaint_id}/actions", json=body).json()
 
 
 def _pairs(params: Params) -> list[tuple[str, str]]:

@@ -15,11 +15,32 @@ GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah", "/jelajah"),
              ("Konektor", "/konektor")]
+# Pages a role would find empty: viewers see aggregates only, so no complaint-by-complaint drill-down.
+HIDDEN_FOR = {"viewer": {"/jelajah"}}
+ROLE_LABELS = {"admin": "Admin", "analyst": "Analis", "opd_admin": "Admin OPD", "viewer": "Pimpinan (lihat saja)",
+               "petugas": "Petugas pelayanan"}
 
 
-def navbar(pemda_name: str) -> html.Header:
+def role_label(role: str | None, opd_code: str | None = None) -> str:
+    label = ROLE_LABELS.get(role or "", role or "")
+    return f"{label} · {opd_code}" if opd_code else label
+
+
+def navbar(pemda_name: str, login=None) -> html.Header:
+    """`login`: the browser's `BrowserLogin` (None before log-in): it picks the menu and the user chip."""
+    role = login.role if login else None
+    hidden = HIDDEN_FOR.get(role, set())
     links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact" if href == "/" else "partial"))
-             for label, href in NAV_ITEMS]
+             for label, href in NAV_ITEMS if href not in hidden]
+    if login is not None:
+        links.append(dbc.NavItem(html.Div([
+            html.Div([html.Div(login.data.get("name") or "", className="user-name", id="app-user-name"),
+                      html.Div(role_label(role, login.opd_code), className="user-role", id="app-user-role")],
+                     className="text-end"),
+            html.Form(html.Button("Keluar", type="submit", className="btn btn-outline-light btn-sm",
+                                  id="app-logout"), action="/keluar", method="post", className="m-0")
+            if login.kind == "user" else None,
+        ], className="app-user d-flex align-items-center gap-2 ms-lg-3")))
     return html.Header(dbc.Navbar(dbc.Container([
         html.A(html.Div([
             html.Span("AT", className="brand-mark"),
@@ -27,8 +48,14 @@ def navbar(pemda_name: str) -> html.Header:
                       html.Div(pemda_name, className="brand-sub")]),
         ], className="d-flex align-items-center gap-2"), href="/", className="navbar-brand text-decoration-none"),
         dbc.NavbarToggler(id="app-navbar-toggler"),
-        dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"), navbar=True, id="app-navbar-collapse"),
+        dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto align-items-lg-center"), navbar=True,
+                     id="app-navbar-collapse"),
     ], fluid=True), color="dark", dark=True, className="app-navbar py-1"))
+
+
+def no_access(what: str = "rincian aduan") -> dbc.Alert:
+    return dbc.Alert([html.Strong("Tidak ada akses. "), f"Peran Anda hanya dapat melihat ringkasan, bukan {what}."],
+                     color="secondary", className="no-access")
 
 
 def panel(title: str, body: Any, subtitle: str | None = None, className: str = "", **kw) -> dbc.Card:
@@ -60,7 +87,8 @@ def error_alert(err: ApiError | None, what: str = "") -> dbc.Alert | None:
     if err is None:
         return None
     prefix = f"{what}: " if what else ""
-    return dbc.Alert([html.Strong(prefix), err.message], color="warning" if err.unavailable else "danger",
+    relogin = html.A(" Masuk kembali", href="/masuk", className="alert-link") if err.status == 401 else None
+    return dbc.Alert([html.Strong(prefix), err.message, relogin], color="warning" if err.unavailable else "danger",
                      className="py-2 mb-3 api-error")
 
 

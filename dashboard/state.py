@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from core.settings import Settings
+from dashboard import browser_session
 from dashboard.client import ApiClient, ApiError
 
 T = TypeVar("T")
@@ -25,8 +26,8 @@ REFERENCE_TTL = 300.0
 def configure(settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
     global _settings, _client
     _settings = settings
-    _client = ApiClient(settings.dashboard_api_url, settings.dashboard_api_key,
-                        timeout=settings.dashboard_timeout_seconds, transport=transport)
+    _client = ApiClient(settings.dashboard_api_url, timeout=settings.dashboard_timeout_seconds,
+                        transport=transport)
     _cache.clear()
 
 
@@ -37,9 +38,15 @@ def settings() -> Settings:
 
 
 def client() -> ApiClient:
+    """The API client speaking for this request's browser (its log-in, or nobody yet)."""
     if _client is None:
         raise RuntimeError("dashboard not configured: call create_dash(settings) first")
-    return _client
+    return _client.as_caller(browser_session.credentials())
+
+
+def login() -> browser_session.BrowserLogin | None:
+    """Who is looking (role, OPD): only to shape the page; the API decides what data they get."""
+    return browser_session.current()
 
 
 def tz() -> ZoneInfo:
@@ -50,10 +57,10 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def fetch(call: Callable[[ApiClient], T]) -> tuple[T | None, ApiError | None]:
+def fetch(call: Callable[[ApiClient], T], api: ApiClient | None = None) -> tuple[T | None, ApiError | None]:
     """Run one API call; an `ApiError` comes back as a value so callbacks never raise."""
     try:
-        return call(client()), None
+        return call(api or client()), None
     except ApiError as exc:
         return None, exc
 
@@ -62,8 +69,9 @@ def fetch_many(calls: dict[str, Callable[[ApiClient], Any]]) -> dict[str, tuple[
     """Several independent API calls at once (the API answers them in parallel); same results as `fetch`."""
     if len(calls) <= 1:
         return {name: fetch(call) for name, call in calls.items()}
+    api = client()  # resolved here: the worker threads have no Flask request (and so no log-in) of their own
     with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
-        futures = {name: pool.submit(fetch, call) for name, call in calls.items()}
+        futures = {name: pool.submit(fetch, call, api) for name, call in calls.items()}
         return {name: future.result() for name, future in futures.items()}
 
 

@@ -18,11 +18,14 @@ from sqlmodel import Session
 from core import migrate
 from core.db import make_engine
 from core.keys import create_key
+from core.users import create_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "sandi-uji-yang-cukup-panjang"
+SESSION_COOKIE = "aduan_sesi"
 
 
 def free_port() -> int:
@@ -63,28 +66,50 @@ class Stack:
     api_url: str
     dash_url: str
     db_url: str
-    key: str
+    key: str  # an admin API key, for the test's own API calls
 
     def engine(self):
         return make_engine(self.db_url)
+
+    def add_user(self, username: str, role: str, opd: str | None = None, name: str | None = None) -> str:
+        engine = self.engine()
+        with Session(engine) as session:
+            create_user(session, username, name or f"Pengguna {username}", role, PASSWORD, opd)
+        engine.dispose()
+        return username
+
+    def session_cookie(self, username: str = "admin", password: str = PASSWORD) -> str:
+        """Log in through the dashboard's own form (as a browser would) and return its session cookie."""
+        r = httpx.post(self.dash_url + "/masuk", data={"username": username, "password": password},
+                       follow_redirects=False, timeout=30)
+        assert r.status_code == 302, r.text[-500:]
+        return r.cookies[SESSION_COOKIE]
+
+    def log_in(self, page, username: str = "admin") -> None:
+        """Give the browser page a logged-in session without typing (the log-in form has its own test)."""
+        page.context.clear_cookies()
+        page.context.add_cookies([{"name": SESSION_COOKIE, "value": self.session_cookie(username),
+                                   "url": self.dash_url}])
 
 
 def launch_stack(tmp_path: Path, seed: Callable[[Session, datetime], None] | None, refresh_seconds: int = 5,
                  stale_minutes: int = 120,
                  db_url: str | None = None) -> Iterator[Stack]:
-    """Migrated SQLite DB seeded by `seed(session, now)`, admin key, API + dashboard subprocesses."""
+    """Migrated SQLite DB seeded by `seed(session, now)`, an admin key and an `admin` user (password
+    `PASSWORD`), API + dashboard subprocesses."""
     db_url = db_url or f"sqlite:///{tmp_path / 'aduan.db'}"
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     with Session(engine, expire_on_commit=False) as session:
         if seed:
             seed(session, datetime.now(UTC))
-        _, key = create_key(session, "dashboard", "admin")
+        _, key = create_key(session, "tests", "admin")
+        create_user(session, "admin", "Admin Diskominfo", "admin", PASSWORD)
     engine.dispose()
     api_port, dash_port = free_port(), free_port()
     env = {**os.environ, "ADUAN_DATABASE_URL": db_url, "ADUAN_API_HOST": "127.0.0.1",
            "ADUAN_API_PORT": str(api_port), "ADUAN_DASHBOARD_PORT": str(dash_port),
-           "ADUAN_DASHBOARD_API_URL": f"http://127.0.0.1:{api_port}", "ADUAN_DASHBOARD_API_KEY": key,
+           "ADUAN_DASHBOARD_API_URL": f"http://127.0.0.1:{api_port}",
            "ADUAN_REFRESH_SECONDS": str(refresh_seconds), "ADUAN_STALE_MINUTES": str(stale_minutes)}
     api = start_server(["serve", "--api-only"], env, f"http://127.0.0.1:{api_port}/api/v1/health",
                        tmp_path / "api.log")

@@ -18,8 +18,7 @@ BY_OPD = {"items": [{"key": f"OPD{i}", "label": f"Dinas {i}", "total": 10, "open
 
 @pytest.fixture(scope="module")
 def app():
-    return create_dash(load_settings(dashboard_api_url="http://127.0.0.1:9", dashboard_api_key="adu_test",
-                                     database_url="sqlite:///:memory:"))
+    return create_dash(load_settings(dashboard_api_url="http://127.0.0.1:9", database_url="sqlite:///:memory:"))
 
 
 def use_api(handler) -> None:
@@ -31,9 +30,15 @@ def test_every_page_is_registered(app):
     assert {"/", "/kanal", "/opd", "/opd/<code>", "/jelajah", "/konektor"} <= paths
 
 
-def test_index_loads_only_local_assets(app):
-    html = app.server.test_client().get("/").get_data(as_text=True)
+@pytest.mark.parametrize("logged_in", [False, True], ids=["login-page", "index"])
+def test_pages_load_only_local_assets(app, logged_in):
+    browser = app.server.test_client()
+    if logged_in:
+        with browser.session_transaction() as cookie:
+            cookie["login"] = {"kind": "display", "access_token": "adu_x", "name": "TV", "role": "viewer"}
+    html = browser.get("/", follow_redirects=True).get_data(as_text=True)
     assert "00_bootstrap-5.3.8.min.css" in html
+    assert ("Kata sandi" in html) is not logged_in
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert urls and all(not u.startswith(("http:", "https:", "//")) for u in urls), urls
     assert app.config.serve_locally

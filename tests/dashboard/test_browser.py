@@ -14,7 +14,7 @@ from core.instances import save_instance
 from dashboard import ids
 from dashboard.shaping import CHANNEL_LABELS
 from tests.dashboard.demo_data import seed_demo
-from tests.dashboard.stack import launch_stack, wait_dash_idle
+from tests.dashboard.stack import SESSION_COOKIE, launch_stack, wait_dash_idle
 from tests.emulated import FAST_HTTP, lapor_upstream
 from tests.factories import add_complaint
 
@@ -32,7 +32,9 @@ def stack(tmp_path_factory):
     yield from launch_stack(tmp_path_factory.mktemp("stack"), seed, refresh_seconds=5, stale_minutes=STALE_MINUTES)
 
 
-def open_page(page, stack, path: str):
+def open_page(page, stack, path: str, username: str = "admin"):
+    if not any(c["name"] == SESSION_COOKIE for c in page.context.cookies()):
+        stack.log_in(page, username)
     page.goto(stack.dash_url + path)
     wait_dash_idle(page)
     return page

@@ -81,7 +81,7 @@ def test_timeout_is_reported_as_unavailable():
 
 
 @pytest.mark.parametrize(("status", "text"), [
-    (401, "Kunci API dasbor tidak valid"),
+    (401, "silakan masuk kembali"),
     (403, "tidak diizinkan"),
     (404, "Data belum tersedia"),
     (500, "HTTP 500"),
