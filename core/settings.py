@@ -52,6 +52,14 @@ class Settings(BaseSettings):
         description="API key the dashboard sends as X-API-Key (`aduan keys create dashboard --role admin`)",
     )
     dashboard_timeout_seconds: float = Field(30.0, gt=0, description="Seconds the dashboard waits for one API response")
+    dashboard_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs the dashboard's session cookie (at least 32 characters); unset = a random "
+        "one per process, so log-ins end when the dashboard restarts. Set it when several dashboard processes run",
+    )
+    dashboard_secure_cookies: bool = Field(
+        False, description="Send the dashboard's session cookie over HTTPS only (set it behind a TLS proxy)"
+    )
 
     # Log-in
     auth_secret: SecretStr | None = Field(
@@ -177,7 +185,7 @@ class Settings(BaseSettings):
     sekda_name: str | None = Field(None, description="Name of the Sekretaris Daerah who signs escalation letters")
     sekda_nip: str | None = Field(None, description="NIP of the Sekretaris Daerah printed under the signature")
 
-    @field_validator("auth_secret")
+    @field_validator("auth_secret", "dashboard_secret")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
