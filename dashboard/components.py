@@ -7,7 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import figures
+from dashboard import figures, state
 from dashboard.client import ApiError
 from dashboard.shaping import Kpi
 
@@ -96,9 +96,26 @@ def unavailable(message: str = "Data belum tersedia") -> html.Div:
     return html.Div(message, className="text-muted fst-italic py-3 text-center data-unavailable")
 
 
+def list_unavailable(err: ApiError, what: str = "daftar aduan"):
+    """A list the API refused to this role (viewers: aggregates only) says so; other failures say why."""
+    return no_access(what) if err.status == 403 else unavailable(err.message)
+
+
+def scope_badge() -> dbc.Badge | None:
+    """Says when the API narrows everything to this log-in's share (an OPD, or a petugas's own entries)."""
+    login = state.login()
+    if login is None:
+        return None
+    if login.opd_code:
+        return dbc.Badge(f"Hanya data OPD {login.opd_code}", color="info", className="scope-badge ms-2")
+    if login.role == "petugas":
+        return dbc.Badge("Hanya aduan yang Anda catat", color="info", className="scope-badge ms-2")
+    return None
+
+
 def page_header(title: str, subtitle: str | None = None, actions: Any = None) -> html.Div:
     return html.Div([
-        html.Div([html.H1(title, className="page-title"),
+        html.Div([html.H1([title, scope_badge()], className="page-title"),
                   html.P(subtitle, className="page-subtitle") if subtitle else None]),
         html.Div(actions, className="d-flex gap-2 align-items-center flex-wrap") if actions else None,
     ], className="page-header d-flex justify-content-between align-items-end flex-wrap gap-2 mb-3")

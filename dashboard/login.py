@@ -38,7 +38,9 @@ PAGE = """<!doctype html>
       <span class="brand-mark">AT</span>
       <div><div class="fw-bold fs-5">Aduan Terpadu</div><div class="text-muted small">{{ pemda }}</div></div>
     </div>
-    {% if notice %}<div class="alert alert-{{ tone }} py-2" role="alert" id="login-message">{{ notice }}</div>{% endif %}
+    {% if notice %}
+    <div class="alert alert-{{ tone }} py-2" role="alert" id="login-message">{{ notice }}</div>
+    {% endif %}
     {% if show_form %}
     <form method="post" action="/masuk" id="login-form" autocomplete="on">
       <input type="hidden" name="next" value="{{ next }}">

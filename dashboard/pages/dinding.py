@@ -20,7 +20,7 @@ def layout(**_query) -> html.Div:
         dcc.Interval(id=ids.WALL_INTERVAL, interval=settings.refresh_seconds * 1000, n_intervals=0),
         html.Div([
             html.Div([
-                html.H1("Pantauan Aduan Masyarakat", className="wall-title"),
+                html.H1(["Pantauan Aduan Masyarakat", components.scope_badge()], className="wall-title"),
                 html.Div(f"{settings.pemda_name} · {shaping.long_date(today)}", className="wall-subtitle"),
             ]),
             html.Div([

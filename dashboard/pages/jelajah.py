@@ -5,14 +5,24 @@ The filter lives in the URL query string (same names as the API's filters), so a
 
 from __future__ import annotations
 
-import json
-
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
-from dashboard import components, figures, ids, shaping, state
+from dashboard import components, detail, figures, ids, shaping, state
 from dashboard.client import ApiError
 
 dash.register_page(__name__, path="/jelajah", name="Jelajah", title="Jelajah aduan — Aduan Terpadu", order=3)
@@ -51,13 +61,20 @@ def _options(items, value_key="code", label_keys=("label", "name")) -> list[dict
     return out
 
 
-def _dropdown(id_, label, options, value, placeholder="Semua"):
+def _dropdown(id_, label, options, value, placeholder="Semua", disabled=False):
     return html.Div([dbc.Label(label, html_for=id_),
                      dcc.Dropdown(id=id_, options=options, value=list(value), multi=True, placeholder=placeholder,
-                                  clearable=True)])
+                                  clearable=not disabled, disabled=disabled)])
 
 
 def layout(**query) -> html.Div:
+    login = state.login()
+    if login is not None and login.role == "viewer":
+        return html.Div([components.page_header("Jelajah aduan"),
+                         html.Div(components.no_access(), id=ids.JL_NO_ACCESS)], className="container-fluid")
+    own_opd = login.opd_code if login is not None and login.role == "opd_admin" else None
+    if own_opd:  # the API answers only this OPD anyway; the filter says so instead of offering the others
+        query = {**query, "opd": own_opd}
     filters = shaping.Filters.from_query(query)
     channels, err = state.reference("channels", lambda c: c.channels())
     opd, _ = state.reference("opd", lambda c: c.opd())
@@ -68,7 +85,8 @@ def layout(**query) -> html.Div:
     filter_bar = html.Div([
         dbc.Row([
             dbc.Col(_dropdown(ids.JL_CHANNEL, "Kanal", channel_opts, filters.channel), xs=12, md=6, xl=2),
-            dbc.Col(_dropdown(ids.JL_OPD, "OPD", _options(opd), filters.opd), xs=12, md=6, xl=3),
+            dbc.Col(_dropdown(ids.JL_OPD, "OPD", _options(opd), filters.opd, disabled=bool(own_opd)), xs=12, md=6,
+                    xl=3),
             dbc.Col(_dropdown(ids.JL_CATEGORY, "Kategori", _options(categories), filters.category), xs=12, md=6, xl=2),
             dbc.Col(_dropdown(ids.JL_STATUS, "Status", status_opts, filters.status), xs=12, md=6, xl=2),
             dbc.Col(_dropdown(ids.JL_KECAMATAN, "Kecamatan", _options(kecamatan, "name", ("name",)),
@@ -94,7 +112,7 @@ def layout(**query) -> html.Div:
     return html.Div([
         dcc.Store(id=ids.JL_FILTERS, data=filters.to_dict()),
         dcc.Store(id=ids.JL_QUERY, data=filters.to_query()),
-        dcc.Store(id="jl-sink-query"), dcc.Store(id="jl-sink-grid"),
+        dcc.Store(id="jl-sink-query"), dcc.Store(id="jl-sink-grid"), dcc.Store(id=ids.JL_DETAIL_ID),
         components.page_header("Jelajah aduan", "Klik batang grafik atau kecamatan untuk menyaring; klik baris "
                                                 "untuk melihat riwayat aduan", actions),
         components.error_alert(err, "Data referensi"),
@@ -253,41 +271,29 @@ def serve_rows(request, data):
 
 
 @callback(Output(ids.JL_DETAIL, "is_open"), Output(ids.JL_DETAIL_BODY, "children"), Output(ids.JL_DETAIL, "title"),
+          Output(ids.JL_DETAIL_ID, "data"),
           Input(ids.JL_GRID, "selectedRows"), Input(ids.JL_GRID, "cellClicked"), prevent_initial_call=True)
 def open_detail(selected, _cell):
     # selectedRows carries the row's data; cellClicked lets a closed panel reopen on the same row.
     if not selected or selected[0].get("id") is None:
-        return no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     complaint_id = selected[0]["id"]
-    detail, err = state.fetch(lambda c: c.complaint(complaint_id))
+    found, err = state.fetch(lambda c: c.complaint(complaint_id))
     if err:
-        return True, components.error_alert(err, "Rincian aduan"), "Rincian aduan"
-    return True, _detail_body(detail), detail.get("title") or "Rincian aduan"
+        return True, components.error_alert(err, "Rincian aduan"), "Rincian aduan", None
+    return True, detail.body(found), found.get("title") or "Rincian aduan", complaint_id
 
 
-def _detail_body(detail: dict) -> html.Div:
-    tz = state.tz()
-    facts = html.Dl([item for label, value in shaping.detail_facts(detail, tz)
-                     for item in (html.Dt(label, className="col-5"), html.Dd(value, className="col-7"))],
-                    className="row facts mb-2")
-    events = shaping.timeline(detail, tz)
-    timeline = html.Ol([html.Li([
-        html.Div(ev["when"], className="timeline-when"),
-        html.Div([ev["title"], html.Span(f" · {ev['actor']}", className="text-muted fw-normal")
-                  if ev["actor"] else None], className="timeline-title"),
-        html.Div(ev["note"], className="timeline-note") if ev["note"] else None,
-    ], className=f"timeline-item kind-{ev['kind']}") for ev in events], className="timeline", id="jl-timeline") \
-        if events else components.unavailable("Riwayat belum tersedia")
-    raw = detail.get("raw")
-    return html.Div([
-        facts,
-        html.P(detail.get("body") or "", className="border-start border-3 ps-2 text-secondary"),
-        html.H6("Riwayat", className="mt-3 mb-2 fw-bold"),
-        timeline,
-        html.Details([html.Summary("Data mentah dari sumber (admin)"),
-                      html.Pre(json.dumps(raw, ensure_ascii=False, indent=1)[:4000], className="small")],
-                     className="mt-3") if raw else None,
-    ])
+@callback(Output(ids.JL_DETAIL_BODY, "children", allow_duplicate=True),
+          Output(ids.JL_ACTION_RESULT, "children"),
+          Input({"type": ids.JL_ACTION, "action": ALL}, "n_clicks"), State(ids.JL_DETAIL_ID, "data"),
+          State(ids.JL_ACTION_NOTE, "value"), State(ids.JL_ACTION_OPD, "value"), prevent_initial_call=True)
+def record_action(clicks, complaint_id, note, opd):
+    # A re-rendered panel recreates the buttons; only a real click carries a number.
+    if not ctx.triggered_id or not any(clicks or []) or not ctx.triggered[0].get("value") or complaint_id is None:
+        return no_update, no_update
+    new_body, refusal = detail.act(complaint_id, ctx.triggered_id["action"], note, opd)
+    return (new_body, no_update) if refusal is None else (no_update, refusal)
 
 
 @callback(Output(ids.JL_DOWNLOAD, "data"), Output(ids.JL_ERROR, "children", allow_duplicate=True),

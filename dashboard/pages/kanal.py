@@ -142,7 +142,7 @@ def _awaiting_panel(params):
     status = [("status", s) for s in shaping.AWAITING_RESPONSE]
     page, err = state.fetch(lambda c: c.complaints([("channel", "whatsapp"), *status], limit=12))
     if err:
-        return components.panel("Percakapan WhatsApp menunggu balasan", components.unavailable(err.message))
+        return components.panel("Percakapan WhatsApp menunggu balasan", components.list_unavailable(err))
     tz = state.tz()
     rows = [html.Tr([html.Td(shaping.local_time(i.get("received_at"), tz)), html.Td(i.get("title")),
                      html.Td(i.get("opd_name") or "–"),

@@ -66,7 +66,7 @@ def layout(code: str | None = None, **_query) -> html.Div:
                                      "pengingat, surat teguran, eskalasi"), xs=12, xl=5, className="mb-3"),
         ], className="g-3"),
         components.panel(f"Aduan lewat tenggat ({len(overdue_rows)}{'+' if page and page.next_cursor else ''})",
-                         components.unavailable(overdue_err.message) if overdue_err else dag.AgGrid(
+                         components.list_unavailable(overdue_err) if overdue_err else dag.AgGrid(
                              id=ids.OPD_DETAIL_OVERDUE, rowData=overdue_rows, columnDefs=OVERDUE_COLUMNS,
                              className="ag-theme-alpine", defaultColDef={"sortable": True, "resizable": True},
                              dashGridOptions={"domLayout": "autoHeight", "pagination": True,
@@ -78,7 +78,7 @@ def layout(code: str | None = None, **_query) -> html.Div:
 
 def _escalations(items, err, tz):
     if err:
-        return components.unavailable(err.message)
+        return components.list_unavailable(err, "riwayat eskalasi per aduan")
     if not items:
         return components.unavailable("Belum ada eskalasi")
     rows = [html.Tr([html.Td(shaping.local_time(e.get("fired_at"), tz)),

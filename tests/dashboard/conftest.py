@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import load_settings
 from tests.dashboard.stack import REPO
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -40,3 +41,11 @@ def _shrink_png(path: Path, limit: int = 300_000) -> None:
         return
     with Image.open(path) as img:
         img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
+@pytest.fixture(scope="session")
+def dash_app():
+    """One Dash app for the in-process tests (Dash registers pages and callbacks process-wide)."""
+    from dashboard.app import create_dash
+
+    return create_dash(load_settings(dashboard_api_url="http://127.0.0.1:9", database_url="sqlite:///:memory:"))

@@ -8,17 +8,15 @@ import dash
 import httpx
 import pytest
 
-from core.settings import load_settings
 from dashboard import state
-from dashboard.app import create_dash
 
 BY_OPD = {"items": [{"key": f"OPD{i}", "label": f"Dinas {i}", "total": 10, "open": 2, "resolved": 8, "overdue": i,
                      "completion_pct": 80.0, "avg_followup_days": float(i)} for i in range(8)]}
 
 
-@pytest.fixture(scope="module")
-def app():
-    return create_dash(load_settings(dashboard_api_url="http://127.0.0.1:9", database_url="sqlite:///:memory:"))
+@pytest.fixture
+def app(dash_app):
+    return dash_app
 
 
 def use_api(handler) -> None:
