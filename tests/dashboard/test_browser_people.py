@@ -1,0 +1,178 @@
+"""People log in to the dashboard in headless Chromium and see what their role allows (the real API decides)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from core.keys import create_display_token
+from dashboard import ids
+from tests.dashboard.demo_data import seed_demo
+from tests.dashboard.stack import PASSWORD, launch_stack, wait_dash_idle
+
+pytestmark = pytest.mark.browser
+
+OPD = "DPUPR"
+OPD_NAME = "Dinas Pekerjaan Umum dan Penataan Ruang"
+OPD_ADMIN = "Bagus Santoso"
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    def seed(session, now):
+        seed_demo(session, now)
+
+    for s in launch_stack(tmp_path_factory.mktemp("people"), seed, refresh_seconds=30):
+        s.add_user("pupr", "opd_admin", OPD, name=OPD_ADMIN)
+        s.add_user("bupati", "viewer", name="Bupati Blitar")
+        s.add_user("sekar", "analyst", name="Sekar Ayu")
+        yield s
+
+
+def api(stack, path: str, **params):
+    r = httpx.get(f"{stack.api_url}/api/v1{path}", params=params, headers={"X-API-Key": stack.key}, timeout=30)
+    r.raise_for_status()
+    return r.json()
+
+
+def log_in_with_form(page, stack, username: str, password: str = PASSWORD, path: str = "/"):
+    page.goto(stack.dash_url + path)
+    page.wait_for_url(re.compile(r"/masuk\?next="))
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
+
+
+def wait_grid_rows(page, grid: str) -> None:
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('#{grid} .ag-center-cols-container .ag-row [col-id=title]')]"
+        ".some(c => c.innerText.trim() !== '')", timeout=30_000)
+
+
+def test_an_opd_admin_sees_only_their_opd_and_records_follow_up(page, stack, screenshot):
+    log_in_with_form(page, stack, "pupr", path="/jelajah")
+    assert "/jelajah" in page.url
+    wait_dash_idle(page)
+    assert OPD_ADMIN in page.inner_text(f"#{ids.NAVBAR}") and f"Admin OPD · {OPD}" in page.inner_text("#app-user-role")
+    assert f"Hanya data OPD {OPD}" in page.inner_text("main")
+
+    # Jelajah: every row and the count are this OPD's.
+    wait_grid_rows(page, ids.JL_GRID)
+    cells = page.locator(f"#{ids.JL_GRID} .ag-center-cols-container .ag-row [col-id='opd']").all_inner_texts()
+    assert cells and set(cells) == {OPD_NAME}
+    own = api(stack, "/stats/summary", opd=OPD)
+    everyone = api(stack, "/stats/summary")
+    assert own["total"] < everyone["total"]
+    assert page.inner_text(f"#{ids.JL_COUNT}").startswith(f"{own['total']} aduan cocok")
+    with page.expect_download() as download:
+        page.click(f"#{ids.JL_CSV}")
+    with open(download.value.path(), encoding="utf-8-sig") as fh:
+        exported = list(csv.DictReader(fh))
+    assert len(exported) == own["total"] and {r["Kode OPD"] for r in exported} == {OPD}
+
+    # The wall and the rapor: this OPD's numbers only.
+    page.goto(stack.dash_url + "/")
+    wait_dash_idle(page)
+    page.wait_for_function("() => document.querySelectorAll('.slow-item').length > 0", timeout=30_000)
+    assert page.locator(".slow-item").count() == 1 and OPD_NAME in page.inner_text(".slow-list")
+    month = page.locator(".kpi-card").nth(1).locator(".kpi-value").inner_text().replace(".", "")
+    assert int(month) == own["new_this_month"]
+    last_month = (datetime.now(JAKARTA).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    page.goto(f"{stack.dash_url}/opd?month={last_month.isoformat()}")  # the seeded data spans it whole
+    rows = page.locator(f"#{ids.OPD_GRID} .ag-center-cols-container .ag-row")
+    rows.first.wait_for()
+    wait_dash_idle(page)
+    assert rows.count() == 1 and OPD_NAME in rows.first.inner_text()
+
+    # Follow-up from the detail panel: the history shows who wrote it.
+    page.goto(stack.dash_url + "/jelajah?status=dispatched")
+    wait_grid_rows(page, ids.JL_GRID)
+    wait_dash_idle(page)
+    page.locator(f"#{ids.JL_GRID} .ag-center-cols-container .ag-row [col-id='title']").first.click()
+    page.locator(f"#{ids.JL_DETAIL}.show:not(.showing)").wait_for()
+    page.locator(f"#{ids.JL_ACTION_NOTE}").wait_for()
+    note = "Tim DPUPR sudah meninjau lokasi; penambalan dijadwalkan Senin."
+    page.fill(f"#{ids.JL_ACTION_NOTE}", note)
+    page.get_by_role("button", name="Kirim tindak lanjut").click()
+    page.locator("#jl-action-ok").wait_for(timeout=30_000)
+    followup = page.locator("#jl-timeline .timeline-item", has_text=note)
+    assert OPD_ADMIN in followup.inner_text()
+    screenshot(page, "jelajah-tindak-lanjut")
+
+    page.fill(f"#{ids.JL_ACTION_NOTE}", "Jalan sudah ditambal.")
+    page.get_by_role("button", name="Tandai selesai").click()
+    page.wait_for_function("() => document.querySelector('#jl-action-ok') && "
+                           "document.querySelector('#jl-action-ok').innerText.includes('selesai')", timeout=30_000)
+    assert "Selesai" in page.inner_text(f"#{ids.JL_DETAIL_BODY} .facts")
+    page.console_log.assert_clean()
+
+
+def test_a_viewer_sees_aggregates_but_no_complaint(page, stack):
+    log_in_with_form(page, stack, "bupati")
+    wait_dash_idle(page)
+    assert "Pantauan Aduan Masyarakat" in page.inner_text("main")
+    assert "Jelajah" not in page.inner_text(f"#{ids.NAVBAR}")
+    page.wait_for_function("() => document.querySelector('.kpi-card .kpi-value').innerText !== '…'")
+
+    page.goto(stack.dash_url + "/jelajah")
+    wait_dash_idle(page)
+    assert "Tidak ada akses" in page.inner_text(f"#{ids.JL_NO_ACCESS}")
+    assert page.locator(f"#{ids.JL_GRID}").count() == 0
+    page.goto(stack.dash_url + f"/opd/{OPD}")
+    wait_dash_idle(page)
+    assert "Tidak ada akses" in page.inner_text("main") and OPD_NAME in page.inner_text("main")
+    page.console_log.assert_clean()
+
+
+def test_five_wrong_passwords_lock_the_account(page, stack, screenshot):
+    log_in_with_form(page, stack, "sekar", "bukan-sandinya")
+    assert "Nama pengguna atau kata sandi salah." in page.inner_text("#login-message")
+    for _ in range(4):
+        page.fill("#password", "bukan-sandinya")
+        page.click("#login-submit")
+        page.wait_for_load_state("networkidle")
+    page.fill("#password", PASSWORD)  # the right one, too late
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
+    message = page.inner_text("#login-message")
+    assert "Akun terkunci" in message and "coba lagi setelah pukul" in message
+    assert "/masuk" in page.url
+    screenshot(page, "masuk-terkunci")
+
+
+def test_a_wall_tv_opens_with_its_display_token(page, stack, screenshot):
+    engine = stack.engine()
+    with Session(engine) as session:
+        _, token = create_display_token(session, "TV Pendopo", 30)
+    engine.dispose()
+    page.goto(f"{stack.dash_url}/masuk/layar?token={token}")
+    page.wait_for_url(re.compile(r"/\?kiosk=1$"))
+    wait_dash_idle(page)
+    page.locator(f"#{ids.NAVBAR}").wait_for(state="hidden")
+    assert "Pantauan Aduan Masyarakat" in page.inner_text("main")
+    page.console_log.assert_clean()
+
+
+def test_the_log_in_page_and_log_out(page, stack, screenshot):
+    page.goto(stack.dash_url + "/kanal")
+    page.wait_for_url(re.compile(r"/masuk\?next=/kanal$"))
+    screenshot(page, "masuk")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/kanal")
+    wait_dash_idle(page)
+    page.click("#app-logout")
+    page.wait_for_url(re.compile(r"/masuk\?keluar=1$"))
+    assert "Anda telah keluar." in page.inner_text("#login-message")
+    page.goto(stack.dash_url + "/")
+    page.wait_for_url(re.compile(r"/masuk\?next=/$"))
+    page.console_log.assert_clean()
