@@ -162,8 +162,14 @@ def demo(
     stop = threading.Event()
     threading.Thread(target=keep_arriving, args=(demo_run, stop), daemon=True, name="demo-arrivals").start()
     say(f"admin API key (shown once): {demo_run.admin_key}")
+    dashboard = f"http://{settings.api_host}:{settings.dashboard_port}"
+    say(f"log in at {dashboard}/masuk (new passwords each run):")
+    for login in demo_run.logins:
+        say(f"  {login.username:<9} {login.password}   {login.what}")
+    say(f"wall TV (no log-in): {dashboard}/masuk/layar?token={demo_run.display_token}")
+    quiet = {} if "log_level" in settings.model_fields_set else {"log_level": "WARNING"}  # no access lines
     try:
-        serve_all(demo_run.settings, ready_message="[demo] ready — Ctrl+C to stop")
+        serve_all(demo_run.settings.model_copy(update=quiet), ready_message="[demo] ready — Ctrl+C to stop")
     finally:
         stop.set()
         demo_run.stack.close()

@@ -26,6 +26,7 @@ from connectors.emulators import call112_export, google_reviews, lapor, meta_gra
 from connectors.emulators.runner import serve
 from core import file_import
 from core.db import get_engine
+from core.demo_people import DemoLogin, demo_people
 from core.escalation import run_sweep
 from core.instances import save_instance
 from core.keys import create_key
@@ -54,7 +55,8 @@ GRAPH_TOKEN = "demo-graph-token"
 class Demo:
     settings: Settings
     admin_key: str
-    dashboard_key: str
+    logins: list[DemoLogin]
+    display_token: str
     lapor_url: str
     stack: ExitStack
     counts: dict[str, int] = field(default_factory=dict)
@@ -123,10 +125,9 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
 
     with Session(engine, expire_on_commit=False) as session:
         admin_key = fresh_key(session, "demo-admin")
-        dashboard_key = fresh_key(session, "dashboard")
+        logins, display_token = demo_people(session)
     say(f"loaded in {time.monotonic() - started:.0f} s")
-    return Demo(settings.model_copy(update={"dashboard_api_key": dashboard_key}), admin_key, dashboard_key,
-                lapor_url, stack, counts)
+    return Demo(settings, admin_key, logins, display_token, lapor_url, stack, counts)
 
 
 def demo_anchor(session: Session) -> tuple[datetime, int]:

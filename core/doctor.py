@@ -25,7 +25,7 @@ from core.db import make_engine
 from core.logs import MASK, configured_secrets
 from core.settings import Settings, SettingsError, load_settings
 from core.sync import config_problems
-from models import ConnectorInstance, Opd, ServiceState, SyncState
+from models import ConnectorInstance, Opd, Role, ServiceState, SyncState, User
 
 Level = Literal["OK", "WARN", "FAIL"]
 REACH_TIMEOUT_SECONDS = 5.0
@@ -67,9 +67,13 @@ def check_settings(settings: Settings) -> Iterator[Finding]:
     else:
         yield Finding("WARN", "whatsapp", "ADUAN_WHATSAPP_PHONE_NUMBER_ID is unset: reminders wait in the outbox "
                                           "until WhatsApp sending is configured")
-    if not settings.dashboard_api_key:
-        yield Finding("WARN", "dashboard", "ADUAN_DASHBOARD_API_KEY is unset: create one with "
-                                           "`aduan keys create dashboard --role admin` and set it")
+    if settings.dashboard_secret is None:
+        yield Finding("WARN", "dashboard", "ADUAN_DASHBOARD_SECRET is unset: log-ins end whenever the dashboard "
+                                           "restarts, and several dashboard processes cannot share them; set a "
+                                           "random secret of 32+ characters")
+    if settings.api_host not in ("127.0.0.1", "localhost") and not settings.dashboard_secure_cookies:
+        yield Finding("WARN", "dashboard", f"serving on {settings.api_host} with session cookies allowed over "
+                                           "plain HTTP: put it behind TLS and set ADUAN_DASHBOARD_SECURE_COOKIES=true")
     if settings.metrics_enabled and settings.metrics_token is None and settings.api_host not in ("127.0.0.1",
                                                                                                  "localhost"):
         yield Finding("WARN", "metrics", f"/metrics is open to anyone reaching {settings.api_host}: set "
@@ -121,10 +125,17 @@ def check_schema_content(settings: Settings, engine: Engine) -> Iterator[Finding
     with Session(engine) as session:
         opds = session.exec(select(func.count()).select_from(Opd)).one()
         stored_secret = session.exec(select(ServiceState).where(ServiceState.name == "auth_secret")).first()
+        admins = session.exec(select(func.count()).select_from(User).where(
+            User.role == Role.admin, User.active.is_(True))).one()
     if opds:
         yield Finding("OK", "reference data", f"{opds} OPD loaded")
     else:
         yield Finding("WARN", "reference data", "no OPD in the database: run `aduan db seed`")
+    if admins:
+        yield Finding("OK", "users", f"{admins} active admin account(s) can log in to the dashboard")
+    else:
+        yield Finding("WARN", "users", "no active admin account: nobody can manage users from the dashboard or API; "
+                                       "run `aduan users add USERNAME --name … --role admin`")
     if settings.auth_secret is not None:
         yield Finding("OK", "log-in", "tokens signed with ADUAN_AUTH_SECRET")
     else:

@@ -47,10 +47,6 @@ class Settings(BaseSettings):
     dashboard_api_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL at which the dashboard reaches the API"
     )
-    dashboard_api_key: str | None = Field(
-        None,
-        description="API key the dashboard sends as X-API-Key (`aduan keys create dashboard --role admin`)",
-    )
     dashboard_timeout_seconds: float = Field(30.0, gt=0, description="Seconds the dashboard waits for one API response")
     dashboard_secret: SecretStr | None = Field(
         None,

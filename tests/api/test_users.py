@@ -59,7 +59,8 @@ def test_petugas_sees_only_the_complaints_they_entered(client, session, login_fo
 def test_opd_admin_rapor_holds_only_their_own_opd(client, session, login_for):
     add_complaint(session, external_id="a", opd_code="DPUPR", status="resolved")
     add_complaint(session, external_id="b", opd_code="DINKES", status="dispatched")
-    mine = client.get("/api/v1/rapor", headers=login_for("opd_admin", "DPUPR")).json()
+    november = {"period_start": "2026-11-01", "period_end": "2026-11-30"}  # the complaints' month, whatever today is
+    mine = client.get("/api/v1/rapor", params=november, headers=login_for("opd_admin", "DPUPR")).json()
     assert [r["opd_code"] for r in mine["rows"]] == ["DPUPR"] and mine["total"]["total"] == 1
-    everyone = client.get("/api/v1/rapor", headers=login_for("analyst")).json()
+    everyone = client.get("/api/v1/rapor", params=november, headers=login_for("analyst")).json()
     assert {r["opd_code"] for r in everyone["rows"]} == {"DPUPR", "DINKES"}

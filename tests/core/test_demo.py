@@ -70,7 +70,11 @@ def test_demo_serves_a_living_kabupaten_and_reruns_safely(demo_env, page):
         assert httpx.get(f"http://127.0.0.1:{api_port}/docs").status_code == 200
 
         base = f"http://127.0.0.1:{dash_port}"
+        password = re.search(r"\[demo\]   admin +(\S+)", output).group(1)
         page.goto(base + "/")
+        page.fill("#username", "admin")  # every page asks for a log-in first
+        page.fill("#password", password)
+        page.click("#login-submit")
         for channel in CHANNELS:  # one tile per channel, each with complaints in the last 30 days
             tile = page.locator(f"#tile-{channel} .tile-value")
             tile.wait_for(timeout=60_000)
@@ -86,6 +90,10 @@ def test_demo_serves_a_living_kabupaten_and_reruns_safely(demo_env, page):
         page.locator(".ag-center-cols-container .ag-row").first.wait_for(timeout=60_000)
         page.goto(base + "/konektor")
         page.locator("#connector-lapor").wait_for(timeout=60_000)
+        page.context.clear_cookies()  # the TV: its link alone opens the wall
+        page.goto(re.search(r"wall TV \(no log-in\): (\S+)", output).group(1))
+        page.locator(f"#tile-{CHANNELS[0]} .tile-value").wait_for(timeout=60_000)
+        assert "kiosk=1" in page.url
         page.console_log.assert_clean()
     finally:
         proc.send_signal(signal.SIGINT)

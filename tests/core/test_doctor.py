@@ -17,7 +17,7 @@ from tests.factories import seeded
 runner = CliRunner()
 AUTH_SECRET = "doctor-auth-secret-0123456789-abcdefghij"
 WA_TOKEN = "EAAG-doctor-whatsapp-token"
-DASH_KEY = "adk_doctor_dashboard_key"
+DASH_SECRET = "doctor-dashboard-secret-0123456789-abcdef"
 LAPOR_TOKEN = "rahasia-lapor"  # the emulator's default, stored in the instance config
 
 
@@ -34,14 +34,14 @@ def configured(settings, session, monkeypatch):
     with serve(meta_graph.create_app()) as graph_url:
         for name, value in {"AUTH_SECRET": AUTH_SECRET, "WHATSAPP_TOKEN": WA_TOKEN,
                             "WHATSAPP_PHONE_NUMBER_ID": "1234567890", "WHATSAPP_GRAPH_BASE_URL": graph_url,
-                            "DASHBOARD_API_KEY": DASH_KEY}.items():
+                            "DASHBOARD_SECRET": DASH_SECRET}.items():
             monkeypatch.setenv(f"ADUAN_{name}", value)
         yield monkeypatch
 
 
 def doctor() -> tuple[int, list[str]]:
     result = runner.invoke(app, ["doctor"])
-    for secret in (AUTH_SECRET, WA_TOKEN, DASH_KEY, LAPOR_TOKEN, "geheim"):
+    for secret in (AUTH_SECRET, WA_TOKEN, DASH_SECRET, LAPOR_TOKEN, "geheim"):
         assert secret not in result.output
     return result.exit_code, result.output.splitlines()
 

@@ -29,11 +29,11 @@ def test_every_setting_is_documented_with_its_environment_variable():
 
 def test_secrets_never_show_a_value(monkeypatch):
     monkeypatch.setenv("ADUAN_WHATSAPP_TOKEN", "rahasia-sekali")
-    monkeypatch.setenv("ADUAN_DASHBOARD_API_KEY", "adu_kunci")
+    monkeypatch.setenv("ADUAN_DASHBOARD_SECRET", "adu_kunci-yang-panjang-sekali-0123456789")
     table = settings_markdown()
     assert "rahasia-sekali" not in table and "adu_kunci" not in table
     token_row = next(row for row in table.splitlines() if "`ADUAN_WHATSAPP_TOKEN`" in row)
-    key_row = next(row for row in table.splitlines() if "`ADUAN_DASHBOARD_API_KEY`" in row)
+    key_row = next(row for row in table.splitlines() if "`ADUAN_DASHBOARD_SECRET`" in row)
     assert "(secret)" in token_row and "(secret)" in key_row
 
 
