@@ -10,7 +10,9 @@ import re
 import time
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.audit import capturing_status
 
 log = logging.getLogger("aduan.access")
 SENSITIVE = re.compile(r"token|key|secret|password|signature|auth", re.IGNORECASE)
@@ -40,13 +42,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = {"code": 500}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
+        status, capture = capturing_status(send)
         try:
             await self.app(scope, receive, capture)
         finally:

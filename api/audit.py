@@ -47,6 +47,18 @@ def _target(path_format: str, params: dict[str, Any]) -> str | None:
     return None
 
 
+def capturing_status(send: Send) -> tuple[dict[str, int], Send]:
+    """A `send` that remembers the response status (500 until one is sent: the app may raise first)."""
+    status = {"code": 500}
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status["code"] = message["status"]
+        await send(message)
+
+    return status, capture
+
+
 class AuditMiddleware:
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -55,13 +67,7 @@ class AuditMiddleware:
         if scope["type"] != "http" or not _audited(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
-        status = {"code": 500}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
+        status, capture = capturing_status(send)
         try:
             await self.app(scope, receive, capture)
         finally:

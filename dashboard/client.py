@@ -287,6 +287,10 @@ class ApiClient:
     def sync_connector(self, name: str) -> dict[str, Any]:
         return self._request("POST", f"/connectors/{name}/sync").json()
 
+    def audit(self, params: Params = None, limit: int = 500) -> dict[str, Any]:
+        """Newest audit entries first (admins only): `items` and `next_before_id`."""
+        return self.get_json("/audit", [*_pairs(params), ("limit", str(limit))])
+
     # log-in: the dashboard's own session handling (dashboard/browser_session.py)
     def login(self, username: str, password: str) -> dict[str, Any]:
         return self._request("POST", "/auth/login", json={"username": username, "password": password}).json()

@@ -14,7 +14,8 @@ from dashboard.shaping import Kpi
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah", "/jelajah"),
-             ("Konektor", "/konektor")]
+             ("Konektor", "/konektor"), ("Audit", "/audit")]
+ADMIN_ONLY = {"/audit"}
 # Pages a role would find empty: viewers see aggregates only, so no complaint-by-complaint drill-down.
 HIDDEN_FOR = {"viewer": {"/jelajah"}}
 ROLE_LABELS = {"admin": "Admin", "analyst": "Analis", "opd_admin": "Admin OPD", "viewer": "Pimpinan (lihat saja)",
@@ -29,7 +30,7 @@ def role_label(role: str | None, opd_code: str | None = None) -> str:
 def navbar(pemda_name: str, login=None) -> html.Header:
     """`login`: the browser's `BrowserLogin` (None before log-in): it picks the menu and the user chip."""
     role = login.role if login else None
-    hidden = HIDDEN_FOR.get(role, set())
+    hidden = HIDDEN_FOR.get(role, set()) | (set() if role == "admin" else ADMIN_ONLY)
     links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact" if href == "/" else "partial"))
              for label, href in NAV_ITEMS if href not in hidden]
     if login is not None:

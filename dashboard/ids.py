@@ -76,3 +76,13 @@ KONEKTOR_TABLE = "konektor-table"
 KONEKTOR_RESULT = "konektor-result"
 KONEKTOR_SYNCED = "konektor-synced"
 SYNC_BUTTON = "konektor-sync"  # pattern-matching: {"type": SYNC_BUTTON, "name": <connector>}
+
+# Audit (admins)
+AUDIT_ACTOR = "audit-actor"
+AUDIT_ACTION = "audit-action"
+AUDIT_OUTCOME = "audit-outcome"
+AUDIT_SINCE = "audit-since"
+AUDIT_UNTIL = "audit-until"
+AUDIT_GRID = "audit-grid"
+AUDIT_COUNT = "audit-count"
+AUDIT_ERROR = "audit-error"

@@ -23,7 +23,7 @@ DISPLAY_PATH = "/masuk/layar"
 LOGOUT_PATH = "/keluar"
 # Served without a log-in: the forms themselves, static files, and Dash's own endpoints (their data
 # comes from the API, which refuses a browser without a log-in).
-OPEN_PREFIXES = (LOGIN_PATH, "/assets/", "/_dash-", "/_favicon.ico", "/_reload-hash", "/_alive")
+OPEN_PREFIXES = (LOGIN_PATH, LOGOUT_PATH, "/assets/", "/_dash-", "/_favicon.ico", "/_reload-hash", "/_alive")
 
 PAGE = """<!doctype html>
 <html lang="id"><head><meta charset="utf-8">

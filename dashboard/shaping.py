@@ -537,3 +537,24 @@ def calls_by_type(calls: dict[str, Any]) -> dict[str, dict[str, int]]:
 def rating_rows(ratings: dict[str, Any]) -> list[tuple[str, int]]:
     dist = ratings.get("distribution") or {}
     return [(f"{star} ★", int(dist.get(str(star), 0) or 0)) for star in range(1, 6)]
+
+
+OUTCOME_LABELS = {"ok": "Berhasil", "denied": "Ditolak", "failed": "Gagal", "error": "Galat"}
+
+
+def audit_rows(items: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Audit entries for the grid: who (name and reference), what, on what, how it ended, from where."""
+    return [{
+        "id": e.get("id"),
+        "at": local_time(e.get("at"), tz, "%d/%m/%Y %H:%M:%S"),
+        "actor": f"{e['actor_name']} ({e.get('actor')})" if e.get("actor_name") else e.get("actor"),
+        "role": e.get("role") or "–",
+        "action": e.get("action"),
+        "target": e.get("target") or "–",
+        "outcome": OUTCOME_LABELS.get(e.get("outcome"), e.get("outcome")),
+        "outcome_code": e.get("outcome"),
+        "status": e.get("status_code"),
+        "ip": e.get("ip") or "–",
+        "message": e.get("message") or "",
+        "request_id": e.get("request_id") or "",
+    } for e in items]

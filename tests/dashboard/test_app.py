@@ -25,7 +25,7 @@ def use_api(handler) -> None:
 
 def test_every_page_is_registered(app):
     paths = {page["path_template"] or page["path"] for page in dash.page_registry.values()}
-    assert {"/", "/kanal", "/opd", "/opd/<code>", "/jelajah", "/konektor"} <= paths
+    assert {"/", "/kanal", "/opd", "/opd/<code>", "/jelajah", "/konektor", "/audit"} <= paths
 
 
 @pytest.mark.parametrize("logged_in", [False, True], ids=["login-page", "index"])

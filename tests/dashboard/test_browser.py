@@ -49,6 +49,7 @@ PAGES = [
     ("opd-rincian", "/opd/DPUPR", "Dinas Pekerjaan Umum"),
     ("jelajah", "/jelajah", "Jelajah aduan"),
     ("konektor", "/konektor", "Kesehatan konektor"),
+    ("audit", "/audit", "Jejak audit"),
 ]
 
 

@@ -7,14 +7,14 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.main import create_app
 from core.keys import create_display_token, create_key
 from core.users import create_user
 from dashboard import detail, state
 from dashboard.login import _redact_tokens
-from models import Status
+from models import AuditEntry, Status
 from tests.factories import add_complaint, seeded
 
 PASSWORD = "sandi-yang-cukup-panjang"
@@ -114,6 +114,10 @@ def test_an_opd_admin_records_follow_up_and_resolves_from_the_detail_panel(brows
     assert refusal is None and "Aduan ditandai selesai." in str(panel)
     session.refresh(own)
     assert own.status == Status.resolved
+    audited = session.exec(select(AuditEntry).where(AuditEntry.target == f"complaints:{own.id}")).all()
+    assert [(a.actor_name, a.role, a.outcome) for a in audited] == [  # the refused blank note is kept too
+        ("Bagus Santoso", "opd_admin", outcome) for outcome in ("failed", "ok", "ok")]
+    assert all("via aduan-dashboard" in a.user_agent for a in audited)
 
     _, refusal = detail.act(other.id, "respond", "Bukan OPD saya", None)
     assert "tidak ditemukan" in str(refusal)  # another OPD's complaint does not exist for this log-in
@@ -193,3 +197,27 @@ def test_display_tokens_never_reach_the_access_log():
                                ("127.0.0.1", "GET /masuk/layar?token=adu_rahasia HTTP/1.1", "302"), None)
     _redact_tokens(record)
     assert "adu_rahasia" not in record.getMessage() and "token=…" in record.getMessage()
+
+
+AUDIT_ALL = {"output": "..audit-grid.rowData...audit-count.children...audit-error.children..",
+             "outputs": [{"id": "audit-grid", "property": "rowData"}, {"id": "audit-count", "property": "children"},
+                         {"id": "audit-error", "property": "children"}],
+             "inputs": [{"id": i, "property": "value", "value": None}
+                        for i in ("audit-actor", "audit-action", "audit-outcome", "audit-since", "audit-until")],
+             "changedPropIds": [], "state": []}
+
+
+def test_admins_read_the_audit_trail_of_dashboard_log_ins_and_others_may_not(browser, session):
+    user(session, "kominfo", "admin", name="Admin Kominfo")
+    user(session, "analis", "analyst")
+    log_in(browser, "analis", "salah-sekali")
+    log_in(browser, "kominfo")
+    trail = run_callback(browser, AUDIT_ALL)
+    assert "auth.login" in trail and "Admin Kominfo (user:" in trail and "Ditolak" in trail
+    assert "via aduan-dashboard" not in trail  # the grid shows the address, not the agent
+
+    browser.post("/keluar")
+    log_in(browser, "analis")
+    assert "Audit" not in browser.get("/_dash-layout").get_data(as_text=True)
+    refused = run_callback(browser, AUDIT_ALL)
+    assert "tidak diizinkan" in refused

@@ -216,3 +216,11 @@ def test_connector_kpis_flag_failures():
     assert values["Inbox gagal normalisasi"] == ("2", "warning")
     assert values["Keterlambatan terbesar"][0] == "2 jam"
     assert values["Sinkron terakhir"][0] == "5 menit lalu"
+
+
+def test_audit_rows_name_the_person_and_translate_the_outcome():
+    rows = shaping.audit_rows([{"id": 9, "at": "2026-11-23T01:02:03Z", "actor": "user:4", "actor_name": "Sekar",
+                                "role": "analyst", "action": "auth.login", "target": None, "outcome": "denied",
+                                "status_code": 423, "ip": "10.1.2.3", "message": "locked"}], ZoneInfo("Asia/Jakarta"))
+    assert rows[0]["at"] == "23/11/2026 08:02:03" and rows[0]["actor"] == "Sekar (user:4)"
+    assert (rows[0]["outcome"], rows[0]["outcome_code"], rows[0]["target"]) == ("Ditolak", "denied", "–")
