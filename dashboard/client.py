@@ -298,6 +298,10 @@ class ApiClient:
     def refresh_login(self, refresh_token: str) -> dict[str, Any]:
         return self._request("POST", "/auth/refresh", json={"refresh_token": refresh_token}).json()
 
+    def change_password(self, current_password: str, new_password: str) -> None:
+        self._request("POST", "/auth/password", json={"current_password": current_password,
+                                                      "new_password": new_password})
+
     def logout(self, refresh_token: str | None) -> None:
         self._request("POST", "/auth/logout", json={"refresh_token": refresh_token} if refresh_token else None)
 

@@ -36,7 +36,10 @@ def navbar(pemda_name: str, login=None) -> html.Header:
     if login is not None:
         links.append(dbc.NavItem(html.Div([
             html.Div([html.Div(login.data.get("name") or "", className="user-name", id="app-user-name"),
-                      html.Div(role_label(role, login.opd_code), className="user-role", id="app-user-role")],
+                      html.Div([role_label(role, login.opd_code), " · ",
+                                html.A("ganti sandi", href="/masuk/sandi", className="user-link", id="app-password")]
+                               if login.kind == "user" else role_label(role, login.opd_code),
+                               className="user-role", id="app-user-role")],
                      className="text-end"),
             html.Form(html.Button("Keluar", type="submit", className="btn btn-outline-light btn-sm",
                                   id="app-logout"), action="/keluar", method="post", className="m-0")

@@ -6,6 +6,7 @@ Enter key. Every other page needs a log-in; `gate` sends a browser without one t
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -21,6 +22,7 @@ from dashboard.client import ApiError, ApiUnavailable
 LOGIN_PATH = "/masuk"
 DISPLAY_PATH = "/masuk/layar"
 LOGOUT_PATH = "/keluar"
+PASSWORD_PATH = "/masuk/sandi"
 # Served without a log-in: the forms themselves, static files, and Dash's own endpoints (their data
 # comes from the API, which refuses a browser without a log-in).
 OPEN_PREFIXES = (LOGIN_PATH, LOGOUT_PATH, "/assets/", "/_dash-", "/_favicon.ico", "/_reload-hash", "/_alive")
@@ -40,6 +42,23 @@ PAGE = """<!doctype html>
     </div>
     {% if notice %}
     <div class="alert alert-{{ tone }} py-2" role="alert" id="login-message">{{ notice }}</div>
+    {% endif %}
+    {% if password_form %}
+    <form method="post" action="/masuk/sandi" id="password-form">
+      <p class="mb-3">Ganti kata sandi untuk <strong>{{ username }}</strong>. Setelah diganti, semua sesi Anda
+        berakhir dan Anda masuk lagi dengan kata sandi baru.</p>
+      {% for name, label, auto in [("current", "Kata sandi saat ini", "current-password"),
+                                   ("new", "Kata sandi baru (minimal 10 karakter)", "new-password"),
+                                   ("repeat", "Ulangi kata sandi baru", "new-password")] %}
+      <div class="mb-3">
+        <label class="form-label" for="{{ name }}">{{ label }}</label>
+        <input class="form-control" id="{{ name }}" name="{{ name }}" type="password" required
+               autocomplete="{{ auto }}">
+      </div>
+      {% endfor %}
+      <button class="btn btn-primary w-100" type="submit" id="password-submit">Ganti kata sandi</button>
+      <a class="btn btn-link w-100 mt-1" href="/">Batal</a>
+    </form>
     {% endif %}
     {% if show_form %}
     <form method="post" action="/masuk" id="login-form" autocomplete="on">
@@ -74,6 +93,7 @@ def install(server: flask.Flask, settings: Settings) -> None:
     server.add_url_rule(LOGIN_PATH, "login", login, methods=["GET", "POST"])
     server.add_url_rule(DISPLAY_PATH, "display_login", display_login, methods=["GET"])
     server.add_url_rule(LOGOUT_PATH, "logout", logout, methods=["POST"])
+    server.add_url_rule(PASSWORD_PATH, "change_password", change_password, methods=["GET", "POST"])
     logging.getLogger("werkzeug").addFilter(_redact_tokens)
 
 
@@ -93,9 +113,10 @@ def _safe_next(value: str | None) -> str:
 
 
 def _page(notice: str | None = None, tone: str = "danger", status: int = 200, show_form: bool = True,
-          username: str = "", next_path: str = "/"):
+          username: str = "", next_path: str = "/", password_form: bool = False):
     html = flask.render_template_string(PAGE, pemda=state.settings().pemda_name, notice=notice, tone=tone,
-                                        show_form=show_form, username=username, next=next_path)
+                                        show_form=show_form, username=username, next=next_path,
+                                        password_form=password_form)
     return flask.Response(html, status=status, headers={"Cache-Control": "no-store"})
 
 
@@ -104,7 +125,8 @@ def login():
     if flask.request.method == "GET":
         if browser_session.current() is not None:
             return flask.redirect(next_path)
-        notice = "Anda telah keluar." if flask.request.args.get("keluar") else None
+        notice = ("Kata sandi sudah diganti; masuk dengan kata sandi baru." if flask.request.args.get("sandi")
+                  else "Anda telah keluar." if flask.request.args.get("keluar") else None)
         return _page(notice, tone="success", next_path=next_path)
     username = (flask.request.form.get("username") or "").strip()
     password = flask.request.form.get("password") or ""
@@ -143,6 +165,26 @@ def display_login():
                      show_form=False)
     browser_session.start(browser_session.display_data(token, me), permanent=True)
     return flask.redirect("/?kiosk=1")
+
+
+def change_password():
+    """Everyone changes the password an admin gave them; the API then ends all their log-ins."""
+    login = browser_session.current()
+    if login is None or login.kind != "user":
+        return flask.redirect(LOGIN_PATH)
+    username = login.data.get("username") or ""
+    form = functools.partial(_page, show_form=False, password_form=True, username=username)
+    if flask.request.method == "GET":
+        return form()
+    current, new = flask.request.form.get("current") or "", flask.request.form.get("new") or ""
+    if new != (flask.request.form.get("repeat") or ""):
+        return form("Kata sandi baru dan ulangannya tidak sama.", status=400)
+    _, err = state.fetch(lambda c: c.change_password(current, new))
+    if err is not None:
+        reason = "Kata sandi saat ini salah." if err.status == 401 else (err.detail or err.message)
+        return form(reason[:1].upper() + reason[1:], status=err.status or 503)
+    browser_session.end()
+    return flask.redirect(f"{LOGIN_PATH}?sandi=1")
 
 
 def logout():

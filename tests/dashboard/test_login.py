@@ -221,3 +221,24 @@ def test_admins_read_the_audit_trail_of_dashboard_log_ins_and_others_may_not(bro
     assert "Audit" not in browser.get("/_dash-layout").get_data(as_text=True)
     refused = run_callback(browser, AUDIT_ALL)
     assert "tidak diizinkan" in refused
+
+
+def test_a_person_changes_their_own_password_and_logs_in_again(browser, session):
+    user(session, "analis", "analyst")
+    log_in(browser, "analis")
+    assert "Ganti kata sandi untuk <strong>analis</strong>" in browser.get("/masuk/sandi").get_data(as_text=True)
+    new = "sandi-baru-yang-panjang"
+
+    def change(current, repeat=new):
+        return browser.post("/masuk/sandi", data={"current": current, "new": new, "repeat": repeat})
+
+    wrong = change("bukan-ini")
+    assert wrong.status_code == 401 and "Kata sandi saat ini salah." in wrong.get_data(as_text=True)
+    assert "tidak sama" in change(PASSWORD, repeat="lain").get_data(as_text=True)
+    weak = browser.post("/masuk/sandi", data={"current": PASSWORD, "new": "pendek", "repeat": "pendek"})
+    assert weak.status_code == 422 and "minimal 10 karakter" in weak.get_data(as_text=True)
+    done = change(PASSWORD)
+    assert done.status_code == 302 and done.location == "/masuk?sandi=1"
+    assert browser.get("/").status_code == 302  # every log-in ended, this one too
+    assert log_in(browser, "analis").status_code == 401
+    assert log_in(browser, "analis", new).status_code == 302
