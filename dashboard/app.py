@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+import flask
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from core.settings import Settings
-from dashboard import components, ids, login, state
+from dashboard import browser_session, components, ids, login, state
 
 HERE = Path(__file__).parent
 
@@ -37,11 +38,12 @@ def create_dash(settings: Settings) -> dash.Dash:
     def shell() -> html.Div:  # per page load: the menu and the user chip follow who is logged in
         return html.Div([
             dcc.Location(id=ids.URL, refresh=False),
-            html.Div(components.navbar(settings.pemda_name, state.login()), id=ids.NAVBAR),
+            html.Div(components.navbar(settings.pemda_name, state.login(), _csrf()), id=ids.NAVBAR),
             html.Main(dash.page_container, className="app-main"),
         ], className="app-shell", lang="id")
 
     app.layout = shell
+    app.server.after_request(_no_store)
     # Kiosk mode (?kiosk=1) hides navigation; done in the browser so the TV never shows it flashing.
     app.clientside_callback(ClientsideFunction("aduan", "kioskClass"), Output(ids.NAVBAR, "className"),
                             Input(ids.URL, "search"))
@@ -49,3 +51,14 @@ def create_dash(settings: Settings) -> dash.Dash:
                             Input("app-navbar-toggler", "n_clicks"), State("app-navbar-collapse", "is_open"),
                             prevent_initial_call=True)
     return app
+
+
+def _csrf() -> str:
+    return browser_session.csrf_token() if flask.has_request_context() and state.login() else ""
+
+
+def _no_store(response):
+    """The layout carries the form token and the person's name: no shared cache may keep it."""
+    if flask.has_request_context() and flask.request.path == "/_dash-layout":
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -9,6 +9,8 @@ expired) the cookie is cleared and the next page asks the person to log in again
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ import flask
 import httpx
 
 SESSION_KEY = "login"
+CSRF_KEY = "csrf"
 REFRESH_MARGIN_SECONDS = 60
 _G_KEY = "aduan_login"
 
@@ -124,6 +127,18 @@ def credentials() -> BrowserLogin | Anonymous | None:
     if login is not None:
         return login
     return Anonymous(origin_headers()) if flask.has_request_context() else None
+
+
+def csrf_token() -> str:
+    """The form token of this browser (its forms post it back; another site's forms can't know it)."""
+    if CSRF_KEY not in flask.session:
+        flask.session[CSRF_KEY] = secrets.token_urlsafe(24)
+    return flask.session[CSRF_KEY]
+
+
+def csrf_ok(sent: str | None) -> bool:
+    expected = flask.session.get(CSRF_KEY)
+    return bool(sent and expected and hmac.compare_digest(sent, expected))
 
 
 def start(data: dict[str, Any], permanent: bool = False) -> None:

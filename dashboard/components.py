@@ -27,8 +27,9 @@ def role_label(role: str | None, opd_code: str | None = None) -> str:
     return f"{label} · {opd_code}" if opd_code else label
 
 
-def navbar(pemda_name: str, login=None) -> html.Header:
-    """`login`: the browser's `BrowserLogin` (None before log-in): it picks the menu and the user chip."""
+def navbar(pemda_name: str, login=None, csrf: str = "") -> html.Header:
+    """`login`: the browser's `BrowserLogin` (None before log-in): it picks the menu and the user chip;
+    `csrf`: the browser's form token, for the log-out form."""
     role = login.role if login else None
     hidden = HIDDEN_FOR.get(role, set()) | (set() if role == "admin" else ADMIN_ONLY)
     links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact" if href == "/" else "partial"))
@@ -41,8 +42,9 @@ def navbar(pemda_name: str, login=None) -> html.Header:
                                if login.kind == "user" else role_label(role, login.opd_code),
                                className="user-role", id="app-user-role")],
                      className="text-end"),
-            html.Form(html.Button("Keluar", type="submit", className="btn btn-outline-light btn-sm",
-                                  id="app-logout"), action="/keluar", method="post", className="m-0")
+            html.Form([dcc.Input(type="hidden", name="csrf", value=csrf),
+                       html.Button("Keluar", type="submit", className="btn btn-outline-light btn-sm",
+                                   id="app-logout")], action="/keluar", method="post", className="m-0")
             if login.kind == "user" else None,
         ], className="app-user d-flex align-items-center gap-2 ms-lg-3")))
     return html.Header(dbc.Navbar(dbc.Container([

@@ -27,6 +27,8 @@ PASSWORD_PATH = "/masuk/sandi"
 # comes from the API, which refuses a browser without a log-in).
 OPEN_PREFIXES = (LOGIN_PATH, LOGOUT_PATH, "/assets/", "/_dash-", "/_favicon.ico", "/_reload-hash", "/_alive")
 
+STALE_FORM = "Formulir kedaluwarsa atau tidak berasal dari halaman ini; silakan coba lagi."
+
 PAGE = """<!doctype html>
 <html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -45,6 +47,7 @@ PAGE = """<!doctype html>
     {% endif %}
     {% if password_form %}
     <form method="post" action="/masuk/sandi" id="password-form">
+      <input type="hidden" name="csrf" value="{{ csrf }}">
       <p class="mb-3">Ganti kata sandi untuk <strong>{{ username }}</strong>. Setelah diganti, semua sesi Anda
         berakhir dan Anda masuk lagi dengan kata sandi baru.</p>
       {% for name, label, auto in [("current", "Kata sandi saat ini", "current-password"),
@@ -62,6 +65,7 @@ PAGE = """<!doctype html>
     {% endif %}
     {% if show_form %}
     <form method="post" action="/masuk" id="login-form" autocomplete="on">
+      <input type="hidden" name="csrf" value="{{ csrf }}">
       <input type="hidden" name="next" value="{{ next }}">
       <div class="mb-3">
         <label class="form-label" for="username">Nama pengguna</label>
@@ -116,7 +120,7 @@ def _page(notice: str | None = None, tone: str = "danger", status: int = 200, sh
           username: str = "", next_path: str = "/", password_form: bool = False):
     html = flask.render_template_string(PAGE, pemda=state.settings().pemda_name, notice=notice, tone=tone,
                                         show_form=show_form, username=username, next=next_path,
-                                        password_form=password_form)
+                                        password_form=password_form, csrf=browser_session.csrf_token())
     return flask.Response(html, status=status, headers={"Cache-Control": "no-store"})
 
 
@@ -130,6 +134,8 @@ def login():
         return _page(notice, tone="success", next_path=next_path)
     username = (flask.request.form.get("username") or "").strip()
     password = flask.request.form.get("password") or ""
+    if not browser_session.csrf_ok(flask.request.form.get("csrf")):
+        return _page(STALE_FORM, status=400, username=username, next_path=next_path)
     if not username or not password:
         return _page("Isi nama pengguna dan kata sandi.", status=400, username=username, next_path=next_path)
     try:
@@ -177,6 +183,8 @@ def change_password():
     if flask.request.method == "GET":
         return form()
     current, new = flask.request.form.get("current") or "", flask.request.form.get("new") or ""
+    if not browser_session.csrf_ok(flask.request.form.get("csrf")):
+        return form(STALE_FORM, status=400)
     if new != (flask.request.form.get("repeat") or ""):
         return form("Kata sandi baru dan ulangannya tidak sama.", status=400)
     _, err = state.fetch(lambda c: c.change_password(current, new))
@@ -189,6 +197,8 @@ def change_password():
 
 def logout():
     login = browser_session.current()
+    if not browser_session.csrf_ok(flask.request.form.get("csrf")):
+        return flask.redirect("/")  # a log-out button on another site must not end this log-in
     if login is not None and login.kind == "user":
         state.fetch(lambda c: c.logout(login.data.get("refresh_token")))  # ends the tokens at the API too
     browser_session.end()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -80,10 +81,12 @@ class Stack:
 
     def session_cookie(self, username: str = "admin", password: str = PASSWORD) -> str:
         """Log in through the dashboard's own form (as a browser would) and return its session cookie."""
-        r = httpx.post(self.dash_url + "/masuk", data={"username": username, "password": password},
-                       follow_redirects=False, timeout=30)
-        assert r.status_code == 302, r.text[-500:]
-        return r.cookies[SESSION_COOKIE]
+        with httpx.Client(base_url=self.dash_url, timeout=30) as browser:
+            form = browser.get("/masuk").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+            r = browser.post("/masuk", data={"username": username, "password": password, "csrf": csrf})
+            assert r.status_code == 302, r.text[-500:]
+            return r.cookies[SESSION_COOKIE]
 
     def log_in(self, page, username: str = "admin") -> None:
         """Give the browser page a logged-in session without typing (the log-in form has its own test)."""

@@ -51,8 +51,19 @@ def run_callback(browser, payload: dict) -> str:
     return r.get_data(as_text=True)
 
 
+def csrf(browser) -> str:
+    """The form token, as the page the person fills in carries it (the layout's log-out form, or /masuk)."""
+    browser.get("/_dash-layout")
+    with browser.session_transaction() as cookie:
+        return cookie.get("csrf") or ""
+
+
 def log_in(browser, username: str, password: str = PASSWORD, next_path: str = "/"):
-    return browser.post("/masuk", data={"username": username, "password": password, "next": next_path})
+    browser.get("/masuk")
+    with browser.session_transaction() as cookie:
+        token = cookie.get("csrf") or ""
+    return browser.post("/masuk", data={"username": username, "password": password, "next": next_path,
+                                        "csrf": token})
 
 
 def test_pages_send_a_browser_without_log_in_to_the_form_and_back(browser, session):
@@ -161,7 +172,7 @@ def test_log_out_ends_the_log_in_at_the_api_too(browser, session, api):
     log_in(browser, "analis")
     with browser.session_transaction() as cookie:
         refresh = cookie["login"]["refresh_token"]
-    r = browser.post("/keluar")
+    r = browser.post("/keluar", data={"csrf": csrf(browser)})
     assert r.status_code == 302 and r.location == "/masuk?keluar=1"
     assert "Anda telah keluar." in browser.get(r.location).get_data(as_text=True)
     assert browser.get("/").status_code == 302
@@ -216,7 +227,7 @@ def test_admins_read_the_audit_trail_of_dashboard_log_ins_and_others_may_not(bro
     assert "auth.login" in trail and "Admin Kominfo (user:" in trail and "Ditolak" in trail
     assert "via aduan-dashboard" not in trail  # the grid shows the address, not the agent
 
-    browser.post("/keluar")
+    browser.post("/keluar", data={"csrf": csrf(browser)})
     log_in(browser, "analis")
     assert "Audit" not in browser.get("/_dash-layout").get_data(as_text=True)
     refused = run_callback(browser, AUDIT_ALL)
@@ -230,15 +241,29 @@ def test_a_person_changes_their_own_password_and_logs_in_again(browser, session)
     new = "sandi-baru-yang-panjang"
 
     def change(current, repeat=new):
-        return browser.post("/masuk/sandi", data={"current": current, "new": new, "repeat": repeat})
+        return browser.post("/masuk/sandi", data={"current": current, "new": new, "repeat": repeat,
+                                                  "csrf": csrf(browser)})
 
     wrong = change("bukan-ini")
     assert wrong.status_code == 401 and "Kata sandi saat ini salah." in wrong.get_data(as_text=True)
     assert "tidak sama" in change(PASSWORD, repeat="lain").get_data(as_text=True)
-    weak = browser.post("/masuk/sandi", data={"current": PASSWORD, "new": "pendek", "repeat": "pendek"})
+    weak = browser.post("/masuk/sandi", data={"current": PASSWORD, "new": "pendek", "repeat": "pendek",
+                                              "csrf": csrf(browser)})
     assert weak.status_code == 422 and "minimal 10 karakter" in weak.get_data(as_text=True)
     done = change(PASSWORD)
     assert done.status_code == 302 and done.location == "/masuk?sandi=1"
     assert browser.get("/").status_code == 302  # every log-in ended, this one too
     assert log_in(browser, "analis").status_code == 401
     assert log_in(browser, "analis", new).status_code == 302
+
+
+def test_forms_posted_from_another_site_are_refused(browser, session):
+    user(session, "analis", "analyst")
+    forged = browser.post("/masuk", data={"username": "analis", "password": PASSWORD})  # no token: not our form
+    assert forged.status_code == 400 and "Formulir kedaluwarsa" in forged.get_data(as_text=True)
+    assert log_in(browser, "analis").status_code == 302
+    assert browser.post("/keluar").location == "/"  # a forged log-out button changes nothing
+    assert browser.get("/kanal").status_code == 200
+    changed = browser.post("/masuk/sandi", data={"current": PASSWORD, "new": "x" * 12, "repeat": "x" * 12})
+    assert changed.status_code == 400
+    assert log_in(browser, "analis").status_code == 302  # the old password still works
