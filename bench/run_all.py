@@ -28,6 +28,7 @@ PLAN = [
     ("bench.ingest", [100_000]),
     ("bench.stats", [100_000, 1_000_000]),
     ("bench.wall", [100_000, 1_000_000]),
+    ("bench.operations", [100_000, 1_000_000]),
 ]
 
 
@@ -77,6 +78,8 @@ HEADLINES = {  # what one line of the summary table says about each benchmark's 
               ("summary API / SQL ms", r"\nsummary\s+([\d.]+)\s+([\d.]+)"),
               ("full CSV export", r"everything\s+([\d,]+ rows).*?peak RSS\s+([\d.]+ MB)")],
     "wall": [("first full render (cold, warm)", r"first full render ([\d.]+ s, [\d.]+ s)")],
+    "operations": [("/metrics vs summary", r"/metrics scrape vs /stats/summary\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"),
+                   ("dashboard vs direct", r"via dashboard vs its 2 API calls direct\s+[\d.]+\s+[\d.]+\s+([\d.]+)")],
 }
 
 

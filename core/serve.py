@@ -32,7 +32,8 @@ def serve_all(settings: Settings, api_only: bool = False, dashboard_only: bool =
     api_server = uvicorn.Server(
         # log_config=None keeps our handler; uvicorn's access log would print raw query strings.
         uvicorn.Config(create_app(), host=settings.api_host, port=settings.api_port, log_level="warning",
-                       log_config=None, access_log=False)
+                       log_config=None, access_log=False, proxy_headers=True,
+                       forwarded_allow_ips=settings.trusted_proxies)
     )
     print(f"API:       {base}:{settings.api_port}/api/v1  (docs: {base}:{settings.api_port}/docs)", flush=True)
     if ready_message:

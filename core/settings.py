@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", description="Base URL at which the dashboard reaches the API"
     )
     dashboard_timeout_seconds: float = Field(30.0, gt=0, description="Seconds the dashboard waits for one API response")
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Addresses or networks (JSON list, CIDR allowed) whose X-Forwarded-For the API believes: the "
+        "dashboard's and a reverse proxy's. The dashboard forwards each person's address, so the audit log and "
+        "the log-in throttle see the person, not the dashboard",
+    )
     dashboard_secret: SecretStr | None = Field(
         None,
         description="Secret that signs the dashboard's session cookie (at least 32 characters); unset = a random "

@@ -176,3 +176,11 @@ def test_the_log_in_page_and_log_out(page, stack, screenshot):
     page.goto(stack.dash_url + "/")
     page.wait_for_url(re.compile(r"/masuk\?next=/$"))
     page.console_log.assert_clean()
+
+
+def test_the_api_records_the_address_the_dashboard_forwards(stack):
+    # The dashboard runs on a trusted address (ADUAN_TRUSTED_PROXIES) and sends each person's address along.
+    httpx.post(f"{stack.api_url}/api/v1/auth/login", json={"username": "tidak-ada", "password": "salah"},
+               headers={"X-Forwarded-For": "198.51.100.23"}, timeout=30)
+    entries = api(stack, "/audit", action="auth.login", actor="username:tidak-ada")["items"]
+    assert entries[0]["ip"] == "198.51.100.23"
