@@ -188,7 +188,9 @@ class ApiClient:
     def _send(self, method: str, path: str, params: Params, json: Any) -> httpx.Response:
         headers = self._credentials.headers(self._http) if self._credentials else None
         response = self._http.request(method, path, params=_clean(params), json=json, headers=headers)
-        if response.status_code == 401 and self._credentials and self._credentials.refresh(self._http, headers):
+        # Only a refused token says WWW-Authenticate; a wrong current password (401 too) must not be retried.
+        refused_token = response.status_code == 401 and "www-authenticate" in response.headers
+        if refused_token and self._credentials and self._credentials.refresh(self._http, headers):
             response = self._http.request(method, path, params=_clean(params), json=json,
                                           headers=self._credentials.headers(self._http))
         return response

@@ -235,7 +235,7 @@ def test_admins_read_the_audit_trail_of_dashboard_log_ins_and_others_may_not(bro
 
 
 def test_a_person_changes_their_own_password_and_logs_in_again(browser, session):
-    user(session, "analis", "analyst")
+    found = user(session, "analis", "analyst")
     log_in(browser, "analis")
     assert "Ganti kata sandi untuk <strong>analis</strong>" in browser.get("/masuk/sandi").get_data(as_text=True)
     new = "sandi-baru-yang-panjang"
@@ -246,6 +246,8 @@ def test_a_person_changes_their_own_password_and_logs_in_again(browser, session)
 
     wrong = change("bukan-ini")
     assert wrong.status_code == 401 and "Kata sandi saat ini salah." in wrong.get_data(as_text=True)
+    session.refresh(found)
+    assert found.failed_logins == 1  # one wrong password is one failure, not retried behind the person's back
     assert "tidak sama" in change(PASSWORD, repeat="lain").get_data(as_text=True)
     weak = browser.post("/masuk/sandi", data={"current": PASSWORD, "new": "pendek", "repeat": "pendek",
                                               "csrf": csrf(browser)})
