@@ -25,8 +25,9 @@ from sqlmodel import Session, select
 
 from core.db import get_engine
 from core.filters import overdue_clause
+from core.instances import instances_with_state
 from core.settings import get_settings
-from models import Complaint, ConnectorInstance, Notification, RawRecord, RawState, SyncState
+from models import Complaint, Notification, RawRecord, RawState
 from models.enums import OPEN_STATUSES, NotificationStatus
 from models.types import utcnow
 
@@ -64,9 +65,7 @@ class DatabaseCollector(Collector):
                                     "Unix time of the last successful sync run", labels=labels)
         enabled = GaugeMetricFamily("aduan_connector_enabled", "1 when the connector instance is enabled",
                                     labels=labels)
-        rows = session.exec(select(ConnectorInstance, SyncState).join(
-            SyncState, SyncState.connector_instance_id == ConnectorInstance.id, isouter=True)).all()
-        for instance, state in rows:
+        for instance, state in instances_with_state(session):
             key = [instance.name, instance.kind]
             enabled.add_metric(key, int(instance.enabled))
             runs.add_metric(key, state.runs_total if state else 0)

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from connectors import registry
 from core import migrate
 from core.db import make_engine
+from core.instances import instances_with_state
 from core.logs import MASK, configured_secrets
 from core.settings import Settings, SettingsError, load_settings
 from core.sync import config_problems
@@ -145,9 +146,7 @@ def check_schema_content(settings: Settings, engine: Engine) -> Iterator[Finding
 
 def check_connectors(settings: Settings, engine: Engine) -> Iterator[Finding]:
     with Session(engine) as session:
-        rows = session.exec(select(ConnectorInstance, SyncState).join(
-            SyncState, SyncState.connector_instance_id == ConnectorInstance.id, isouter=True)
-            .order_by(ConnectorInstance.name)).all()
+        rows = instances_with_state(session)
     if not rows:
         yield Finding("WARN", "connectors", "none configured: add one with `aduan connector add`")
     for instance, state in rows:

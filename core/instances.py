@@ -66,6 +66,13 @@ def redacted(instance: ConnectorInstance) -> dict[str, Any]:
         return dict.fromkeys(instance.config, "***")
 
 
+def instances_with_state(session: Session) -> list[tuple[ConnectorInstance, SyncState | None]]:
+    """Every configured instance by name, with its sync state (None before its first run)."""
+    return list(session.exec(select(ConnectorInstance, SyncState).join(
+        SyncState, SyncState.connector_instance_id == ConnectorInstance.id, isouter=True)
+        .order_by(ConnectorInstance.name)).all())
+
+
 def instance_rows(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
     """One row per instance in the shape of `GET /api/v1/connectors`."""
     now = now or utcnow()
@@ -73,12 +80,9 @@ def instance_rows(session: Session, now: datetime | None = None) -> list[dict[st
     failed = dict(session.exec(
         select(RawRecord.connector_instance_id, func.count()).where(RawRecord.state == RawState.failed)
         .group_by(RawRecord.connector_instance_id)).all())
-    rows = session.exec(select(ConnectorInstance, SyncState).join(
-        SyncState, SyncState.connector_instance_id == ConnectorInstance.id, isouter=True)
-        .order_by(ConnectorInstance.name)).all()
     kinds = registry.available()
     out = []
-    for instance, state in rows:
+    for instance, state in instances_with_state(session):
         status = state.status if state else "never"
         if status == "running" and not is_running(state, settings, now):
             status = "error"  # the run died without saying so

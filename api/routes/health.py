@@ -11,8 +11,9 @@ from sqlmodel import select
 
 from api.deps import EngineDep, SessionDep, SettingsDep
 from core import migrate
+from core.instances import instances_with_state
 from core.outbox import sender_health
-from models import Complaint, ConnectorInstance, SyncState
+from models import Complaint
 from models.types import utcnow
 
 router = APIRouter(tags=["health"])
@@ -55,11 +56,7 @@ def health(session: SessionDep, engine: EngineDep, settings: SettingsDep) -> Hea
     session.exec(text("SELECT 1"))
     current = migrate.current_revision(engine)
     head = migrate.head_revision(settings.database_url)
-    rows = session.exec(
-        select(ConnectorInstance, SyncState).join(
-            SyncState, SyncState.connector_instance_id == ConnectorInstance.id, isouter=True
-        )
-    ).all()
+    rows = instances_with_state(session)
     now = utcnow()
     connectors = [
         ConnectorHealth(
