@@ -6,16 +6,15 @@ Never the body or headers; query parameters only with anything key- or token-lik
 from __future__ import annotations
 
 import logging
-import re
 import time
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.audit import capturing_status
+from core.logs import MASK, SECRET_NAME
 
 log = logging.getLogger("aduan.access")
-SENSITIVE = re.compile(r"token|key|secret|password|signature|auth", re.IGNORECASE)
 QUIET_PATHS = ("/metrics", "/api/v1/health")  # scraped every few seconds: logged at DEBUG only
 
 
@@ -23,7 +22,7 @@ def safe_query(raw: bytes) -> str | None:
     if not raw:
         return None
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    return urlencode([(k, "***" if SENSITIVE.search(k) else v) for k, v in pairs])
+    return urlencode([(k, MASK if SECRET_NAME.search(k) else v) for k, v in pairs])
 
 
 def route_template(scope: Scope) -> str | None:

@@ -23,8 +23,14 @@ from core.settings_doc import is_secret
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 MASK = "***"
+SECRET_NAMES = r"token|key|secret|password|signature|auth"  # parameter names whose values are never logged
+SECRET_NAME = re.compile(SECRET_NAMES, re.I)
 # `?token=…` in a logged URL, e.g. werkzeug's access line for the wall display's `/masuk/layar?token=`.
-SECRET_PARAM = re.compile(r"([?&][^=&\s]*(?:token|key|secret|password|signature)[^=&\s]*=)[^&\s\"']+", re.I)
+SECRET_PARAM = re.compile(rf"([?&][^=&\s]*(?:{SECRET_NAMES})[^=&\s]*=)[^&\s\"']+", re.I)
+
+
+def mask_url_secrets(text: str) -> str:
+    return SECRET_PARAM.sub(r"\1" + MASK, text)
 
 
 class RequestContext(logging.Filter):
@@ -37,7 +43,7 @@ class RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = correlation_id.get()
         message = record.getMessage()
-        masked = SECRET_PARAM.sub(r"\1" + MASK, message)
+        masked = mask_url_secrets(message)
         for secret in self.secrets:
             masked = masked.replace(secret, MASK)
         if masked != message:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import secrets
 from datetime import timedelta
 from urllib.parse import quote
 
 import flask
 
+from core.logs import mask_url_secrets
 from core.settings import Settings
 from dashboard import browser_session, state
 from dashboard.client import ApiError, ApiUnavailable
@@ -205,12 +205,8 @@ def logout():
     return flask.redirect(f"{LOGIN_PATH}?keluar=1")
 
 
-_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
-
-
 def _redact_tokens(record: logging.LogRecord) -> bool:
-    """Werkzeug's access log prints request lines; a display token in /masuk/layar?token=… must not appear."""
-    if record.args:
-        record.args = tuple(_TOKEN_IN_URL.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
-    record.msg = _TOKEN_IN_URL.sub(r"\1…", str(record.msg))
+    """Werkzeug's access log prints request lines; a display token in /masuk/layar?token=… must not appear
+    (installed on its logger, so it holds however the dashboard is served)."""
+    record.msg, record.args = mask_url_secrets(record.getMessage()), None
     return True

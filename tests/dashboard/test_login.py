@@ -207,7 +207,7 @@ def test_display_tokens_never_reach_the_access_log():
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - "%s" %s',
                                ("127.0.0.1", "GET /masuk/layar?token=adu_rahasia HTTP/1.1", "302"), None)
     _redact_tokens(record)
-    assert "adu_rahasia" not in record.getMessage() and "token=…" in record.getMessage()
+    assert "adu_rahasia" not in record.getMessage() and "token=***" in record.getMessage()
 
 
 AUDIT_ALL = {"output": "..audit-grid.rowData...audit-count.children...audit-error.children..",
