@@ -29,13 +29,13 @@ from core.db import get_engine
 from core.demo_people import DemoLogin, demo_people
 from core.escalation import run_sweep
 from core.instances import save_instance
-from core.keys import create_key
+from core.keys import create_key, revoke_named
 from core.manual_entry import ManualComplaintIn, create_one
 from core.outbox import GraphSender, dispatch_due
 from core.seed import desa_of, seed_reference
 from core.settings import Settings
 from core.sync import sync_instance
-from models import ApiKey, Complaint, Opd, OpdAdmin, ServiceState
+from models import Complaint, Opd, OpdAdmin, ServiceState
 from models.types import utcnow
 
 log = logging.getLogger("aduan.demo")
@@ -264,10 +264,7 @@ def follow_up_by_staff(settings: Settings) -> None:
 
 def fresh_key(session: Session, name: str) -> str:
     """A new admin key; earlier demo keys of the same name are revoked (a key is shown only once)."""
-    for old in session.exec(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked.is_(False))).all():
-        old.revoked = True
-        session.add(old)
-    session.commit()
+    revoke_named(session, name)
     return create_key(session, name, "admin")[1]
 
 

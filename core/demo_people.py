@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from core.keys import create_display_token
+from core.keys import create_display_token, revoke_named
 from core.users import create_user, update_user
-from models import ApiKey, Opd, OpdAdmin, User
+from models import Opd, OpdAdmin, User
 
 DEMO_OPD = "DPUPR"
 DISPLAY_NAME = "TV ruang komando (demo)"
@@ -45,10 +45,6 @@ def demo_people(session: Session) -> tuple[list[DemoLogin], str]:
         else:
             update_user(session, user, role=role, opd_code=opd_code, active=True, password=password)
         logins.append(DemoLogin(username, password, what))
-    display = session.exec(select(ApiKey).where(ApiKey.name == f"Layar: {DISPLAY_NAME}", ApiKey.revoked.is_(False)))
-    for old in display.all():
-        old.revoked = True
-        session.add(old)
-    session.commit()
+    revoke_named(session, f"Layar: {DISPLAY_NAME}")  # create_display_token's naming
     _, token = create_display_token(session, DISPLAY_NAME, 30)
     return logins, token

@@ -72,11 +72,11 @@ def check_settings(settings: Settings) -> Iterator[Finding]:
         yield Finding("WARN", "dashboard", "ADUAN_DASHBOARD_SECRET is unset: log-ins end whenever the dashboard "
                                            "restarts, and several dashboard processes cannot share them; set a "
                                            "random secret of 32+ characters")
-    if settings.api_host not in ("127.0.0.1", "localhost") and not settings.dashboard_secure_cookies:
+    exposed = settings.api_host not in ("127.0.0.1", "localhost")
+    if exposed and not settings.dashboard_secure_cookies:
         yield Finding("WARN", "dashboard", f"serving on {settings.api_host} with session cookies allowed over "
                                            "plain HTTP: put it behind TLS and set ADUAN_DASHBOARD_SECURE_COOKIES=true")
-    if settings.metrics_enabled and settings.metrics_token is None and settings.api_host not in ("127.0.0.1",
-                                                                                                 "localhost"):
+    if exposed and settings.metrics_enabled and settings.metrics_token is None:
         yield Finding("WARN", "metrics", f"/metrics is open to anyone reaching {settings.api_host}: set "
                                          "ADUAN_METRICS_TOKEN or restrict access at the proxy")
 

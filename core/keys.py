@@ -52,6 +52,14 @@ def lookup(session: Session, raw: str) -> ApiKey | None:
     return key
 
 
+def revoke_named(session: Session, name: str) -> None:
+    """Revoke every live key of that name (a fresh one replaces them; a secret is shown only once)."""
+    for old in session.exec(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked.is_(False))).all():
+        old.revoked = True
+        session.add(old)
+    session.commit()
+
+
 def create_display_token(session: Session, name: str, valid_days: int) -> tuple[ApiKey, str]:
     """A long-lived read-only token for a wall TV: a viewer key (aggregates only) that expires."""
     return create_key(session, f"Layar: {name}", Role.viewer, valid_days=valid_days)

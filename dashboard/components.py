@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import ctx, dcc, html
 
 from dashboard import figures, state
 from dashboard.client import ApiError
@@ -57,6 +57,11 @@ def navbar(pemda_name: str, login=None, csrf: str = "") -> html.Header:
         dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto align-items-lg-center"), navbar=True,
                      id="app-navbar-collapse"),
     ], fluid=True), color="dark", dark=True, className="app-navbar py-1"))
+
+
+def real_click(clicks: list | None) -> bool:
+    """For pattern-matching buttons: a re-rendered list recreates them, and only a real click carries a number."""
+    return bool(ctx.triggered_id and any(clicks or []) and ctx.triggered[0].get("value"))
 
 
 def no_access(what: str = "rincian aduan") -> dbc.Alert:

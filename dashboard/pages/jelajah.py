@@ -289,8 +289,7 @@ def open_detail(selected, _cell):
           Input({"type": ids.JL_ACTION, "action": ALL}, "n_clicks"), State(ids.JL_DETAIL_ID, "data"),
           State(ids.JL_ACTION_NOTE, "value"), State(ids.JL_ACTION_OPD, "value"), prevent_initial_call=True)
 def record_action(clicks, complaint_id, note, opd):
-    # A re-rendered panel recreates the buttons; only a real click carries a number.
-    if not ctx.triggered_id or not any(clicks or []) or not ctx.triggered[0].get("value") or complaint_id is None:
+    if not components.real_click(clicks) or complaint_id is None:
         return no_update, no_update
     new_body, refusal = detail.act(complaint_id, ctx.triggered_id["action"], note, opd)
     return (new_body, no_update) if refusal is None else (no_update, refusal)

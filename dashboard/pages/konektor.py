@@ -57,8 +57,7 @@ def show_connectors(_n, _synced):
 @callback(Output(ids.KONEKTOR_RESULT, "children"), Output(ids.KONEKTOR_SYNCED, "data"),
           Input({"type": ids.SYNC_BUTTON, "name": ALL}, "n_clicks"), prevent_initial_call=True)
 def sync_now(clicks):
-    # Re-rendering the table recreates the buttons; only a real click carries a number.
-    if not ctx.triggered_id or not any(clicks or []) or not ctx.triggered[0].get("value"):
+    if not components.real_click(clicks):
         return no_update, no_update
     name = ctx.triggered_id["name"]
     result, err = state.fetch(lambda c: c.sync_connector(name))
