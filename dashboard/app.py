@@ -54,7 +54,7 @@ def create_dash(settings: Settings) -> dash.Dash:
 
 
 def _csrf() -> str:
-    return browser_session.csrf_token() if flask.has_request_context() and state.login() else ""
+    return browser_session.csrf_token() if state.login() else ""  # state.login(): None outside a request
 
 
 def _no_store(response):

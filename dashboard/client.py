@@ -297,9 +297,6 @@ class ApiClient:
     def login(self, username: str, password: str) -> dict[str, Any]:
         return self._request("POST", "/auth/login", json={"username": username, "password": password}).json()
 
-    def refresh_login(self, refresh_token: str) -> dict[str, Any]:
-        return self._request("POST", "/auth/refresh", json={"refresh_token": refresh_token}).json()
-
     def change_password(self, current_password: str, new_password: str) -> None:
         self._request("POST", "/auth/password", json={"current_password": current_password,
                                                       "new_password": new_password})

@@ -27,19 +27,24 @@ def role_label(role: str | None, opd_code: str | None = None) -> str:
     return f"{label} · {opd_code}" if opd_code else label
 
 
+def page_allowed(href: str, role: str | None) -> bool:
+    """Whether a role's menu offers the page (and the page opens rather than saying 'no access')."""
+    return href not in HIDDEN_FOR.get(role, set()) and (role == "admin" or href not in ADMIN_ONLY)
+
+
 def navbar(pemda_name: str, login=None, csrf: str = "") -> html.Header:
     """`login`: the browser's `BrowserLogin` (None before log-in): it picks the menu and the user chip;
     `csrf`: the browser's form token, for the log-out form."""
     role = login.role if login else None
-    hidden = HIDDEN_FOR.get(role, set()) | (set() if role == "admin" else ADMIN_ONLY)
     links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact" if href == "/" else "partial"))
-             for label, href in NAV_ITEMS if href not in hidden]
+             for label, href in NAV_ITEMS if page_allowed(href, role)]
     if login is not None:
+        label = role_label(role, login.opd_code)
         links.append(dbc.NavItem(html.Div([
             html.Div([html.Div(login.data.get("name") or "", className="user-name", id="app-user-name"),
-                      html.Div([role_label(role, login.opd_code), " · ",
+                      html.Div([label, " · ",
                                 html.A("ganti sandi", href="/masuk/sandi", className="user-link", id="app-password")]
-                               if login.kind == "user" else role_label(role, login.opd_code),
+                               if login.kind == "user" else label,
                                className="user-role", id="app-user-role")],
                      className="text-end"),
             html.Form([dcc.Input(type="hidden", name="csrf", value=csrf),

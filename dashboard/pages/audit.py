@@ -33,7 +33,7 @@ FILTERS = [Input(ids.AUDIT_ACTOR, "value"), Input(ids.AUDIT_ACTION, "value"), In
 
 def layout(**_query) -> html.Div:
     login = state.login()
-    if login is not None and login.role != "admin":
+    if login is not None and not components.page_allowed("/audit", login.role):
         return html.Div([components.page_header("Jejak audit"),
                          components.no_access("jejak audit (khusus admin)")], className="container-fluid")
     return html.Div([

@@ -69,7 +69,7 @@ def _dropdown(id_, label, options, value, placeholder="Semua", disabled=False):
 
 def layout(**query) -> html.Div:
     login = state.login()
-    if login is not None and login.role == "viewer":
+    if login is not None and not components.page_allowed("/jelajah", login.role):
         return html.Div([components.page_header("Jelajah aduan"),
                          html.Div(components.no_access(), id=ids.JL_NO_ACCESS)], className="container-fluid")
     own_opd = login.opd_code if login is not None and login.role == "opd_admin" else None
