@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench.stats import ensure_database, generate, p50_pair
+from bench.stats import p50_pair, prepare
 
 PASSWORD = "sandi-uji-yang-panjang"
 WALL_HEADLINE = {"output": "..wall-kpis.children...wall-asof.children...wall-stale.children...wall-error.children..",
@@ -39,8 +39,6 @@ def main() -> None:
     from sqlmodel import Session, select
 
     from api.main import create_app
-    from core import db, migrate
-    from core.seed import seed_reference
     from core.settings import get_settings
     from core.users import create_user
     from dashboard import state
@@ -48,14 +46,10 @@ def main() -> None:
     from models import User
 
     settings = get_settings()
-    ensure_database(args.db_url)
-    migrate.upgrade(args.db_url)
-    engine = db.get_engine()
+    engine, total = prepare(args.db_url, args.n, args.seed)
     with Session(engine) as session:
-        seed_reference(session, settings)
         if session.exec(select(User).where(User.username == "bench")).first() is None:
             create_user(session, "bench", "Bench Analis", "analyst", PASSWORD)
-    total = generate(engine, args.n, args.seed)
 
     dash_app = create_dash(settings)
     with TestClient(create_app()) as api:

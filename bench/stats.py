@@ -286,6 +286,23 @@ def ensure_database(url: str) -> None:
     admin.dispose()
 
 
+def prepare(db_url: str, n: int, seed: int) -> tuple[Engine, int]:
+    """Migrated database with the reference data and (at least) `n` generated complaints; ADUAN_DATABASE_URL
+    must already name `db_url`. Answers the engine and the number of complaints."""
+    from sqlmodel import Session
+
+    from core import db, migrate
+    from core.seed import seed_reference
+    from core.settings import get_settings
+
+    ensure_database(db_url)
+    migrate.upgrade(db_url)
+    engine = db.get_engine()
+    with Session(engine) as session:
+        seed_reference(session, get_settings())
+    return engine, generate(engine, n, seed)
+
+
 # --- main --------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -307,19 +324,11 @@ def main() -> None:
     from sqlmodel import Session
 
     from api.main import create_app
-    from core import db, migrate
     from core.keys import create_key
-    from core.seed import seed_reference
-    from core.settings import get_settings
 
-    settings = get_settings()
-    ensure_database(args.db_url)
-    migrate.upgrade(args.db_url)
-    engine = db.get_engine()
+    engine, total = prepare(args.db_url, args.n, args.seed)
     with Session(engine) as session:
-        seed_reference(session, settings)
         _, key = create_key(session, "bench", "admin")
-    total = generate(engine, args.n, args.seed)
 
     now = datetime.now(UTC)
     today = datetime.combine((now + timedelta(hours=7)).date(), dtime.min, tzinfo=UTC) - timedelta(hours=7)

@@ -138,3 +138,10 @@ def wait_dash_idle(pg, timeout: float = 30_000) -> None:
     pg.wait_for_load_state("networkidle", timeout=timeout)
     pg.wait_for_function("() => document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0",
                          timeout=timeout)
+
+
+def wait_grid_rows(page, grid: str) -> None:
+    """Until the grid shows real rows (not the infinite model's empty loading stubs)."""
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('#{grid} .ag-center-cols-container .ag-row [col-id=title]')]"
+        ".some(c => c.innerText.trim() !== '')", timeout=30_000)

@@ -14,7 +14,7 @@ from core.instances import save_instance
 from dashboard import ids
 from dashboard.shaping import CHANNEL_LABELS
 from tests.dashboard.demo_data import seed_demo
-from tests.dashboard.stack import SESSION_COOKIE, launch_stack, wait_dash_idle
+from tests.dashboard.stack import SESSION_COOKIE, launch_stack, wait_dash_idle, wait_grid_rows
 from tests.emulated import FAST_HTTP, lapor_upstream
 from tests.factories import add_complaint
 
@@ -95,13 +95,6 @@ def test_kiosk_mode_hides_navigation(page, stack, screenshot):
     assert page.locator(".wall-title").is_visible()
     screenshot(page, "dinding-kiosk")
     page.console_log.assert_clean()
-
-
-def wait_grid_rows(page, grid: str) -> None:
-    """Until the grid shows real rows (not the infinite model's empty loading stubs)."""
-    page.wait_for_function(
-        f"() => [...document.querySelectorAll('#{grid} .ag-center-cols-container .ag-row [col-id=title]')]"
-        ".some(c => c.innerText.trim() !== '')", timeout=30_000)
 
 
 def grid_column(page, col: str) -> list[str]:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from core.keys import create_display_token
 from dashboard import ids
 from tests.dashboard.demo_data import seed_demo
-from tests.dashboard.stack import PASSWORD, launch_stack, wait_dash_idle
+from tests.dashboard.stack import PASSWORD, launch_stack, wait_dash_idle, wait_grid_rows
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +49,6 @@ def log_in_with_form(page, stack, username: str, password: str = PASSWORD, path:
     page.fill("#password", password)
     page.click("#login-submit")
     page.wait_for_load_state("networkidle")
-
-
-def wait_grid_rows(page, grid: str) -> None:
-    page.wait_for_function(
-        f"() => [...document.querySelectorAll('#{grid} .ag-center-cols-container .ag-row [col-id=title]')]"
-        ".some(c => c.innerText.trim() !== '')", timeout=30_000)
 
 
 def test_an_opd_admin_sees_only_their_opd_and_records_follow_up(page, stack, screenshot):
