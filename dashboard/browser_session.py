@@ -118,7 +118,7 @@ def current() -> BrowserLogin | None:
         return None
     if _G_KEY not in flask.g:
         data = flask.session.get(SESSION_KEY)
-        flask.g.setdefault(_G_KEY, BrowserLogin(dict(data), origin_headers()) if data else None)
+        setattr(flask.g, _G_KEY, BrowserLogin(dict(data), origin_headers()) if data else None)
     return flask.g.get(_G_KEY)
 
 

@@ -146,13 +146,18 @@ def login():
     return flask.redirect(next_path)
 
 
+def _sentence(api_text: str) -> str:
+    """The API's messages start in lower case (they follow a field name there); a page shows a sentence."""
+    return api_text[:1].upper() + api_text[1:]
+
+
 def _login_failure(exc: ApiError) -> str:
     if isinstance(exc, ApiUnavailable):
         return exc.message
     if exc.status == 401:
         return "Nama pengguna atau kata sandi salah."
     if exc.status in (403, 423, 429) and exc.detail:  # disabled, locked until HH:MM, throttled: the API says
-        return exc.detail[:1].upper() + exc.detail[1:] + "."
+        return _sentence(exc.detail) + "."
     return exc.message
 
 
@@ -190,7 +195,7 @@ def change_password():
     _, err = state.fetch(lambda c: c.change_password(current, new))
     if err is not None:
         reason = "Kata sandi saat ini salah." if err.status == 401 else (err.detail or err.message)
-        return form(reason[:1].upper() + reason[1:], status=err.status or 503)
+        return form(_sentence(reason), status=err.status or 503)
     browser_session.end()
     return flask.redirect(f"{LOGIN_PATH}?sandi=1")
 
