@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from api.auth import CurrentPrincipal, require_roles
 from api.deps import SessionDep, SettingsDep
-from core.access import Access
+from core.access import Access, Reads
 from core.filters import ComplaintFilter, FilterError, ResolvedFilter
 from core.principal import Principal
 from models import Classification, Role, Status
@@ -76,15 +76,20 @@ def complaint_filter(
 FilterDep = Annotated[ResolvedFilter, Depends(complaint_filter)]
 
 
-def current_access(key: CurrentPrincipal) -> Access:
-    return Access.of(key)
+def reading(reads: Reads):
+    """Dependency factory: the caller's `Access`, refused with 403 when the policy gives its role no `reads`."""
 
+    def dependency(principal: CurrentPrincipal) -> Access:
+        access = Access.of(principal)
+        if not access.may(reads):
+            raise HTTPException(403, f"peran {principal.role} tidak boleh membaca data ini ({reads})")
+        return access
 
-AccessDep = Annotated[Access, Depends(current_access)]
+    return dependency
 
 
 def access_for(*roles: Role):
-    """Like `require_roles`, but hands the route an `Access`."""
+    """Like `require_roles`, but hands the route an `Access` (for writes: who may act)."""
     check = require_roles(*roles)
 
     def dependency(key: Principal = Depends(check)) -> Access:
@@ -93,5 +98,7 @@ def access_for(*roles: Role):
     return dependency
 
 
-# Complaint records (list, detail, export): everyone but viewers, who see aggregates only.
-RecordAccessDep = Annotated[Access, Depends(access_for(Role.analyst, Role.opd_admin, Role.petugas))]
+# What the policy in core.access allows each role to read; every route returning complaint data takes one.
+AccessDep = Annotated[Access, Depends(reading(Reads.aggregates))]
+RecordAccessDep = Annotated[Access, Depends(reading(Reads.records))]
+CaseworkAccessDep = Annotated[Access, Depends(reading(Reads.casework))]

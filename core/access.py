@@ -1,16 +1,21 @@
-"""Who is asking, what they may see, and masking of what they may not.
+"""The one access policy: who may read what, which rows, and masking of what they may not see.
 
-- viewer: aggregates; complaints with reporter and confidential (rahasia) content masked;
-- analyst: every complaint; reporter contact masked;
-- opd_admin: only its OPD's complaints (lists, stats, actions); reporter contact masked;
-- petugas: only the complaints they entered themselves; reporter contact masked;
-- admin: everything, including raw payloads.
-Anonymous (anonim) reporters are hidden from everyone but admins.
+Every route that returns complaint data asks this module, never the role directly:
+
+- aggregates (stats, rapor, call tallies): every role; opd_admin only its OPD, petugas only what it entered
+  (call tallies belong to neither);
+- records (lists, detail, CSV/XLSX exports, the LAPOR! hand-back): admin (unmasked, raw payloads), analyst
+  (all), opd_admin (its OPD), petugas (what it entered); reporter contact masked for all but admin; viewer none;
+- casework (escalations, overdue lists, letters): admin, analyst, opd_admin (its OPD); petugas and viewer none.
+
+Anonymous (anonim) reporters are hidden from everyone but admins; confidential (rahasia) content is hidden
+from viewers wherever a complaint's text could reach them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import false
@@ -20,6 +25,19 @@ from core.principal import Principal
 from models import Complaint, Role
 
 RAHASIA_TITLE = "[Rahasia]"
+
+
+class Reads(StrEnum):
+    aggregates = "aggregates"
+    records = "records"
+    casework = "casework"
+
+
+READERS: dict[Reads, frozenset[Role]] = {
+    Reads.aggregates: frozenset(Role),
+    Reads.records: frozenset({Role.admin, Role.analyst, Role.opd_admin, Role.petugas}),
+    Reads.casework: frozenset({Role.admin, Role.analyst, Role.opd_admin}),
+}
 _RAHASIA_FIELDS = ("body", "location_text", "lat", "lon")
 
 
@@ -42,14 +60,29 @@ class Access:
     def sees_rahasia(self) -> bool:
         return self.role is not Role.viewer
 
+    def may(self, reads: Reads) -> bool:
+        return self.role in READERS[reads]
+
     def scope(self) -> list[ColumnElement[bool]]:
-        """Rows this key may read at all."""
+        """Complaint rows this key may read at all (also through joins: escalation records, hand-back)."""
         if self.role is Role.opd_admin:
             # A key without an OPD sees nothing (never "complaints without an OPD").
             return [Complaint.opd_id == self.opd_id] if self.opd_id is not None else [false()]
         if self.role is Role.petugas:
             return [Complaint.entered_by == self.ref] if self.ref else [false()]
         return []
+
+    def opd_scope(self, opd_column) -> list[ColumnElement[bool]]:
+        """Rows of a table keyed by OPD rather than by complaint (letters)."""
+        if self.role is Role.opd_admin:
+            return [opd_column == self.opd_id] if self.opd_id is not None else [false()]
+        if self.role is Role.petugas:
+            return [false()]
+        return []
+
+    def tally_scope(self) -> list[ColumnElement[bool]]:
+        """Channel contacts that are not complaints (112 ghost/prank calls) belong to no OPD and no petugas."""
+        return [false()] if self.role in (Role.opd_admin, Role.petugas) else []
 
     def may_read(self, complaint: Complaint) -> bool:
         if self.role is Role.opd_admin:

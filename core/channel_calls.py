@@ -33,10 +33,12 @@ def day_bounds(value: date | datetime | None, tz: ZoneInfo, end: bool = False) -
 
 def calls_per_day(session: Session, tz: ZoneInfo, channels: list[str] | None = None,
                   received_from: date | datetime | None = None, received_to: date | datetime | None = None,
-                  call_types: list[str] | None = None, kecamatan: list[str] | None = None) -> dict:
+                  call_types: list[str] | None = None, kecamatan: list[str] | None = None,
+                  scope: list | None = None) -> dict:
     engine = session.get_bind()
     day = local_day(ChannelCall.received_at, engine, tz).label("day")
-    query = select(day, ChannelCall.call_type, func.count().label("n")).group_by(day, ChannelCall.call_type)
+    query = (select(day, ChannelCall.call_type, func.count().label("n")).where(*(scope or []))
+             .group_by(day, ChannelCall.call_type))
     if channels:
         query = query.where(ChannelCall.channel.in_(channels))
     if call_types:

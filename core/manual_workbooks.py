@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from core.access import Access
 from core.channel_calls import day_bounds
 from core.manual_entry import COLUMNS, EXAMPLE_MARK, SHEET, Reference
 from core.settings import Settings
@@ -144,22 +145,23 @@ class HandbackFilter:
     classification: list[str] | None = None
     received_from: date | datetime | None = None
     received_to: date | datetime | None = None
-    only_opd_id: int | None = None  # an OPD admin's key sees only its OPD
 
 
 EXCLUDED_CHANNELS = ("lapor",)
+# What core.access.Access.mask may blank out of a hand-back row.
+_MASKED_FIELDS = ("title", "body", "location_text", "lat", "lon", "reporter_name", "reporter_contact", "rahasia",
+                  "anonim")
 DEFAULT_STATUSES = [s for s in Status if s not in (Status.rejected, Status.archived)]
 
 
-def handback_complaints(session: Session, settings: Settings, flt: HandbackFilter) -> list[Complaint]:
-    query = select(Complaint).where(Complaint.channel.not_in(EXCLUDED_CHANNELS))
+def handback_complaints(session: Session, settings: Settings, flt: HandbackFilter, access: Access
+                        ) -> list[Complaint]:
+    query = select(Complaint).where(Complaint.channel.not_in(EXCLUDED_CHANNELS), *access.scope())
     if flt.channels:
         query = query.where(Complaint.channel.in_(flt.channels))
     query = query.where(Complaint.status.in_([s.value for s in (flt.statuses or DEFAULT_STATUSES)]))
     if flt.opd:
         query = query.join(Opd, Opd.id == Complaint.opd_id).where(Opd.code.in_(flt.opd))
-    if flt.only_opd_id is not None:
-        query = query.where(Complaint.opd_id == flt.only_opd_id)
     if flt.category:
         roots = session.exec(select(Category.id).where(Category.code.in_(flt.category))).all()
         children = session.exec(select(Category.id).where(Category.parent_id.in_(roots))).all() if roots else []
@@ -178,33 +180,23 @@ def handback_complaints(session: Session, settings: Settings, flt: HandbackFilte
     return list(session.exec(query.order_by(Complaint.received_at, Complaint.id).limit(MAX_EXPORT_ROWS + 1)).all())
 
 
-def mask_contact(value: str | None) -> str | None:
-    if not value:
-        return value
-    if "@" in value:
-        name, _, domain = value.partition("@")
-        return f"{name[:1]}***@{domain}"
-    return value[:4] + "*" * max(len(value) - 8, 3) + value[-4:] if len(value) > 8 else "***"
-
-
-def handback_row(complaint: Complaint, codes: dict, settings: Settings, full_identity: bool) -> list:
+def handback_row(complaint: Complaint, codes: dict, settings: Settings, access: Access) -> list:
+    shown = access.mask({name: getattr(complaint, name) for name in _MASKED_FIELDS})
     local = complaint.received_at.astimezone(settings.tz)
-    hide = complaint.anonim and not full_identity
-    contact = complaint.reporter_contact if full_identity else mask_contact(complaint.reporter_contact)
     values = {
-        "judul": complaint.title, "isi": complaint.body, "tanggal_diterima": f"{local:%Y-%m-%d %H:%M}",
+        "judul": shown["title"], "isi": shown["body"], "tanggal_diterima": f"{local:%Y-%m-%d %H:%M}",
         "kanal": complaint.channel, "klasifikasi": str(complaint.classification),
         "kategori": codes["category"].get(complaint.category_id, ""),
         "opd_tujuan": codes["opd"].get(complaint.opd_id, ""),
-        "kecamatan": complaint.kecamatan or "", "desa": complaint.desa or "", "lokasi": complaint.location_text or "",
-        "nama_pelapor": "" if hide else complaint.reporter_name or "",
-        "kontak_pelapor": "" if hide else contact or "", "rahasia": "ya" if complaint.rahasia else "tidak",
+        "kecamatan": complaint.kecamatan or "", "desa": complaint.desa or "", "lokasi": shown["location_text"] or "",
+        "nama_pelapor": shown["reporter_name"] or "", "kontak_pelapor": shown["reporter_contact"] or "",
+        "rahasia": "ya" if complaint.rahasia else "tidak",
         "anonim": "ya" if complaint.anonim else "tidak", "nomor_referensi": complaint.tracking_code,
     }
     return [values[c] for c in COLUMNS]
 
 
-def handback_workbook(session: Session, settings: Settings, complaints: list[Complaint], full_identity: bool,
+def handback_workbook(session: Session, settings: Settings, complaints: list[Complaint], access: Access,
                       batch: int | None = None) -> bytes:
     """All batches as sheets `Batch 1`, `Batch 2`…; or, with `batch=N`, only that batch as sheet `Aduan`."""
     codes = {"category": dict(session.exec(select(Category.id, Category.code)).all()),
@@ -217,7 +209,7 @@ def handback_workbook(session: Session, settings: Settings, complaints: list[Com
         ws = wb.create_sheet(SHEET if batch else f"Batch {number}")
         _header(ws, with_hints=False)
         for complaint in chunk:
-            _append_text_row(ws, handback_row(complaint, codes, settings, full_identity))
+            _append_text_row(ws, handback_row(complaint, codes, settings, access))
     return _save(wb)
 
 

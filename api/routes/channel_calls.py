@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.auth import CurrentPrincipal
 from api.deps import SessionDep, SettingsDep
+from api.filters import AccessDep
 from core.channel_calls import calls_per_day
 
 router = APIRouter(tags=["stats"])
@@ -27,7 +27,7 @@ class CallStats(BaseModel):
 
 
 @router.get("/stats/calls", response_model=CallStats)
-def call_stats(session: SessionDep, settings: SettingsDep, _key: CurrentPrincipal,
+def call_stats(session: SessionDep, settings: SettingsDep, access: AccessDep,
                channel: Annotated[list[str] | None, Query()] = None,
                call_type: Annotated[list[str] | None, Query()] = None,
                kecamatan: Annotated[list[str] | None, Query()] = None,
@@ -35,4 +35,4 @@ def call_stats(session: SessionDep, settings: SettingsDep, _key: CurrentPrincipa
                received_to: date | datetime | None = None) -> CallStats:
     """Counts per local day (Asia/Jakarta) and call type; `received_to` as a date is inclusive."""
     return CallStats(**calls_per_day(session, settings.tz, channel or ["call112"], received_from, received_to,
-                                     call_type, kecamatan))
+                                     call_type, kecamatan, scope=access.tally_scope()))

@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, or_, select
 
-from api.auth import AdminPrincipal, CaseworkPrincipal, CurrentPrincipal
+from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
-from api.filters import local_moment
+from api.filters import CaseworkAccessDep, local_moment
+from core.access import Access
 from core.calendar import WorkingCalendar
 from core.escalation import ACTIONS, RECIPIENTS
-from core.principal import Principal
 from core.sla import days_overdue, handling_day
 from models import Complaint, EscalationRecord, EscalationStep, Letter, Opd, Role, Status
 from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
@@ -37,8 +37,9 @@ def _opd_by_code(session: Session, code: str, field: str = "opd") -> Opd:
     return opd
 
 
-def _own_opd_only(key: Principal, opd_id: int | None) -> None:
-    if key.role == Role.opd_admin and key.opd_id != opd_id:
+def _own_opd_only(access: Access, opd_id: int | None) -> None:
+    """An explicit request for another OPD's data is refused outright, not answered with an empty list."""
+    if access.role == Role.opd_admin and access.opd_id != opd_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin OPD hanya dapat melihat data OPD-nya sendiri")
 
 
@@ -63,7 +64,7 @@ class EscalationList(BaseModel):
 
 @router.get("/escalations", response_model=EscalationList)
 def list_escalations(
-    session: SessionDep, settings: SettingsDep, key: CurrentPrincipal,
+    session: SessionDep, settings: SettingsDep, access: CaseworkAccessDep,
     opd: Annotated[list[str] | None, Query(description="OPD code; may repeat")] = None,
     level: Annotated[list[Annotated[int, Field(ge=0)]] | None,
                      Query(description="0 = reminder, 1.. = letters/escalation; may repeat")] = None,
@@ -77,12 +78,11 @@ def list_escalations(
     query = (select(EscalationRecord, Complaint.tracking_code, source.code, target.code)
              .join(Complaint, Complaint.id == EscalationRecord.complaint_id)
              .join(source, source.id == EscalationRecord.opd_id, isouter=True)
-             .join(target, target.id == EscalationRecord.target_opd_id, isouter=True))
+             .join(target, target.id == EscalationRecord.target_opd_id, isouter=True)
+             .where(*access.scope()))
     opd_ids = [_opd_by_code(session, code).id for code in opd or []]
-    if key.role == Role.opd_admin:
-        for opd_id in opd_ids:
-            _own_opd_only(key, opd_id)
-        opd_ids = [key.opd_id]
+    for opd_id in opd_ids:
+        _own_opd_only(access, opd_id)
     if opd_ids:
         query = query.where(EscalationRecord.opd_id.in_(opd_ids))
     if level:
@@ -129,17 +129,17 @@ class OverdueList(BaseModel):
 
 
 @router.get("/opd/{code}/overdue", response_model=OverdueList)
-def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, key: CaseworkPrincipal) -> OverdueList:
+def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, access: CaseworkAccessDep) -> OverdueList:
     """Open complaints of one OPD past their response or resolution deadline, most overdue first."""
     opd = session.exec(select(Opd).where(Opd.code == code)).first()
     if opd is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"OPD {code!r} tidak ditemukan")
-    _own_opd_only(key, opd.id)
+    _own_opd_only(access, opd.id)
     now, calendar = utcnow(), _calendar(settings)
     awaiting = Complaint.status.in_(AWAITING_RESPONSE) & Complaint.first_response_at.is_(None)
     running = Complaint.status.in_([s for s in OPEN_STATUSES if s != Status.postponed])
     complaints = session.exec(select(Complaint).where(
-        Complaint.opd_id == opd.id,
+        Complaint.opd_id == opd.id, *access.scope(),
         or_(awaiting & (Complaint.response_due_at < now), running & (Complaint.resolution_due_at < now)),
     )).all()
     items = []
@@ -176,7 +176,7 @@ class LetterList(BaseModel):
 
 @router.get("/letters", response_model=LetterList)
 def list_letters(
-    session: SessionDep, key: CaseworkPrincipal,
+    session: SessionDep, access: CaseworkAccessDep,
     opd: Annotated[str | None, Query(description="OPD code the letter is about")] = None,
     kind: Annotated[str | None, Query(description="teguran_1 | teguran_2 | eskalasi")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -185,13 +185,12 @@ def list_letters(
     query = (select(Letter.id, Letter.number, Letter.kind, Letter.subject, Letter.complaint_ids, Letter.created_at,
                     source.code, target.code)
              .join(source, source.id == Letter.opd_id).join(target, target.id == Letter.addressed_to_opd_id,
-                                                            isouter=True))
+                                                            isouter=True)
+             .where(*access.opd_scope(Letter.opd_id)))
     if opd is not None:
         opd_row = _opd_by_code(session, opd)
-        _own_opd_only(key, opd_row.id)
+        _own_opd_only(access, opd_row.id)
         query = query.where(Letter.opd_id == opd_row.id)
-    elif key.role == Role.opd_admin:
-        query = query.where(Letter.opd_id == key.opd_id)
     if kind:
         query = query.where(Letter.kind == kind)
     rows = session.exec(query.order_by(Letter.created_at.desc(), Letter.id.desc()).limit(limit)).all()
@@ -204,11 +203,10 @@ def list_letters(
 
 @router.get("/letters/{letter_id:int}.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def letter_pdf(letter_id: int, session: SessionDep, key: CaseworkPrincipal) -> Response:
-    letter = session.get(Letter, letter_id)
+def letter_pdf(letter_id: int, session: SessionDep, access: CaseworkAccessDep) -> Response:
+    letter = session.exec(select(Letter).where(Letter.id == letter_id, *access.opd_scope(Letter.opd_id))).first()
     if letter is None or letter.pdf is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"surat {letter_id} tidak ditemukan")
-    _own_opd_only(key, letter.opd_id)
     filename = "surat-" + re.sub(r"[^A-Za-z0-9]+", "-", letter.number).strip("-") + ".pdf"
     return Response(letter.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})

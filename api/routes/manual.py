@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from api.auth import require_roles
 from api.deps import SessionDep, SettingsDep
+from api.filters import RecordAccessDep
 from core import manual_entry, manual_workbooks
 from core.access import Access
 from core.complaints import get_complaint
@@ -94,7 +95,7 @@ def import_template(session: SessionDep, settings: SettingsDep, _key: Petugas) -
 
 
 @router.get("/export/lapor-manual.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def lapor_handback(session: SessionDep, settings: SettingsDep, key: Petugas,
+def lapor_handback(session: SessionDep, settings: SettingsDep, access: RecordAccessDep,
                    channel: Annotated[list[str] | None, Query()] = None,
                    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
                    opd: Annotated[list[str] | None, Query()] = None,
@@ -118,9 +119,8 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, key: Petugas,
                               "type": "value_error"}])
     flt = manual_workbooks.HandbackFilter(
         channels=channel, statuses=status_, opd=opd, category=category, kecamatan=kecamatan,
-        classification=classification, received_from=received_from, received_to=received_to,
-        only_opd_id=key.opd_id if key.role == Role.opd_admin else None)
-    complaints = manual_workbooks.handback_complaints(session, settings, flt)
+        classification=classification, received_from=received_from, received_to=received_to)
+    complaints = manual_workbooks.handback_complaints(session, settings, flt, access)
     if len(complaints) > manual_workbooks.MAX_EXPORT_ROWS:
         raise HTTPException(422,
                             f"Lebih dari {manual_workbooks.MAX_EXPORT_ROWS} aduan; persempit filter tanggal.")
@@ -128,7 +128,7 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, key: Petugas,
     if batch is not None and batch > batches:
         raise HTTPException(422,
                             [{"loc": ["query", "batch"], "msg": f"hanya ada {batches} batch", "type": "value_error"}])
-    content = manual_workbooks.handback_workbook(session, settings, complaints, key.role == Role.admin, batch)
+    content = manual_workbooks.handback_workbook(session, settings, complaints, access, batch)
     name = f"lapor-manual-batch-{batch}.xlsx" if batch else "lapor-manual.xlsx"
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Total-Rows": str(len(complaints)),
