@@ -46,11 +46,20 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+# Who may file complaints (manual entry, upload, Open311 POST): the petugas desk, analysts, an OPD's own desk.
+INTAKE_ROLES = (Role.petugas, Role.analyst, Role.opd_admin)
+
+
+def has_role(principal: Principal, roles: tuple[Role, ...]) -> bool:
+    """One of `roles`, or admin (who may do everything)."""
+    return principal.role == Role.admin or principal.role in roles
+
+
 def require_roles(*roles: Role):
     """Dependency factory: the caller must have one of `roles` (admin always passes)."""
 
     def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role != Role.admin and principal.role not in roles:
+        if not has_role(principal, roles):
             allowed = ", ".join(r.value for r in roles)
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"role {principal.role} may not do this (needs: {allowed})")

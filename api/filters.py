@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query
@@ -13,7 +12,7 @@ from pydantic import ValidationError
 from api.auth import CurrentPrincipal, require_roles
 from api.deps import SessionDep, SettingsDep
 from core.access import Access, Reads
-from core.filters import ComplaintFilter, FilterError, ResolvedFilter
+from core.filters import ComplaintFilter, FilterError, ResolvedFilter, parse_moment, window_end, window_start
 from core.principal import Principal
 from models import Classification, Role, Status
 
@@ -21,16 +20,15 @@ from models import Classification, Role, Status
 def local_moment(value: str | None, field: str, tz: tzinfo, end: bool = False) -> datetime | None:
     """A query parameter as ISO date (the whole local day; `end` = up to its end) or datetime (naive = local
     time) → UTC, or a 422 naming the field."""
-    if value is None:
-        return None
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise field_error(field, f"bukan tanggal ISO (YYYY-MM-DD atau YYYY-MM-DDTHH:MM): {value!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
+        moment = parse_moment(value)
+    except ValueError as exc:
+        raise field_error(field, f"{exc}: {value!r}") from None
+    if moment is None:
+        return None
+    if end and not isinstance(moment, datetime):
+        return window_end(moment, tz)
+    return window_start(moment, tz)
 
 
 def field_error(field: str, message: str, status_code: int = 422, where: str = "query") -> HTTPException:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.access_log import AccessLogMiddleware
 from api.audit import AuditMiddleware
+from api.body_limit import BodySizeLimitMiddleware
+from api.inputs import refuse_unwritable_url
 from api.metrics import install_metrics
+from api.overload import install_overload_handlers
+from api.responses import ROLE_CHECKED, SIGNED_IN, document_shared_errors
 from api.routes import (
     audit,
     auth,
@@ -34,20 +38,26 @@ def create_app() -> FastAPI:
         title="Aduan Terpadu API",
         version="1.0",
         description="Integrated public-complaint API for pemda: complaints, stats, rapor, Open311.",
+        dependencies=[Depends(refuse_unwritable_url)],
     )
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(auth.router, prefix="/api/v1")
-    app.include_router(me.router, prefix="/api/v1")
-    for module in (users, keys, audit):
-        app.include_router(module.router, prefix="/api/v1")
-    app.include_router(connectors.router, prefix="/api/v1")
+    # Statuses every route of a router can answer with (401 no valid credentials, 403 role refused).
+    app.include_router(me.router, prefix="/api/v1", responses=SIGNED_IN)
+    for module in (users, keys, audit, connectors):
+        app.include_router(module.router, prefix="/api/v1", responses=ROLE_CHECKED)
     app.include_router(webhooks.router, prefix="/api/v1")
-    app.include_router(manual.router, prefix="/api/v1")
-    app.include_router(channel_calls.router, prefix="/api/v1")
-    app.include_router(escalations.router, prefix="/api/v1")
-    for module in (complaints, stats, rapor, reference, export):
-        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(manual.router, prefix="/api/v1", responses=ROLE_CHECKED)
+    app.include_router(channel_calls.router, prefix="/api/v1", responses=SIGNED_IN)
+    app.include_router(escalations.router, prefix="/api/v1", responses=ROLE_CHECKED)
+    for module, responses in ((complaints, ROLE_CHECKED), (stats, SIGNED_IN), (rapor, SIGNED_IN),
+                              (reference, SIGNED_IN), (export, ROLE_CHECKED)):
+        app.include_router(module.router, prefix="/api/v1", responses=responses)
     app.include_router(open311.router)
+    install_overload_handlers(app)
+    document_shared_errors(app)
+    # Innermost: a refused body is still logged, measured and audited like any other answer.
+    app.add_middleware(BodySizeLimitMiddleware, upload_paths=["/api/v1/complaints/import"])
     app.add_middleware(AuditMiddleware)
     install_metrics(app)
     app.add_middleware(AccessLogMiddleware)

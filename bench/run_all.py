@@ -23,12 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PG_ADMIN = os.environ.get("ADUAN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-# (script, sizes): ingest goes through the emulator over HTTP, so it runs at 100k only to fit in 30 min.
+# (script, sizes): ingest goes through the emulator over HTTP, so it runs at 100k only to fit in 30 min;
+# hostile_upload measures bursts against an upload, not data volume, so a small database will do.
 PLAN = [
     ("bench.ingest", [100_000]),
     ("bench.stats", [100_000, 1_000_000]),
     ("bench.wall", [100_000, 1_000_000]),
     ("bench.operations", [100_000, 1_000_000]),
+    ("bench.hostile_upload", [2_000]),
 ]
 
 
@@ -80,6 +82,9 @@ HEADLINES = {  # what one line of the summary table says about each benchmark's 
     "wall": [("first full render (cold, warm)", r"first full render ([\d.]+ s, [\d.]+ s)")],
     "operations": [("/metrics vs summary", r"/metrics scrape vs /stats/summary\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"),
                    ("dashboard vs direct", r"via dashboard vs its 2 API calls direct\s+[\d.]+\s+[\d.]+\s+([\d.]+)")],
+    "hostile_upload": [("bomb refused in", r"bomb refused in\s+:\s+(\d+ ms)"),
+                       ("p99 with bomb / alone", r"p99 with bomb / p99 alone\s+:\s+([\d.]+)"),
+                       ("exit after SIGTERM mid-parse", r"server exited after ([\d.]+ s)")],
 }
 
 

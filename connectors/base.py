@@ -18,14 +18,16 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from connectors.errors import ConnectorError, FatalError, RetriableError
-from connectors.http import HttpPolicy, Retrier, TokenPaginator, dig, get_json_once
+from connectors.http import MAX_JSON_DEPTH, HttpPolicy, Retrier, TokenPaginator, dig, get_json_once, parse_json
 from core.ingest import ComplaintDraft
 
 __all__ = ["Connector", "PullConnector", "PushConnector", "FileConnector", "PullConfig", "Page", "Skip",
            "ConnectorError", "RetriableError", "FatalError", "HttpPolicy", "TokenPaginator", "dig",
-           "parse_timestamp"]
+           "parse_timestamp", "parse_json", "MAX_JSON_DEPTH"]
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+# Upstream payloads nest about 8 deep; far deeper is an attack on the parser and on every later walk of the data
+# (hashing, storing as JSON, normalising), which Python does recursively.
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def get_json_once(client: httpx.Client, url: str, params: Mapping[str, Any] | No
     if status >= 400:
         raise FatalError("permintaan ditolak upstream (" + _describe(response) + ")")
     try:
-        return response.json()
+        return parse_json(response.content)
     except ValueError as exc:  # truncated or garbled body: the next try usually gets it whole
         raise RetriableError(f"JSON tidak utuh/tidak valid dari GET {url} ({len(response.content)} byte)") from exc
 
@@ -141,3 +142,30 @@ class TokenPaginator:
                                  "agar tidak berputar tanpa akhir")
             seen.add(following)
             token = following
+
+
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(body: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """JSON from outside with arrays and objects nested at most `max_depth` deep, or a ValueError saying why."""
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"body is not JSON: {exc}") from None
+    if _deeper_than(data, max_depth):
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Level by level, without recursion."""
+    level, depth = [data], 0
+    while level := [v for v in level if isinstance(v, dict | list)]:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [child for v in level for child in (v.values() if isinstance(v, dict) else v)]
+    return False

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from connectors.base import Applied, PushConnector, Skip
+from connectors.base import Applied, PushConnector, Skip, parse_json
 from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
 from core.regions import nearest_kecamatan
 from core.settings import get_settings
@@ -98,10 +97,7 @@ class WhatsAppConnector(PushConnector):
         return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
 
     def split(self, body: bytes) -> Iterable[tuple[str, Any]]:
-        try:
-            delivery = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"body is not JSON: {exc}") from None
+        delivery = parse_json(body)
         if not isinstance(delivery, dict) or delivery.get("object") != "whatsapp_business_account":
             raise ValueError("not a whatsapp_business_account delivery")
         pairs: list[tuple[str, Any]] = []

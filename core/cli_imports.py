@@ -19,7 +19,7 @@ def import_112(
     from connectors.call112 import Call112Connector
     from core.cli import settings_or_exit
     from core.db import session_scope
-    from core.file_import import file_connector, import_file, sync_instance
+    from core.file_import import file_connector, import_file, read_capped, sync_instance
 
     settings_or_exit()
     if file is None and instance is None:
@@ -31,7 +31,7 @@ def import_112(
                 reports = sync_instance(session, instance)
             else:
                 inst, connector = file_connector(session, instance) if instance else (None, Call112Connector({}))
-                reports = [import_file(session, connector, file.read_bytes(), file.name, inst)]
+                reports = [import_file(session, connector, read_capped(file), file.name, inst)]
         except LookupError as exc:
             typer.secho(f"aduan: {exc}", fg="red", err=True)
             raise typer.Exit(2) from None

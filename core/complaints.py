@@ -13,9 +13,9 @@ from sqlalchemy import Select, and_, case, or_, select
 from sqlmodel import Session
 
 from core.access import Access
-from core.filters import FilterError, ResolvedFilter, overdue_clause
+from core.filters import FilterError, ResolvedFilter, overdue_clause, supported_moment
 from models import Category, Complaint, ComplaintEvent, ComplaintPublic, EventKind, Opd, RawRecord, Role
-from models.types import utcnow
+from models.types import DB_INT_MAX, utcnow
 
 PUBLIC_FIELDS = tuple(ComplaintPublic.model_fields)
 LABEL_FIELDS = ("opd_code", "opd_name", "category_code", "category_name", "overdue")
@@ -80,9 +80,11 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
         data = json.loads(raw)
         token, value, row_id = data["s"], data["v"], int(data["i"])
         if sort.field != "id":
-            value = datetime.fromisoformat(value)
+            value = supported_moment(datetime.fromisoformat(value))
         else:
             value = int(value)
+        if not 0 <= row_id <= DB_INT_MAX or (sort.field == "id" and not 0 <= value <= DB_INT_MAX):
+            raise ValueError("id beyond the integer columns")
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
         raise FilterError("cursor", "cursor tidak valid") from None
     if token != sort.token:

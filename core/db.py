@@ -34,7 +34,11 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    # Every API worker thread may hold a connection for its request while the audit middleware asks for
+    # another one: a pool smaller than that queues requests behind each other until they time out.
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                       max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout_seconds)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,6 +21,7 @@ from sqlalchemy.engine import Engine
 from core.access import Access
 from core.complaints import complaint_select, filtered
 from core.filters import ResolvedFilter
+from core.sheets import sheet_row
 from models import Complaint
 from models.enums import STATUS_LABEL_ID, Status
 from models.types import utcnow
@@ -47,7 +47,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 HEADERS = [header for header, _ in COLUMNS]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def count_rows(engine: Engine, filt: ResolvedFilter, access: Access) -> int:
@@ -126,19 +125,8 @@ def write_xlsx(rows: Iterator[list[Any]], path: str) -> None:
         header.append(cell)
     ws.append(header)
     for row in rows:
-        ws.append([_xlsx_cell(ws, v, WriteOnlyCell) for v in row])
+        ws.append(sheet_row(ws, row))
     wb.save(path)
-
-
-def _xlsx_cell(ws, value: Any, cell_type) -> Any:
-    if not isinstance(value, str):
-        return value
-    value = _ILLEGAL_XML.sub("", value)
-    if value.startswith("="):  # would become a formula: force a plain string cell
-        cell = cell_type(ws, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def xlsx_tempfile(rows: Iterator[list[Any]]) -> str:

@@ -21,13 +21,14 @@ from connectors import registry
 from connectors.base import FatalError, FileConnector, RetriableError
 from core import inbox
 from core.ingest import Resolver
-from core.settings import get_settings
-from core.tabular import TableError, read_table
+from core.settings import Settings, get_settings
+from core.tabular import TableError, TableLimits, megabytes, read_table
 from models import ConnectorInstance, RawState, SyncState
 from models.types import utcnow
 
 COMMIT_EVERY = 500
 SUFFIXES = (".csv", ".xlsx")
+DOWNLOAD_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -60,15 +61,27 @@ def file_hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def export_limits(settings: Settings) -> TableLimits:
+    return TableLimits.from_settings(settings, max_bytes=settings.upload_export_max_bytes)
+
+
+def read_capped(path: Path, max_bytes: int | None = None) -> bytes:
+    """A file's bytes, but never more than one byte over the limit: enough for `import_file` to refuse it."""
+    limit = max_bytes or get_settings().upload_export_max_bytes
+    with path.open("rb") as file:
+        return file.read(limit + 1)
+
+
 def import_file(session: Session, connector: FileConnector, content: bytes, filename: str,
                 instance: ConnectorInstance | None = None) -> ImportReport:
     report = ImportReport(filename=filename, file_hash=file_hash(content))
+    settings = get_settings()
     try:
-        table = read_table(content)
+        table = read_table(content, limits=export_limits(settings))
     except TableError as exc:
         report.problems.append(RowProblem(0, None, str(exc)))
         return report
-    resolver = Resolver(session, get_settings())
+    resolver = Resolver(session, settings)
     unmapped: dict[str, Counter] = {"kategori": Counter(), "opd": Counter()}
     instance_id = instance.id if instance else None
     for position, row in enumerate(table.rows, start=1):
@@ -180,7 +193,7 @@ def _source_files(config, client: httpx.Client | None):
         if not root.is_dir():
             raise FatalError(f"folder {folder!r} does not exist")
         for path in sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()):
-            yield path.name, path.read_bytes()
+            yield path.name, read_capped(path)
     if url:
         yield _fetch(url, getattr(config, "token", None), client)
 
@@ -190,14 +203,31 @@ def _fetch(url: str, token: str | None, client: httpx.Client | None) -> tuple[st
     own = client is None
     client = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
     try:
-        response = client.get(url, headers=headers)
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 429 or response.status_code >= 500:
+                raise RetriableError(f"{url} answered {response.status_code}")
+            if response.status_code >= 400:
+                raise FatalError(f"{url} answered {response.status_code}")
+            content = _download_capped(url, response, get_settings().upload_export_max_bytes)
     except httpx.TransportError as exc:
         raise RetriableError(f"cannot reach {url}: {exc.__class__.__name__}") from None
     finally:
         if own:
             client.close()
-    if response.status_code == 429 or response.status_code >= 500:
-        raise RetriableError(f"{url} answered {response.status_code}")
-    if response.status_code >= 400:
-        raise FatalError(f"{url} answered {response.status_code}")
-    return (httpx.URL(url).path.rsplit("/", 1)[-1] or "export"), response.content
+    return (httpx.URL(url).path.rsplit("/", 1)[-1] or "export"), content
+
+
+def _download_capped(url: str, response: httpx.Response, max_bytes: int) -> bytes:
+    """The body, read in chunks and abandoned as soon as it is over the limit (declared or not)."""
+    too_large = FatalError(f"{url}: export lebih dari {megabytes(max_bytes)} (ADUAN_UPLOAD_EXPORT_MAX_BYTES); "
+                           "tidak diunduh")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks, size = [], 0
+    for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

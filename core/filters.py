@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import and_, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
@@ -31,17 +33,42 @@ class FilterError(ValueError):
         self.message = message
 
 
+# Dates a caller may ask about. Far wider than any complaint's, and narrow enough that a local day, the day
+# after it and their UTC equivalents stay inside Python's calendar (years 1–9999) and the databases'.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
+def supported_moment(value: date | datetime) -> date | datetime:
+    """`value` unchanged, or a ValueError (pydantic reports it as is) when it is outside the supported years."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise PydanticCustomError(
+            "date_out_of_range", "tanggal di luar rentang yang didukung ({earliest} s.d. {latest})",
+            {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()})
+    return value
+
+
 def parse_moment(value: str | date | datetime | None) -> date | datetime | None:
-    """An ISO date (`2026-11-01`) or datetime (`2026-11-01T08:00`, with or without offset)."""
-    if value is None or isinstance(value, date):
-        return value
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("format tanggal tidak valid; gunakan YYYY-MM-DD atau YYYY-MM-DDTHH:MM") from None
+    """An ISO date (`2026-11-01`) or datetime (`2026-11-01T08:00`, with or without offset) within the
+    supported years; anything else is a ValueError with a message for the caller."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise PydanticCustomError(
+                "date_format", "format tanggal tidak valid; gunakan YYYY-MM-DD atau YYYY-MM-DDTHH:MM") from None
+    if not isinstance(value, date):
+        raise PydanticCustomError("date_type", "harus berupa tanggal ISO (YYYY-MM-DD atau YYYY-MM-DDTHH:MM)")
+    return supported_moment(value)
+
+
+# The one date type of every route parameter: ISO date or datetime, within the supported years (else a 422).
+Moment = Annotated[date | datetime, BeforeValidator(parse_moment)]
+Day = Annotated[date, AfterValidator(supported_moment)]
 
 
 def window_start(value: date | datetime, tz: ZoneInfo) -> datetime:
@@ -69,15 +96,10 @@ class ComplaintFilter(BaseModel):
     kecamatan: list[str] = Field(default_factory=list)
     desa: list[str] = Field(default_factory=list)
     q: str | None = Field(default=None, max_length=200)
-    received_from: date | datetime | None = None
-    received_to: date | datetime | None = None
+    received_from: Moment | None = None
+    received_to: Moment | None = None
     overdue: bool | None = None
     rating_max: int | None = Field(default=None, ge=1, le=5)
-
-    @field_validator("received_from", "received_to", mode="before")
-    @classmethod
-    def _moment(cls, value):
-        return parse_moment(value)
 
     @field_validator("q")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -17,16 +18,32 @@ from core.ingest import NormaliseError, Outcome, Resolver, upsert_complaint, ups
 from models import RawRecord, RawState
 from models.types import utcnow
 
+# PostgreSQL can hold U+0000 neither in JSONB nor in text (a 500, and the upstream's retries fail the same way
+# for ever). The inbox keeps it as U+FFFD on every database, so both hold the same payload and hash.
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def storable(payload: Any) -> tuple[Any, str]:
+    """The payload as the inbox keeps it, and its hash."""
+    blob = _canonical(payload)
+    if "\\u0000" in blob:
+        payload = json.loads(_ESCAPED_NUL.sub(r"\1\\ufffd", blob))
+        blob = _canonical(payload)
+    return payload, hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _canonical(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+
 
 def payload_hash(payload: Any) -> str:
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return storable(payload)[1]
 
 
 def land(session: Session, channel: str, external_id: str, payload: Any,
          instance_id: int | None = None) -> tuple[RawRecord, bool]:
     """Store a payload unless the identical one is already there. Returns (record, is_new)."""
-    digest = payload_hash(payload)
+    payload, digest = storable(payload)
     existing = session.exec(select(RawRecord).where(
         RawRecord.channel == channel, RawRecord.external_id == external_id, RawRecord.payload_hash == digest
     )).first()
@@ -59,7 +76,7 @@ class Landed:
 def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
               instance_id: int | None = None) -> list[Landed]:
     """`land` for a whole page with one look-up and one batched INSERT; a `Landed` per item, in order."""
-    hashed = [(external_id, payload, payload_hash(payload)) for external_id, payload in items]
+    hashed = [(external_id, *storable(payload)) for external_id, payload in items]
     table = RawRecord.__table__
     ids = sorted({external_id for external_id, _, _ in hashed})
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 
 from core import inbox
@@ -23,7 +23,8 @@ from core.id_dates import parse_id_datetime
 from core.ingest import ComplaintDraft, NormaliseError, Outcome, Resolver, upsert_complaint
 from core.regions import kecamatan_desa
 from core.settings import Settings
-from core.tabular import Table, TableError, UnsupportedFileType, read_table
+from core.sheets import refuse_unwritable
+from core.tabular import Table, TableError, TableLimits, TooManyRows, read_table
 from models import Category, Classification, Complaint, Opd, RawState
 
 SHEET = "Aduan"
@@ -69,6 +70,11 @@ class ManualComplaintIn(BaseModel):
     lon: float | None = Field(None, ge=-180, le=180)
     reference: str | None = Field(None, max_length=120, description="Register number (nomor agenda)")
 
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        return refuse_unwritable(value)
+
 
 @dataclass
 class Problem:
@@ -78,11 +84,12 @@ class Problem:
 
 
 class FileRejected(ValueError):
-    """The upload as a whole is unusable (type, sheet, header, formulas, too many rows)."""
+    """The upload as a whole is unusable (type, size, sheet, header, formulas, too many rows); `status` is
+    the HTTP answer: 415 not a table, 413 too big, 503 no worker free right now, 422 anything else."""
 
-    def __init__(self, message: str, wrong_type: bool = False):
+    def __init__(self, message: str, status: int = 422):
         super().__init__(message)
-        self.wrong_type = wrong_type
+        self.status = status
 
 
 @dataclass
@@ -258,10 +265,16 @@ def _write(session: Session, channel: str, draft: ComplaintDraft, typed: dict, s
 
 def read_batch(content: bytes, settings: Settings) -> Table:
     """The upload as a table, or FileRejected with a message a petugas can act on."""
+    limit = settings.manual_import_max_rows
+    # One row more than the limit may be read: the template's example row, dropped below.
+    limits = TableLimits.from_settings(settings, max_rows=limit + 1)
     try:
-        table = read_table(content, sheet=SHEET)
+        table = read_table(content, sheet=SHEET, limits=limits)
+    except TooManyRows:
+        raise FileRejected(f"Berkas berisi lebih dari {limit} baris aduan; maksimal {limit} per unggahan "
+                           "(batas SP4N-LAPOR!). Bagi menjadi beberapa berkas.") from None
     except TableError as exc:
-        raise FileRejected(str(exc), wrong_type=isinstance(exc, UnsupportedFileType)) from None
+        raise FileRejected(str(exc), status=exc.http_status) from None
     template_hint = "Gunakan templat dari /api/v1/complaints/import/template.xlsx."
     if table.formulas:
         cells = ", ".join(table.formulas[:10]) + (" …" if len(table.formulas) > 10 else "")
@@ -281,7 +294,6 @@ def read_batch(content: bytes, settings: Settings) -> Table:
     table.rows = [r for r in table.rows if r.values.get("nomor_referensi", "").upper() != EXAMPLE_MARK]
     if not table.rows:
         raise FileRejected("Tidak ada baris aduan di berkas (baris contoh tidak dihitung).")
-    limit = settings.manual_import_max_rows
     if len(table.rows) > limit:
         raise FileRejected(f"Berkas berisi {len(table.rows)} baris aduan; maksimal {limit} per unggahan "
                            "(batas SP4N-LAPOR!). Bagi menjadi beberapa berkas.")
@@ -331,6 +343,8 @@ def _pesan(err: dict) -> str:
         return f"terlalu pendek (minimal {ctx.get('min_length')} karakter)"
     if err["type"] == "string_too_long":
         return f"terlalu panjang (maksimal {ctx.get('max_length')} karakter)"
+    if err["type"] == "control_character":
+        return err["msg"]
     return "nilai tidak valid"
 
 

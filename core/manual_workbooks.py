@@ -4,7 +4,6 @@ LAPOR! hand-back export (complaints from other channels, ≤ 100 rows per batch)
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +20,7 @@ from core.access import Access
 from core.channel_calls import day_bounds
 from core.manual_entry import COLUMNS, EXAMPLE_MARK, SHEET, Reference
 from core.settings import Settings
+from core.sheets import put, sheet_row
 from models import Category, Classification, Complaint, Opd, Status
 
 HINTS = {
@@ -68,14 +68,6 @@ def _header(ws: Worksheet, with_hints: bool) -> None:
     ws.freeze_panes = "A2"
 
 
-def _append_text_row(ws: Worksheet, values: Iterable) -> None:
-    """Citizen text starting with '=' must stay text, never become a formula in Excel."""
-    ws.append(list(values))
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
-
-
 def template_workbook(session: Session, settings: Settings) -> bytes:
     ref = Reference(session, settings)
     wb = Workbook()
@@ -98,7 +90,7 @@ def template_workbook(session: Session, settings: Settings) -> bytes:
         letter = get_column_letter(index)
         lists.cell(row=1, column=index, value=name).font = Font(bold=True)
         for r, value in enumerate(values, start=2):
-            lists.cell(row=r, column=index, value=value)
+            put(lists, r, index, value)
         lists.column_dimensions[letter].width = 45 if name.startswith("nama_") else 20
         targets = ["rahasia", "anonim"] if name == "ya_tidak" else [name] if name in COLUMNS else []
         for target in targets:
@@ -209,7 +201,7 @@ def handback_workbook(session: Session, settings: Settings, complaints: list[Com
         ws = wb.create_sheet(SHEET if batch else f"Batch {number}")
         _header(ws, with_hints=False)
         for complaint in chunk:
-            _append_text_row(ws, handback_row(complaint, codes, settings, access))
+            ws.append(sheet_row(ws, handback_row(complaint, codes, settings, access)))
     return _save(wb)
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from core.filters import window_end, window_start
 from core.settings import Settings
+from core.sheets import put
 from core.stats import EXCLUDED, DayMode, _count_if, followup_value, mean, pct
 from models import Complaint, Opd, Status
 from models.types import utcnow
@@ -140,7 +141,7 @@ def rapor_xlsx(rapor: dict[str, Any], settings: Settings) -> bytes:
              (period_text(rapor) + f" — rata-rata dalam {days_text(rapor)}", 10)]
     for i, (text, size) in enumerate(lines, start=1):
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
-        ws.cell(i, 1, text).font = Font(bold=True, size=size)
+        put(ws, i, 1, text).font = Font(bold=True, size=size)
         ws.cell(i, 1).alignment = Alignment(horizontal="center")
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -154,11 +155,11 @@ def rapor_xlsx(rapor: dict[str, Any], settings: Settings) -> bytes:
     body = table_rows(rapor)
     for r, values in enumerate(body, start=header_row + 1):
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(r, col, value)
+            cell = put(ws, r, col, value)
             cell.border = border
             if r == header_row + len(body):
                 cell.font = Font(bold=True)
-    ws.cell(header_row + len(body) + 2, 1, generated_text(rapor, settings)).font = Font(italic=True, size=9)
+    put(ws, header_row + len(body) + 2, 1, generated_text(rapor, settings)).font = Font(italic=True, size=9)
     for col, w in enumerate((5, 14, 44, 8, 9, 9, 13, 13, 13, 14, 13), start=1):
         ws.column_dimensions[ws.cell(header_row, col).column_letter].width = w
     ws.row_dimensions[header_row].height = 32

@@ -9,6 +9,14 @@ from werkzeug.serving import make_server
 
 from core.logs import configure_logging
 from core.settings import Settings
+from core.tabular import stop_parsers
+
+
+class ApiServer(uvicorn.Server):
+    def handle_exit(self, sig: int, frame) -> None:
+        # uvicorn waits for requests in flight: one waiting on an XLSX worker must not hold up the shutdown.
+        stop_parsers()
+        super().handle_exit(sig, frame)
 
 
 def serve_all(settings: Settings, api_only: bool = False, dashboard_only: bool = False,
@@ -29,7 +37,7 @@ def serve_all(settings: Settings, api_only: bool = False, dashboard_only: bool =
 
     from api.main import create_app
 
-    api_server = uvicorn.Server(
+    api_server = ApiServer(
         # log_config=None keeps our handler; uvicorn's access log would print raw query strings.
         uvicorn.Config(create_app(), host=settings.api_host, port=settings.api_port, log_level="warning",
                        log_config=None, access_log=False, proxy_headers=True,

@@ -24,6 +24,18 @@ class Settings(BaseSettings):
         "sqlite:///./aduan.db",
         description="SQLAlchemy database URL: an embedded SQLite file by default; PostgreSQL as postgresql+psycopg://user:password@host:5432/db",
     )
+    db_pool_size: int = Field(
+        20, ge=1, le=500,
+        description="Database connections each process keeps open (API threads hold one per request)",
+    )
+    db_max_overflow: int = Field(
+        40, ge=0, le=1000,
+        description="Extra connections opened under load; size + overflow must exceed the API's 40 worker threads",
+    )
+    db_pool_timeout_seconds: float = Field(
+        10, gt=0, le=300,
+        description="How long a request waits for a free connection before it is answered 503 (try again)",
+    )
     timezone: str = Field(
         "Asia/Jakarta",
         description="IANA timezone of the pemda: working days, reminder hour, local dates in the UI and rapor",
@@ -123,6 +135,54 @@ class Settings(BaseSettings):
     )
     manual_import_max_rows: int = Field(
         100, ge=1, description="Most complaints per bulk CSV/XLSX upload (the LAPOR! manual-book limit)"
+    )
+    # Hostile uploads: every CSV/XLSX (manual upload, 112 export) is checked against these before and while
+    # it is read; an XLSX is parsed in a separate, killable process.
+    upload_max_bytes: int = Field(
+        5 * 2**20, ge=1024, description="Largest CSV/XLSX file a person may upload (bulk manual entry), in bytes"
+    )
+    upload_export_max_bytes: int = Field(
+        50 * 2**20, ge=1024,
+        description="Largest export file (112 CAD) imported from the command line, a watched folder or a URL, in "
+        "bytes; a download stops reading beyond it",
+    )
+    upload_xlsx_max_members: int = Field(500, ge=10, description="Most files inside one XLSX (zip) archive")
+    upload_xlsx_max_member_bytes: int = Field(
+        50 * 2**20, ge=2**20, description="Largest uncompressed size of one file inside an XLSX archive, in bytes"
+    )
+    upload_xlsx_max_total_bytes: int = Field(
+        100 * 2**20, ge=2**20,
+        description="Largest uncompressed size of all files of an XLSX archive together, in bytes",
+    )
+    upload_xlsx_max_ratio: float = Field(
+        100.0, ge=10,
+        description="Highest compression ratio (uncompressed / compressed) of a file over 1 MB inside an XLSX; "
+        "more is a decompression bomb",
+    )
+    upload_max_rows: int = Field(
+        100_000, ge=1,
+        description="Most data rows read from an export file (a manual upload stops at ADUAN_MANUAL_IMPORT_MAX_ROWS)",
+    )
+    upload_max_cells: int = Field(
+        2_000_000, ge=1000, description="Most cells (empty ones included) read from one CSV/XLSX file"
+    )
+    upload_max_field_chars: int = Field(
+        32_767, ge=1000, description="Longest CSV field in characters (Excel's own cell limit by default)"
+    )
+    upload_parse_seconds: float = Field(
+        30.0, gt=0, description="Wall-clock seconds one XLSX may take to read; its worker process is then killed"
+    )
+    upload_parse_workers: int = Field(
+        2, ge=1, description="XLSX files read at the same time per API process (each in its own worker process)"
+    )
+    upload_parse_memory_mb: int = Field(
+        1024, ge=256, description="Address-space limit of one XLSX worker process, in MB"
+    )
+    body_max_bytes: int = Field(
+        2**20, ge=1024,
+        description="Largest request body of every route except the upload (JSON, forms, webhooks), in bytes; "
+        "larger bodies get 413 before they are read (the upload route allows ADUAN_UPLOAD_MAX_BYTES plus "
+        "multipart overhead)",
     )
     manual_entry_channels: list[str] = Field(
         default_factory=lambda: ["manual", "whatsapp", "call112"],

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.settings import Settings
 from models import LoginSession, ServiceState, User
-from models.types import utcnow
+from models.types import DbId, utcnow
 
 ALGORITHM = "HS256"
 ISSUER = "aduan-terpadu"
@@ -31,6 +32,14 @@ _secrets: dict[str, str] = {}
 
 class TokenError(Exception):
     """The token can't be used; the message says why (expired, forged, revoked…)."""
+
+
+class AccessClaims(BaseModel):
+    """What a request relies on in an access token: the user, the log-in session and the token version."""
+
+    sub: DbId
+    sid: DbId
+    ver: int
 
 
 @dataclass(frozen=True)
@@ -118,13 +127,17 @@ def user_for_access_token(session: Session, settings: Settings, token: str) -> U
         raise TokenError("token kedaluwarsa") from None
     except jwt.InvalidTokenError:
         raise TokenError("token tidak sah") from None
-    user = session.get(User, int(claims["sub"]))
-    login = session.get(LoginSession, claims["sid"])
+    try:  # a correctly signed token can still carry claims that name no row ("abc", 1.5, 2**70)
+        claims = AccessClaims.model_validate(claims)
+    except ValidationError:
+        raise TokenError("token tidak sah") from None
+    user = session.get(User, claims.sub)
+    login = session.get(LoginSession, claims.sid)
     if user is None or login is None or login.user_id != user.id:
         raise TokenError("token tidak sah")
     if not user.active:
         raise TokenError("akun tidak aktif")
-    if login.revoked_at is not None or claims["ver"] != user.token_version:
+    if login.revoked_at is not None or claims.ver != user.token_version:
         raise TokenError("sesi sudah diakhiri, silakan masuk lagi")
     return user
 

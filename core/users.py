@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from core.settings import Settings
-from models import Opd, Role, User
+from models import AuditEntry, Opd, Role, User
 from models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -109,11 +109,27 @@ def by_username(session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username.strip().lower())).first()
 
 
+LOGIN_ACTION = "auth.login"
+_LOCKED_UNTIL = "locked until "
+
+
+def login_actor(username: str) -> str:
+    """The audit log's actor for a log-in attempt under a name no account has."""
+    return f"username:{username.strip().lower()}"[:120]
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
     outcome: str  # ok | bad_credentials | locked | inactive
     locked_until: datetime | None = None
+
+    @property
+    def audit_message(self) -> str:
+        """The message of the attempt's audit entry; a lock-out keeps its end there (see `_no_such_account`)."""
+        if self.outcome == "locked":
+            return _LOCKED_UNTIL + self.locked_until.isoformat()
+        return self.outcome
 
 
 def authenticate(session: Session, settings: Settings, username: str, password: str) -> LoginResult:
@@ -121,8 +137,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     the right password, so guessing on doesn't help."""
     user = by_username(session, username)
     if user is None:
-        _verify(_DUMMY_HASH, password)
-        return LoginResult(None, "bad_credentials")
+        return _no_such_account(session, settings, username, password)
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         return LoginResult(user, "locked", user.locked_until)
@@ -144,6 +159,25 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     session.add(user)
     session.commit()
     return LoginResult(user, "ok")
+
+
+def _no_such_account(session: Session, settings: Settings, username: str, password: str) -> LoginResult:
+    """Answer as an account would, locking the name after as many failures and for as long, so no answer
+    tells which usernames exist. Replayed from earlier attempts in the audit log: no user is created."""
+    now = utcnow()
+    attempts = (AuditEntry.action == LOGIN_ACTION, AuditEntry.actor == login_actor(username))
+    last_lock = session.exec(select(AuditEntry).where(*attempts, AuditEntry.message.startswith(_LOCKED_UNTIL))
+                             .order_by(AuditEntry.id.desc()).limit(1)).first()
+    if last_lock is not None:
+        locked_until = datetime.fromisoformat(last_lock.message.removeprefix(_LOCKED_UNTIL))
+        if locked_until > now:
+            return LoginResult(None, "locked", locked_until)
+    failures = session.exec(select(func.count()).select_from(AuditEntry).where(
+        *attempts, AuditEntry.message == "bad_credentials", AuditEntry.id > (last_lock.id if last_lock else 0))).one()
+    _verify(_DUMMY_HASH, password)  # the same time as checking a real password
+    if failures + 1 >= settings.login_max_failures:
+        return LoginResult(None, "locked", now + timedelta(minutes=settings.login_lockout_minutes))
+    return LoginResult(None, "bad_credentials")
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from connectors import registry
-from connectors.base import PushConnector
+from connectors.base import MAX_JSON_DEPTH, PushConnector
 from core import inbox
 from core.ingest import Resolver
 from core.settings import get_settings
@@ -76,6 +76,8 @@ def receive(session: Session, name: str, body: bytes, headers: Any) -> Delivery:
         raise BadSignature(missing)
     try:
         pairs = list(connector.split(body))
+    except RecursionError:  # a connector that parses without connectors.base.parse_json
+        raise BadDelivery(f"cannot read delivery: JSON nested too deep (at most {MAX_JSON_DEPTH} levels)") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadDelivery(f"cannot read delivery: {exc}") from None
     delivery = Delivery(instance=name, received=len(pairs))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -28,6 +30,13 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+# Integer columns are 32-bit on PostgreSQL (64 on SQLite): a larger number names no row, and a driver fails
+# on it (psycopg "integer out of range", sqlite3 OverflowError). Every integer a caller sends that reaches SQL
+# (ids in paths, query filters, token claims) is one of these, so it is a 422 naming the field instead.
+DB_INT_MAX = 2**31 - 1
+DbInt = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
+DbId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")

@@ -12,6 +12,7 @@ from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
 from api.filters import local_moment
 from core import audit
+from models.types import DbId
 
 router = APIRouter(tags=["users"])
 
@@ -50,7 +51,7 @@ def audit_log(
     outcome: Literal["ok", "denied", "failed", "error"] | None = None,
     since: Annotated[str | None, Query(description="ISO date or datetime (local)")] = None,
     until: Annotated[str | None, Query(description="ISO date (inclusive) or datetime (local)")] = None,
-    before_id: Annotated[int | None, Query(ge=1, description="next_before_id of the previous page")] = None,
+    before_id: Annotated[DbId | None, Query(description="next_before_id of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     items = audit.search(session, actor=actor, action=action, target=target, outcome=outcome,

@@ -16,6 +16,8 @@ from sqlmodel import select
 from api.audit import note
 from api.auth import CurrentPrincipal, bearer
 from api.deps import SessionDep, SettingsDep
+from api.inputs import Input
+from api.responses import UNAUTHORIZED
 from core import tokens, users
 from core.tokens import TokenError, TokenPair
 from models import AuditEntry, Opd, Role, User
@@ -26,7 +28,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 IP_FAILURE_LIMIT = 30  # failed log-ins per address per lock-out window, whatever the usernames
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
@@ -72,12 +74,12 @@ def _token_out(session, user: User, pair: TokenPair) -> TokenOut:
 
 @router.post("/login", response_model=TokenOut, responses={
     401: {"description": "wrong username or password"}, 403: {"description": "account disabled"},
-    423: {"description": "account locked after repeated failures (Retry-After)"},
+    423: {"description": "username locked after repeated failures (Retry-After); a name no account has locks "
+                         "the same way, so the answer never tells which usernames exist"},
     429: {"description": "too many failures from this address (Retry-After)"}})
 def login(body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep) -> TokenOut:
     ip = _client_ip(request)
-    note(request, action="auth.login", actor=f"username:{body.username.strip().lower()}"[:120],
-         actor_name=body.username[:120])
+    note(request, action=users.LOGIN_ACTION, actor=users.login_actor(body.username), actor_name=body.username[:120])
     window = timedelta(minutes=settings.login_lockout_minutes)
     if ip and _recent_failures(session, ip, window) >= IP_FAILURE_LIMIT:
         note(request, message="address throttled")
@@ -86,7 +88,7 @@ def login(body: LoginIn, request: Request, session: SessionDep, settings: Settin
     result = users.authenticate(session, settings, body.username, body.password)
     if result.user is not None:
         note(request, actor=f"user:{result.user.id}", actor_name=result.user.name, target=f"user:{result.user.id}")
-    note(request, message=result.outcome)
+    note(request, message=result.audit_message)
     if result.outcome == "locked":
         wait = max(1, int((result.locked_until - utcnow()).total_seconds()))
         local = result.locked_until.astimezone(settings.tz)
@@ -105,7 +107,7 @@ def login(body: LoginIn, request: Request, session: SessionDep, settings: Settin
 def _recent_failures(session, ip: str, window: timedelta) -> int:
     since = utcnow() - window
     return session.exec(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "auth.login", AuditEntry.ip == ip, AuditEntry.outcome != "ok",
+        AuditEntry.action == users.LOGIN_ACTION, AuditEntry.ip == ip, AuditEntry.outcome != "ok",
         AuditEntry.at >= since)).one()
 
 
@@ -120,7 +122,7 @@ def refresh(body: RefreshIn, request: Request, session: SessionDep, settings: Se
     return _token_out(session, user, pair)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
 def logout(request: Request, session: SessionDep, principal: CurrentPrincipal,
            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
            body: RefreshIn | None = None) -> Response:

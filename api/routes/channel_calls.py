@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from pydantic import BaseModel
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep
 from core.channel_calls import calls_per_day
+from core.filters import Moment
 
 router = APIRouter(tags=["stats"])
 
@@ -31,8 +31,8 @@ def call_stats(session: SessionDep, settings: SettingsDep, access: AccessDep,
                channel: Annotated[list[str] | None, Query()] = None,
                call_type: Annotated[list[str] | None, Query()] = None,
                kecamatan: Annotated[list[str] | None, Query()] = None,
-               received_from: date | datetime | None = None,
-               received_to: date | datetime | None = None) -> CallStats:
+               received_from: Moment | None = None,
+               received_to: Moment | None = None) -> CallStats:
     """Counts per local day (Asia/Jakarta) and call type; `received_to` as a date is inclusive."""
     return CallStats(**calls_per_day(session, settings.tz, channel or ["call112"], received_from, received_to,
                                      call_type, kecamatan, scope=access.tally_scope()))

@@ -11,6 +11,8 @@ from sqlmodel import select
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import FilterDep, RecordAccessDep, access_for, field_error
+from api.inputs import Input
+from api.responses import NOT_FOUND
 from core.access import Access
 from core.calendar import WorkingCalendar
 from core.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
@@ -24,6 +26,7 @@ from core.workflow import (
     role_may,
 )
 from models import Complaint, ComplaintPublic, Role, Status
+from models.types import DbId
 
 router = APIRouter(tags=["complaints"])
 
@@ -57,7 +60,7 @@ class ComplaintPage(BaseModel):
     next_cursor: str | None
 
 
-class ActionIn(BaseModel):
+class ActionIn(Input):
     action: Action
     opd: str | None = Field(None, description="Kode OPD tujuan (dispatch)")
     note: str | None = Field(None, max_length=10_000, description="Tindak lanjut / alasan / catatan")
@@ -89,15 +92,16 @@ def _detail(session, complaint_id: int, access: Access) -> dict[str, Any]:
     return data
 
 
-@router.get("/complaints/{complaint_id:int}", response_model=ComplaintDetail)
-def complaint(complaint_id: int, session: SessionDep, access: RecordAccessDep) -> dict[str, Any]:
+@router.get("/complaints/{complaint_id:int}", response_model=ComplaintDetail, responses=NOT_FOUND)
+def complaint(complaint_id: DbId, session: SessionDep, access: RecordAccessDep) -> dict[str, Any]:
     return _detail(session, complaint_id, access)
 
 
 @router.post("/complaints/{complaint_id:int}/actions", response_model=ComplaintDetail,
-             responses={409: {"description": "Not allowed from the current status; lists the allowed actions"}})
+             responses={**NOT_FOUND,
+                        409: {"description": "Not allowed from the current status; lists the allowed actions"}})
 def act(
-    complaint_id: int,
+    complaint_id: DbId,
     body: ActionIn,
     session: SessionDep,
     settings: SettingsDep,

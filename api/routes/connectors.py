@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import AdminPrincipal, require_roles
 from api.deps import EngineDep, SessionDep
+from api.responses import CONFLICT, NOT_FOUND
 from core.instances import instance_rows
 from core.principal import Principal
 from core.sync import NotPullable, UnknownInstance, sync_instance
@@ -59,7 +60,7 @@ def list_connectors(session: SessionDep, _key: AnalystKey) -> list[dict]:
     return instance_rows(session)
 
 
-@router.post("/connectors/{name}/sync", response_model=SyncResult)
+@router.post("/connectors/{name}/sync", response_model=SyncResult, responses={**NOT_FOUND, **CONFLICT})
 def sync_connector(name: str, engine: EngineDep, _key: AdminPrincipal) -> dict:
     try:
         summary = sync_instance(name, engine=engine)

@@ -14,13 +14,14 @@ from sqlmodel import Session, or_, select
 from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
 from api.filters import CaseworkAccessDep, local_moment
+from api.responses import NOT_FOUND
 from core.access import Access
 from core.calendar import WorkingCalendar
 from core.escalation import ACTIONS, RECIPIENTS
 from core.sla import days_overdue, handling_day
 from models import Complaint, EscalationRecord, EscalationStep, Letter, Opd, Role, Status
 from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
-from models.types import utcnow
+from models.types import DbId, DbInt, utcnow
 
 router = APIRouter(tags=["escalations"])
 
@@ -66,7 +67,7 @@ class EscalationList(BaseModel):
 def list_escalations(
     session: SessionDep, settings: SettingsDep, access: CaseworkAccessDep,
     opd: Annotated[list[str] | None, Query(description="OPD code; may repeat")] = None,
-    level: Annotated[list[Annotated[int, Field(ge=0)]] | None,
+    level: Annotated[list[DbInt] | None,
                      Query(description="0 = reminder, 1.. = letters/escalation; may repeat")] = None,
     step: Annotated[list[str] | None, Query(description="ladder step code")] = None,
     period_start: Annotated[str | None, Query(description="ISO date or datetime (local)")] = None,
@@ -128,7 +129,7 @@ class OverdueList(BaseModel):
     items: list[OverdueItem]
 
 
-@router.get("/opd/{code}/overdue", response_model=OverdueList)
+@router.get("/opd/{code}/overdue", response_model=OverdueList, responses=NOT_FOUND)
 def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, access: CaseworkAccessDep) -> OverdueList:
     """Open complaints of one OPD past their response or resolution deadline, most overdue first."""
     opd = session.exec(select(Opd).where(Opd.code == code)).first()
@@ -202,8 +203,8 @@ def list_letters(
 
 
 @router.get("/letters/{letter_id:int}.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
-def letter_pdf(letter_id: int, session: SessionDep, access: CaseworkAccessDep) -> Response:
+            responses={200: {"content": {"application/pdf": {}}}, **NOT_FOUND})
+def letter_pdf(letter_id: DbId, session: SessionDep, access: CaseworkAccessDep) -> Response:
     letter = session.exec(select(Letter).where(Letter.id == letter_id, *access.opd_scope(Letter.opd_id))).first()
     if letter is None or letter.pdf is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"surat {letter_id} tidak ditemukan")
@@ -214,7 +215,7 @@ def letter_pdf(letter_id: int, session: SessionDep, access: CaseworkAccessDep) -
 
 class LadderStep(BaseModel):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")
-    position: int = 0
+    position: DbInt = 0
     working_day: int = Field(ge=0, le=60, description="working day of handling on which the step fires")
     action: Literal[ACTIONS]  # type: ignore[valid-type]
     recipients: Literal[RECIPIENTS]  # type: ignore[valid-type]

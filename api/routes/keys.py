@@ -12,8 +12,11 @@ from sqlmodel import Session, select
 from api.audit import note
 from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
+from api.inputs import Input
+from api.responses import NOT_FOUND
 from core.keys import create_display_token, create_key
 from models import ApiKey, Opd, Role
+from models.types import DbId
 
 router = APIRouter(prefix="/keys", tags=["users"])
 
@@ -34,14 +37,14 @@ class KeyCreated(KeyOut):
     secret: str = Field(description="shown only now; send it as X-API-Key (or as a bearer token)")
 
 
-class KeyIn(BaseModel):
+class KeyIn(Input):
     name: str = Field(min_length=1, max_length=100)
     role: Role
     opd: str | None = Field(None, description="OPD code (required for opd_admin)")
     valid_days: int | None = Field(None, ge=1, le=3650, description="unset = until revoked")
 
 
-class DisplayIn(BaseModel):
+class DisplayIn(Input):
     name: str = Field(min_length=1, max_length=80, description="where the screen hangs, e.g. 'TV Pendopo'")
     valid_days: int | None = Field(None, ge=1, le=3650, description="unset = ADUAN_DISPLAY_TOKEN_DAYS")
 
@@ -80,8 +83,8 @@ def create_display(body: DisplayIn, request: Request, session: SessionDep, setti
     return {**_out(session, key), "secret": raw}
 
 
-@router.delete("/{key_id:int}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_key(key_id: int, request: Request, session: SessionDep, _: AdminPrincipal) -> Response:
+@router.delete("/{key_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def revoke_key(key_id: DbId, request: Request, session: SessionDep, _: AdminPrincipal) -> Response:
     note(request, action="key.revoke", target=f"key:{key_id}")
     key = session.get(ApiKey, key_id)
     if key is None:

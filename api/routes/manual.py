@@ -3,28 +3,28 @@ the LAPOR! hand-back export. Parsing and validation live in core.manual_entry / 
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Response, UploadFile, status
 from sqlmodel import Session
 
-from api.auth import require_roles
+from api.auth import INTAKE_ROLES, require_roles
 from api.deps import SessionDep, SettingsDep
 from api.filters import RecordAccessDep
 from core import manual_entry, manual_workbooks
 from core.access import Access
 from core.complaints import get_complaint
+from core.filters import Moment
 from core.manual_entry import ManualComplaintIn
 from core.principal import Principal
 from models import Complaint, Opd, Role, Status
+from models.types import DbId
 
 router = APIRouter(tags=["manual entry"])
 
 # Petugas pelayanan (role petugas, or analysts), or an OPD's own desk with its opd_admin log-in or key.
-Petugas = Annotated[Principal, Depends(require_roles(Role.petugas, Role.analyst, Role.opd_admin))]
+Petugas = Annotated[Principal, Depends(require_roles(*INTAKE_ROLES))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 def complaint_out(session: Session, complaint: Complaint, key: Principal) -> dict[str, Any]:
@@ -64,23 +64,25 @@ def create_complaint(entry: ManualComplaintIn, session: SessionDep, settings: Se
 
 
 @router.post("/complaints/import",
-             responses={422: {"description": "bad rows (nothing written) or an unusable file"},
-                        415: {"description": "not a CSV or XLSX"}, 413: {"description": "file too large"}})
+             responses={422: {"description": "bad rows (nothing written) or an unusable file: too many rows or "
+                                              "cells, a decompression bomb, took too long to read"},
+                        415: {"description": "not a CSV or XLSX"}, 413: {"description": "file too large"},
+                        503: {"description": "every spreadsheet reader is busy, or the server is stopping; "
+                                             "retry shortly"}})
 def import_complaints(session: SessionDep, settings: SettingsDep, key: Petugas,
                       file: Annotated[UploadFile, File(description="CSV or XLSX from the template")],
                       partial: Annotated[bool, Query(description="write the good rows, report the rest")] = False,
                       ) -> dict[str, Any]:
     """Upload ≤ 100 complaints. Every bad row is reported by row number and column. By default nothing
-    is written when any row is bad; `partial=true` writes the good rows. Always one transaction."""
-    content = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, "Berkas lebih dari 5 MB.")
+    is written when any row is bad; `partial=true` writes the good rows. Always one transaction.
+    An XLSX is read in a separate worker process with size, row, cell and time limits."""
+    content = file.file.read(settings.upload_max_bytes + 1)
     try:
         result = manual_entry.import_batch(session, content, settings, f"petugas:{key.name}", partial,
                                            entered_by=key.ref)
     except manual_entry.FileRejected as exc:
-        code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if exc.wrong_type else 422
-        raise HTTPException(code, {"message": str(exc), "errors": []}) from None
+        headers = {"Retry-After": "5"} if exc.status == status.HTTP_503_SERVICE_UNAVAILABLE else None
+        raise HTTPException(exc.status, {"message": str(exc), "errors": []}, headers=headers) from None
     if not result.committed:
         raise HTTPException(422, result.as_dict())
     return result.as_dict()
@@ -102,9 +104,9 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, access: RecordAcc
                    category: Annotated[list[str] | None, Query()] = None,
                    kecamatan: Annotated[list[str] | None, Query()] = None,
                    classification: Annotated[list[str] | None, Query()] = None,
-                   received_from: date | datetime | None = None,
-                   received_to: date | datetime | None = None,
-                   batch: Annotated[int | None, Query(ge=1, description="only this batch of 100, as sheet 'Aduan'")]
+                   received_from: Moment | None = None,
+                   received_to: Moment | None = None,
+                   batch: Annotated[DbId | None, Query(description="only this batch of 100, as sheet 'Aduan'")]
                    = None) -> Response:
     """Complaints from non-LAPOR! channels in the upload-template shape, for entry into SP4N-LAPOR!.
 

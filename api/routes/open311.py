@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) for integrators.
 
-Reading is public; posting a request needs an API key (`api_key` form field or `X-API-Key`).
+Reading is public; posting a request needs an API key (`api_key` form field or `X-API-Key`) of a role that
+may file complaints (petugas, analyst, opd_admin, admin).
 Errors use the Open311 shape `[{"code", "description"}]`. Parameters arrive as text and are
 checked here, so a bad value is always an Open311 error, never FastAPI's own format.
 """
@@ -12,13 +13,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlmodel import select
 
+from api.auth import INTAKE_ROLES, has_role
 from api.deps import SessionDep, SettingsDep
 from core import open311
+from core.filters import parse_moment, window_start
 from core.inbox import land, normalise
 from core.ingest import Resolver
 from core.keys import lookup
+from core.principal import Principal
+from core.sheets import refuse_unwritable
 from models import Category, Complaint
 from models.types import utcnow
 
@@ -30,8 +36,18 @@ class Open311Error(Exception):
         self.code, self.description = code, description
 
 
+class Open311ErrorOut(BaseModel):
+    code: int
+    description: str
+
+
 def _error(exc: Open311Error) -> JSONResponse:
     return JSONResponse([{"code": exc.code, "description": exc.description}], status_code=exc.code)
+
+
+def _errors(description: str) -> dict[str, Any]:
+    """An error response as documented: the Open311 error list."""
+    return {"model": list[Open311ErrorOut], "description": description}
 
 
 def _csv(value: str | None) -> list[str]:
@@ -39,13 +55,13 @@ def _csv(value: str | None) -> list[str]:
 
 
 def _moment(name: str, value: str | None, tz) -> datetime | None:
+    """A W3C date or datetime (naive = local time; a date = its local midnight), checked like every route's."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise Open311Error(400, f"{name}: format waktu W3C/ISO 8601 tidak valid") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        return window_start(parse_moment(value), tz)
+    except ValueError as exc:
+        raise Open311Error(400, f"{name}: {exc} (format W3C/ISO 8601)") from None
 
 
 @router.get("/discovery.json")
@@ -54,7 +70,8 @@ def discovery(request: Request, settings: SettingsDep) -> dict[str, Any]:
     return {
         "changeset": "2026-11-23T00:00:00+07:00",
         "contact": f"{settings.pemda_name} — Dinas Komunikasi dan Informatika",
-        "key_service": "API key untuk POST diterbitkan oleh admin instansi (aduan keys create)",
+        "key_service": "API key untuk POST (peran petugas, analyst, opd_admin atau admin) diterbitkan oleh "
+                       "admin instansi (aduan keys create)",
         "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
                        "changeset": "2026-11-23T00:00:00+07:00", "type": "production",
                        "formats": ["application/json"]}],
@@ -66,7 +83,7 @@ def services_json(session: SessionDep) -> list[dict[str, Any]]:
     return open311.services(session)
 
 
-@router.get("/requests.json", response_model=None)
+@router.get("/requests.json", response_model=None, responses={400: _errors("a parameter is invalid")})
 def get_requests(
     session: SessionDep,
     settings: SettingsDep,
@@ -117,7 +134,7 @@ def _filtered(stmt, settings, service_code, start_date, end_date, status):
     return stmt
 
 
-@router.get("/requests/{request_id}.json", response_model=None)
+@router.get("/requests/{request_id}.json", response_model=None, responses={404: _errors("no such request")})
 def get_request(request_id: str, session: SessionDep, settings: SettingsDep) -> Any:
     row = session.execute(open311.requests_select().where(Complaint.tracking_code == request_id.upper())).first()
     if row is None:
@@ -125,8 +142,11 @@ def get_request(request_id: str, session: SessionDep, settings: SettingsDep) -> 
     return [open311.service_request(row, settings.tz)]
 
 
-@router.post("/requests.json", status_code=201, response_model=None)
+@router.post("/requests.json", status_code=201, response_model=None,
+             responses={400: _errors("a field is missing or invalid"),
+                        403: _errors("api_key missing or invalid, or its role may not file complaints")})
 def post_request(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     service_code: Annotated[str | None, Form()] = None,
@@ -152,9 +172,7 @@ def post_request(
                                   first_name=first_name, last_name=last_name, phone=phone, device_id=device_id,
                                   account_id=account_id, media_url=media_url).items() if v not in (None, "")}
     try:
-        raw_key = api_key or x_api_key
-        if not raw_key or lookup(session, raw_key) is None:
-            raise Open311Error(403, "api_key tidak ada atau tidak valid")
+        _check_key(request, session, api_key or x_api_key)
         kecamatan = _check_form(session, form)
         external_id, payload = open311.new_payload(form, utcnow(), kecamatan)
         record, _ = land(session, open311.CHANNEL, external_id, payload)
@@ -172,6 +190,18 @@ def post_request(
              "account_id": None}]
 
 
+def _check_key(request: Request, session, raw_key: str | None) -> None:
+    """Filing needs a key of a role that may file complaints: never a viewer key or a wall display token,
+    which travel in URLs. The audit entry names the key, whether it was let in or not."""
+    key = lookup(session, raw_key) if raw_key else None
+    if key is None:
+        raise Open311Error(403, "api_key tidak ada atau tidak valid")
+    principal = Principal.of_key(key)
+    request.state.principal = principal
+    if not has_role(principal, INTAKE_ROLES):
+        raise Open311Error(403, f"api_key dengan peran {principal.role} tidak boleh membuat permintaan layanan")
+
+
 def _check_form(session, form: dict[str, str]) -> str | None:
     """Everything is checked before anything lands, so a bad request leaves no trace."""
     code = form.get("service_code")
@@ -185,6 +215,10 @@ def _check_form(session, form: dict[str, str]) -> str | None:
         limit = 10_000 if name == "description" else 500 if name == "address_string" else 200
         if len(value) > limit:
             raise Open311Error(400, f"{name} terlalu panjang (maks. {limit} karakter)")
+        try:
+            refuse_unwritable(value)
+        except ValueError as exc:
+            raise Open311Error(400, f"{name} {exc}") from None
     has_point = "lat" in form or "long" in form
     if not has_point and not form.get("address_string") and not form.get("address_id"):
         raise Open311Error(400, "lokasi wajib: lat dan long, atau address_string")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep, field_error
 from core.access import Access
+from core.filters import Day
 from core.rapor import build_rapor, rapor_pdf, rapor_xlsx
 from models.types import utcnow
 
@@ -51,8 +52,8 @@ def _rapor(session, settings, access: Access, period_start: date | None, period_
     return build_rapor(session, settings, start, end, days, scope=access.scope())
 
 
-Start = Annotated[date | None, Query(description="Awal periode (default: awal bulan ini)")]
-End = Annotated[date | None, Query(description="Akhir periode, inklusif (default: hari ini)")]
+Start = Annotated[Day | None, Query(description="Awal periode (default: awal bulan ini)")]
+End = Annotated[Day | None, Query(description="Akhir periode, inklusif (default: hari ini)")]
 Days = Annotated[Literal["working", "calendar"], Query(description="Rata-rata dalam hari kerja atau kalender")]
 
 

@@ -17,10 +17,16 @@ from sqlmodel import Session
 from api.auth import AdminPrincipal, CurrentPrincipal
 from api.deps import SessionDep
 from api.filters import field_error
+from api.inputs import Input
+from api.responses import CONFLICT, FORBIDDEN, NOT_FOUND
 from core.channels import known_channels
 from models import ApiKey, Category, Complaint, Opd, OpdAdmin, OpdKind, Region, Role, SlaTier, User
+from models.types import DbId
 
 router = APIRouter(tags=["reference"])
+# Writes are for admins; a code in the path that does not exist is 404, a duplicate or a row in use 409.
+CREATES = {**FORBIDDEN, **CONFLICT}
+CHANGES = {**FORBIDDEN, **NOT_FOUND, **CONFLICT}
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WHATSAPP = r"^\+?[0-9]{8,15}$"
@@ -39,7 +45,7 @@ class OpdOut(BaseModel):
     active: bool
 
 
-class OpdIn(BaseModel):
+class OpdIn(Input):
     code: str = Field(max_length=32, pattern=CODE)
     name: str = Field(min_length=1, max_length=200)
     kind: OpdKind = OpdKind.dinas
@@ -49,7 +55,7 @@ class OpdIn(BaseModel):
     active: bool = True
 
 
-class OpdPatch(BaseModel):
+class OpdPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     kind: OpdKind | None = None
     parent_code: str | None = None
@@ -67,14 +73,14 @@ class OpdAdminOut(BaseModel):
     active: bool
 
 
-class OpdAdminIn(BaseModel):
+class OpdAdminIn(Input):
     name: str = Field(min_length=1, max_length=200)
     whatsapp: str = Field(pattern=WHATSAPP, description="Nomor WhatsApp, mis. 6281234567890")
     role: str = Field("admin_penghubung", max_length=32)
     active: bool = True
 
 
-class OpdAdminPatch(BaseModel):
+class OpdAdminPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     whatsapp: str | None = Field(None, pattern=WHATSAPP)
     role: str | None = Field(None, max_length=32)
@@ -90,7 +96,7 @@ class CategoryOut(BaseModel):
     sla_tier: str | None
 
 
-class CategoryIn(BaseModel):
+class CategoryIn(Input):
     code: str = Field(max_length=64, pattern=CODE)
     name: str = Field(min_length=1, max_length=200)
     parent_code: str | None = None
@@ -98,7 +104,7 @@ class CategoryIn(BaseModel):
     sla_tier: str | None = None
 
 
-class CategoryPatch(BaseModel):
+class CategoryPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     parent_code: str | None = None
     default_opd_code: str | None = None
@@ -111,13 +117,13 @@ class SlaTierOut(BaseModel):
     resolution_days: int
 
 
-class SlaTierIn(BaseModel):
+class SlaTierIn(Input):
     code: str = Field(max_length=32, pattern=CODE)
     name: str = Field(min_length=1, max_length=100)
     resolution_days: int = Field(ge=1, le=365)
 
 
-class SlaTierPatch(BaseModel):
+class SlaTierPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=100)
     resolution_days: int | None = Field(None, ge=1, le=365)
 
@@ -191,7 +197,7 @@ def list_opd(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, Any]]:
     return [_opd_out(o, codes) for o in rows]
 
 
-@router.post("/opd", response_model=OpdOut, status_code=201)
+@router.post("/opd", response_model=OpdOut, status_code=201, responses=CREATES)
 def create_opd(body: OpdIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     parent = _by_code(session, Opd, body.parent_code, "parent_code")
     opd = Opd(**body.model_dump(exclude={"parent_code"}), parent_id=parent.id if parent else None)
@@ -200,7 +206,7 @@ def create_opd(body: OpdIn, session: SessionDep, _: AdminPrincipal) -> dict[str,
     return _opd_out(opd, _opd_codes(session))
 
 
-@router.patch("/opd/{code}", response_model=OpdOut)
+@router.patch("/opd/{code}", response_model=OpdOut, responses=CHANGES)
 def update_opd(code: str, body: OpdPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     opd = _found(session, Opd, code)
     changes = body.model_dump(exclude_unset=True)
@@ -216,7 +222,7 @@ def update_opd(code: str, body: OpdPatch, session: SessionDep, _: AdminPrincipal
     return _opd_out(opd, _opd_codes(session))
 
 
-@router.delete("/opd/{code}", status_code=204)
+@router.delete("/opd/{code}", status_code=204, responses=CHANGES)
 def delete_opd(code: str, session: SessionDep, _: AdminPrincipal) -> Response:
     """Only an unused OPD can be deleted; deactivate (`active=false`) one that has history."""
     opd = _found(session, Opd, code)
@@ -248,7 +254,7 @@ def _admin_out(admin: OpdAdmin, opd_code: str) -> dict[str, Any]:
             "role": admin.role, "active": admin.active}
 
 
-@router.get("/opd/{code}/admins", response_model=list[OpdAdminOut])
+@router.get("/opd/{code}/admins", response_model=list[OpdAdminOut], responses={**FORBIDDEN, **NOT_FOUND})
 def list_opd_admins(code: str, session: SessionDep, key: CurrentPrincipal) -> list[dict[str, Any]]:
     """WhatsApp numbers are personal data: admins, or the OPD's own admin key."""
     opd = _found(session, Opd, code)
@@ -258,7 +264,7 @@ def list_opd_admins(code: str, session: SessionDep, key: CurrentPrincipal) -> li
     return [_admin_out(a, opd.code) for a in rows]
 
 
-@router.post("/opd/{code}/admins", response_model=OpdAdminOut, status_code=201)
+@router.post("/opd/{code}/admins", response_model=OpdAdminOut, status_code=201, responses=CHANGES)
 def create_opd_admin(code: str, body: OpdAdminIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     opd = _found(session, Opd, code)
     admin = OpdAdmin(opd_id=opd.id, **body.model_dump())
@@ -274,8 +280,8 @@ def _opd_admin(session: Session, admin_id: int) -> OpdAdmin:
     return admin
 
 
-@router.patch("/opd-admins/{admin_id:int}", response_model=OpdAdminOut)
-def update_opd_admin(admin_id: int, body: OpdAdminPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
+@router.patch("/opd-admins/{admin_id:int}", response_model=OpdAdminOut, responses=CHANGES)
+def update_opd_admin(admin_id: DbId, body: OpdAdminPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     admin = _opd_admin(session, admin_id)
     for name, value in body.model_dump(exclude_unset=True).items():
         setattr(admin, name, value)
@@ -284,8 +290,8 @@ def update_opd_admin(admin_id: int, body: OpdAdminPatch, session: SessionDep, _:
     return _admin_out(admin, session.get(Opd, admin.opd_id).code)
 
 
-@router.delete("/opd-admins/{admin_id:int}", status_code=204)
-def delete_opd_admin(admin_id: int, session: SessionDep, _: AdminPrincipal) -> Response:
+@router.delete("/opd-admins/{admin_id:int}", status_code=204, responses=CHANGES)
+def delete_opd_admin(admin_id: DbId, session: SessionDep, _: AdminPrincipal) -> Response:
     session.delete(_opd_admin(session, admin_id))
     _commit(session, "admin OPD")
     return Response(status_code=204)
@@ -308,7 +314,7 @@ def list_categories(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, 
     return [_category_out(c, codes, opd) for c in rows]
 
 
-@router.post("/categories", response_model=CategoryOut, status_code=201)
+@router.post("/categories", response_model=CategoryOut, status_code=201, responses=CREATES)
 def create_category(body: CategoryIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     parent = _by_code(session, Category, body.parent_code, "parent_code")
     opd = _by_code(session, Opd, body.default_opd_code, "default_opd_code")
@@ -320,7 +326,7 @@ def create_category(body: CategoryIn, session: SessionDep, _: AdminPrincipal) ->
     return _category_out(cat, _category_codes(session), _opd_codes(session))
 
 
-@router.patch("/categories/{code}", response_model=CategoryOut)
+@router.patch("/categories/{code}", response_model=CategoryOut, responses=CHANGES)
 def update_category(code: str, body: CategoryPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     cat = _found(session, Category, code)
     changes = body.model_dump(exclude_unset=True)
@@ -342,7 +348,7 @@ def update_category(code: str, body: CategoryPatch, session: SessionDep, _: Admi
     return _category_out(cat, _category_codes(session), _opd_codes(session))
 
 
-@router.delete("/categories/{code}", status_code=204)
+@router.delete("/categories/{code}", status_code=204, responses=CHANGES)
 def delete_category(code: str, session: SessionDep, _: AdminPrincipal) -> Response:
     cat = _found(session, Category, code)
     _in_use(session, [(Complaint, Complaint.category_id == cat.id, "pengaduan"),
@@ -363,7 +369,7 @@ def list_tiers(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, Any]]
     return [_tier_out(t) for t in session.execute(select(SlaTier).order_by(SlaTier.resolution_days)).scalars()]
 
 
-@router.post("/sla-tiers", response_model=SlaTierOut, status_code=201)
+@router.post("/sla-tiers", response_model=SlaTierOut, status_code=201, responses=CREATES)
 def create_tier(body: SlaTierIn, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     tier = SlaTier(**body.model_dump())
     session.add(tier)
@@ -371,7 +377,7 @@ def create_tier(body: SlaTierIn, session: SessionDep, _: AdminPrincipal) -> dict
     return _tier_out(tier)
 
 
-@router.patch("/sla-tiers/{code}", response_model=SlaTierOut)
+@router.patch("/sla-tiers/{code}", response_model=SlaTierOut, responses=CHANGES)
 def update_tier(code: str, body: SlaTierPatch, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     """New deadlines apply to complaints received or recategorised afterwards."""
     tier = _found(session, SlaTier, code)
@@ -382,7 +388,7 @@ def update_tier(code: str, body: SlaTierPatch, session: SessionDep, _: AdminPrin
     return _tier_out(tier)
 
 
-@router.delete("/sla-tiers/{code}", status_code=204)
+@router.delete("/sla-tiers/{code}", status_code=204, responses=CHANGES)
 def delete_tier(code: str, session: SessionDep, _: AdminPrincipal) -> Response:
     tier = _found(session, SlaTier, code)
     _in_use(session, [(Category, Category.sla_tier == code, "kategori"),

@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from api.audit import note
 from api.auth import AdminPrincipal
 from api.deps import SessionDep
+from api.inputs import Input
+from api.responses import CONFLICT, NOT_FOUND
 from core import users
 from models import Opd, Role, User
 
@@ -31,7 +33,7 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class UserIn(BaseModel):
+class UserIn(Input):
     username: str = Field(min_length=2, max_length=64)
     name: str = Field(min_length=1, max_length=120)
     role: Role
@@ -39,7 +41,7 @@ class UserIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
-class UserPatch(BaseModel):
+class UserPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=120)
     role: Role | None = None
     opd: str | None = Field(None, description="OPD code; empty string removes the OPD")
@@ -83,12 +85,12 @@ def create_user(body: UserIn, request: Request, session: SessionDep, _: AdminPri
     return _out(session, user)
 
 
-@router.get("/{username}", response_model=UserOut)
+@router.get("/{username}", response_model=UserOut, responses=NOT_FOUND)
 def get_user(username: str, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
     return _out(session, _get(session, username))
 
 
-@router.patch("/{username}", response_model=UserOut)
+@router.patch("/{username}", response_model=UserOut, responses={**NOT_FOUND, **CONFLICT})
 def update_user(username: str, body: UserPatch, request: Request, session: SessionDep,
                 admin: AdminPrincipal) -> dict[str, Any]:
     """Change name, role, OPD, active or password. A role/OPD change, disabling or a new password ends

@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from api.deps import EngineDep, SessionDep
+from api.responses import NOT_FOUND, TOO_LARGE, problem
 from core import webhooks
 
 router = APIRouter(tags=["webhooks"])
@@ -33,7 +34,9 @@ def verify_subscription(instance_name: str, request: Request, session: SessionDe
 
 
 @router.post("/webhooks/{instance_name}", response_model=DeliveryAck,
-             responses={401: {"description": "signature missing"}, 403: {"description": "signature invalid"}})
+             responses={400: problem("signed, but not a delivery this connector can read"),
+                        401: {"description": "signature missing"}, 403: {"description": "signature invalid"},
+                        **NOT_FOUND, **TOO_LARGE})
 async def receive_delivery(instance_name: str, request: Request, background: BackgroundTasks,
                            session: SessionDep, engine: EngineDep) -> DeliveryAck:
     body = await request.body()  # the exact bytes: the signature covers them, not a re-serialisation

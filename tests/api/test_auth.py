@@ -1,11 +1,14 @@
 """Log-in as a person sees it: tokens that work, expire, can't be forged, and end when they should."""
 
 import logging
+import re
 from datetime import timedelta
 
 import jwt
+import pytest
 from sqlmodel import select
 
+from core import audit, users
 from core.tokens import ALGORITHM, ISSUER, signing_secret
 from models import LoginSession, User
 from models.types import utcnow
@@ -170,3 +173,45 @@ def test_display_token_is_read_only_and_expires(client, session, login_for):
     session.add(key)
     session.commit()
     assert client.get("/api/v1/stats/summary", headers=tv).status_code == 401
+
+
+@pytest.mark.parametrize("claim, value", [("sub", "abc"), ("sub", "1.5"), ("sub", ["1"]), ("sub", "-1"),
+                                          ("sub", "99999999999999999999999"), ("sub", "2147483648"),
+                                          ("sid", "abc"), ("sid", 99999999999999999999999), ("sid", [1]),
+                                          ("sid", 1.5), ("ver", "x")])
+def test_a_validly_signed_token_with_claims_that_name_no_row_is_401(client, session, settings, user_for, claim,
+                                                                       value):
+    user_for("admin", username="adm")
+    good = log_in(client, "adm").json()["access_token"]
+    claims = jwt.decode(good, options={"verify_signature": False})
+    odd = jwt.encode({**claims, claim: value}, signing_secret(session, settings), algorithm=ALGORITHM)
+    r = client.get("/api/v1/me", headers=bearer(odd))
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer", r.text
+    assert client.get("/api/v1/me", headers=bearer(good)).status_code == 200
+
+
+def _minutes_masked(detail: str) -> str:
+    return re.sub(r"\d\d:\d\d", "HH:MM", detail)
+
+
+def test_an_unknown_username_locks_like_a_real_account_which_stays_locked(client, session, user_for):
+    sari = user_for("analyst", username="sari")
+    real = [log_in(client, "sari", f"tebakan-{i}") for i in range(6)]
+    unknown = [log_in(client, "siapa", f"tebakan-{i}") for i in range(6)]
+    assert [r.status_code for r in real] == [r.status_code for r in unknown] == [401, 401, 401, 401, 423, 423]
+    for a, b in zip(real, unknown, strict=True):
+        assert _minutes_masked(a.json()["detail"]) == _minutes_masked(b.json()["detail"])
+        assert ("Retry-After" in a.headers) == ("Retry-After" in b.headers)
+    assert "terkunci" in unknown[-1].json()["detail"] and int(unknown[-1].headers["Retry-After"]) > 60
+    assert log_in(client, "sari").status_code == 423  # the real account is locked, even to the right password
+    session.refresh(sari)
+    assert sari.locked_until > utcnow()
+    assert session.exec(select(User).where(User.username == "siapa")).first() is None  # no account made
+
+
+def test_an_unknown_username_counts_again_after_its_lock_out_has_passed(client, session, settings):
+    actor = users.login_actor("Siapa ")
+    audit.record(session.get_bind(), actor=actor, action=users.LOGIN_ACTION, outcome="denied", status_code=423,
+                 message=f"locked until {(utcnow() - timedelta(seconds=1)).isoformat()}")  # a lock-out that ended
+    answers = [log_in(client, "siapa", f"tebakan-{i}").status_code for i in range(settings.login_max_failures)]
+    assert answers == [401] * (settings.login_max_failures - 1) + [423]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,10 @@ from openpyxl import Workbook, load_workbook
 from sqlmodel import func, select
 
 from core.manual_entry import COLUMNS
-from models import Complaint, ComplaintEvent, RawRecord
+from core.settings import get_settings
+from models import Category, Complaint, ComplaintEvent, RawRecord
+from tests import hostile_files
+from tests.conftest import backend_name
 from tests.factories import add_complaint
 
 URL = "/api/v1/complaints"
@@ -274,6 +278,53 @@ def test_upload_needs_a_petugas_role(client, key_for):
     assert client.get(f"{URL}/import/template.xlsx").status_code == 401
 
 
+# --- hostile uploads -----------------------------------------------------------------------------
+
+def assert_refused(response, status: int, words: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["detail"]["errors"] == []
+    assert words in response.json()["detail"]["message"]
+
+
+@pytest.mark.timeout(60)  # before the archive check this upload held the server for minutes
+def test_a_decompression_bomb_is_refused_in_well_under_a_second_and_nothing_is_written(client, session, petugas):
+    bomb = hostile_files.decompression_bomb(inflated_mb=300)
+    started = time.perf_counter()
+    response = upload(client, petugas, bomb)
+    assert time.perf_counter() - started < 1.0
+    assert_refused(response, 422, "bom dekompresi")
+    assert count(session, Complaint) == count(session, RawRecord) == 0
+
+
+def test_thousands_of_rows_stop_at_the_row_limit_with_the_usual_message(client, session, petugas):
+    content = fill_template(client, petugas, [good_row(i) for i in range(101)])  # + the example row
+    assert_refused(upload(client, petugas, content), 422, "lebih dari 100 baris aduan; maksimal 100 per unggahan")
+    rows = b"".join(hostile_files.row(f"Jalan rusak nomor {i}", f"Berlubang {i * 7919}") for i in range(50_000))
+    huge = hostile_files.xlsx(hostile_files.SHEET_HEAD + hostile_files.row("judul", "isi") + rows)
+    started = time.perf_counter()
+    assert_refused(upload(client, petugas, huge), 422, "lebih dari 100 baris aduan")
+    assert time.perf_counter() - started < 3.0  # stops at row 102, not after 50,000
+    assert count(session, Complaint) == 0
+
+
+def test_a_slow_sheet_is_refused_at_the_time_limit(client, session, petugas, monkeypatch):
+    monkeypatch.setenv("ADUAN_UPLOAD_PARSE_SECONDS", "0.2")
+    get_settings.cache_clear()
+    assert_refused(upload(client, petugas, hostile_files.slow_sheet(rows=100, columns=2000)), 422,
+                   "tidak selesai dibaca dalam 0.2 detik")
+    assert count(session, Complaint) == 0
+
+
+def test_a_file_over_5_mb_is_a_413_in_the_same_shape(client, session, petugas):
+    big = as_csv([good_row(1)]) + b"," * (5 * 2**20)
+    assert_refused(upload(client, petugas, big, "aduan.csv"), 413, "Berkas lebih dari 5 MB")
+
+
+def test_a_body_far_over_the_upload_limit_is_refused_before_it_is_read(client, petugas):
+    response = upload(client, petugas, b"judul,isi\n" + b"a" * (20 * 2**20), "aduan.csv")
+    assert_refused(response, 413, "Isi permintaan lebih dari 5 MB")
+
+
 # --- LAPOR! hand-back ----------------------------------------------------------------------------
 
 def test_handback_exports_non_lapor_complaints_in_batches_of_100(client, session, key_for):
@@ -323,3 +374,51 @@ def test_handback_for_an_opd_admin_holds_only_its_opd(client, session, key_for):
     assert response.headers["x-total-rows"] == "1"
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.cell(row=2, column=7).value == "DISDUKCAPIL"
+
+
+# --- control characters ----------------------------------------------------------------------------
+
+def nasty(text: str) -> str:
+    """`text` with characters no workbook can hold (NUL too where the database stores it)."""
+    nul = "\x00" if backend_name() == "sqlite" else ""  # PostgreSQL refuses NUL in text itself
+    return f"\x01{text[:5]}{nul}\x0b{text[5:]}\x1f\ufffe"
+
+
+def test_control_characters_in_titles_and_names_do_not_break_the_hand_back_or_the_template(client, session,
+                                                                                            key_for):
+    add_complaint(session, "whatsapp", "1:a", title=nasty("Jalan rusak di pasar"), body=nasty("=1+2 mohon"),
+                  reporter_name=nasty("Siti Aminah"))
+    category = session.exec(select(Category).where(Category.code == "INFRA-JALAN")).one()
+    category.name = nasty("Jalan rusak")
+    session.add(category)
+    session.commit()
+    admin = key_for("admin")
+    for _ in range(2):  # the same rows again: never a 500 "for good"
+        handback = client.get("/api/v1/export/lapor-manual.xlsx", headers=admin)
+        assert handback.status_code == 200, handback.text
+        sheet = load_workbook(io.BytesIO(handback.content))["Batch 1"]
+        row = dict(zip(COLUMNS, [c.value for c in sheet[2]], strict=True))
+        assert (row["judul"], row["isi"], row["nama_pelapor"]) == ("Jalan rusak di pasar", "=1+2 mohon", "Siti Aminah")
+        assert sheet["B2"].data_type == "s"  # still text, not a formula
+        template = client.get("/api/v1/complaints/import/template.xlsx", headers=admin)
+        assert template.status_code == 200, template.text
+        names = [c.value for c in load_workbook(io.BytesIO(template.content))["Daftar"]["D"]]
+        assert "Jalan rusak" in names
+
+
+def test_typed_text_with_control_characters_is_refused_naming_the_field(client, session, petugas):
+    for field in ("title", "body", "reporter_name"):
+        response = client.post(URL, json=entry(**{field: entry()[field] + "\x00\x01"}), headers=petugas)
+        assert response.status_code == 422
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["body", field] and error["msg"] == "tidak boleh memuat karakter kendali (mis. NUL)"
+    assert client.post(URL, json=entry(body="Baris satu\n\tBaris dua\r\n"), headers=petugas).status_code == 201
+
+
+def test_an_uploaded_row_with_control_characters_is_a_row_error(client, session, petugas):
+    rows = [good_row(1), {**good_row(2), "judul": "Judul dengan\x01 kendali"}]
+    response = upload(client, petugas, as_csv(rows), "aduan.csv")
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]["errors"]
+    assert (error["row"], error["column"]) == (3, "judul") and "karakter kendali" in error["message"]
+    assert count(session, Complaint) == 0

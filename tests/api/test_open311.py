@@ -11,7 +11,8 @@ import uvicorn
 from sqlmodel import select
 
 from api.main import create_app
-from models import Complaint, RawRecord
+from core.keys import create_display_token, create_key
+from models import AuditEntry, Complaint, RawRecord
 from tests.factories import add_complaint
 
 
@@ -32,7 +33,7 @@ def server(client):
 
 
 def test_client_round_trip(server, session, key_for):
-    key = key_for("viewer")["X-API-Key"]
+    key = key_for("petugas")["X-API-Key"]
     with httpx.Client(base_url=server, timeout=10) as http:
         endpoints = http.get("/discovery.json").json()["endpoints"]
         assert endpoints[0]["url"] == server
@@ -100,3 +101,60 @@ def test_query_window_and_errors(client, session, key_for):
         (err,) = r.json()
         assert set(err) == {"code", "description"} and err["code"] == r.status_code
     assert session.exec(select(RawRecord)).all() == []  # nothing bad ever landed
+
+
+@pytest.mark.parametrize("field", ["start_date", "end_date"])
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "9999-12-31T23:59:59", "0001-01-01T00:00:00Z"])
+def test_out_of_range_dates_are_an_open311_error_without_credentials(client, field, value):
+    r = client.get("/open311/v2/requests.json", params={field: value})
+    assert r.status_code == 400, r.text
+    assert r.json() == [{"code": 400, "description": f"{field}: tanggal di luar rentang yang didukung "
+                                                     "(1900-01-01 s.d. 2999-12-31) (format W3C/ISO 8601)"}]
+
+
+def test_a_date_without_time_is_its_local_midnight(client, session):
+    seen = add_complaint(session, "lapor", "seen", received_at=datetime(2026, 11, 20, 17, 30, tzinfo=UTC))  # 21st
+    add_complaint(session, "lapor", "before", received_at=datetime(2026, 11, 20, 16, 30, tzinfo=UTC))  # 20th WIB
+    r = client.get("/open311/v2/requests.json", params={"start_date": "2026-11-21", "end_date": "2026-11-30"})
+    assert [x["service_request_id"] for x in r.json()] == [seen.tracking_code]
+
+
+FORM = {"service_code": "INFRA-PJU", "description": "Lampu jalan mati", "address_string": "Jl. Raya Kanigoro"}
+
+
+def _audited_posts(session):
+    session.expire_all()
+    return session.exec(select(AuditEntry).where(AuditEntry.path == "/open311/v2/requests.json")
+                        .order_by(AuditEntry.id)).all()
+
+
+@pytest.mark.parametrize("role", ["petugas", "analyst", "opd_admin", "admin"])
+def test_roles_that_file_complaints_may_post_and_the_audit_names_the_key(client, session, role):
+    key, raw = create_key(session, f"Aplikasi {role}", role, "DPUPR" if role == "opd_admin" else None)
+    r = client.post("/open311/v2/requests.json", data={**FORM, "api_key": raw})
+    assert r.status_code == 201, r.text
+    (entry,) = _audited_posts(session)
+    assert (entry.actor, entry.actor_name, entry.role, entry.outcome) == (f"key:{key.id}", key.name, role, "ok")
+
+
+@pytest.mark.parametrize("kind", ["viewer", "display", "viewer_header"])
+def test_viewer_keys_and_display_tokens_may_not_post(client, session, kind):
+    key, raw = create_display_token(session, "TV Pendopo", 30) if kind == "display" else \
+        create_key(session, "Dasbor publik", "viewer")
+    headers = {"X-API-Key": raw} if kind == "viewer_header" else {}
+    data = FORM if headers else {**FORM, "api_key": raw}
+    r = client.post("/open311/v2/requests.json", data=data, headers=headers)
+    assert r.status_code == 403
+    assert r.json() == [{"code": 403, "description": "api_key dengan peran viewer tidak boleh membuat permintaan "
+                                                     "layanan"}]
+    assert session.exec(select(Complaint)).all() == [] and session.exec(select(RawRecord)).all() == []
+    (entry,) = _audited_posts(session)
+    assert (entry.actor, entry.role, entry.outcome, entry.status_code) == (f"key:{key.id}", "viewer", "denied", 403)
+
+
+def test_control_characters_in_a_posted_field_are_an_open311_error(client, session, key_for):
+    r = client.post("/open311/v2/requests.json", data={**FORM, "description": "Lampu\x00 mati\x01"},
+                    headers=key_for("petugas"))
+    assert r.status_code == 400
+    assert r.json() == [{"code": 400, "description": "description tidak boleh memuat karakter kendali (mis. NUL)"}]
+    assert session.exec(select(RawRecord)).all() == []

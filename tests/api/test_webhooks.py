@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlmodel import func, select
 
+from api.main import create_app
 from connectors.emulators import meta_webhooks as meta
 from core import webhooks
 from models import Complaint, ComplaintEvent, ConnectorInstance, EventKind, Notification, RawRecord, RawState
@@ -213,3 +216,84 @@ def test_deliveries_show_as_healthy_traffic_on_the_connector_page(wa, key_for):
                if r["name"] == "wa-kominfo")
     assert row["status"] == "ok" and row["last_success_at"] is not None
     assert (row["fetched_total"], row["new_total"]) == (2, 1)
+
+
+# --- body size -----------------------------------------------------------------------------------
+
+class StreamedBody:
+    """A request body sent in 64 KB chunks, counting how many of them the server pulled."""
+
+    chunk = 64 * 1024
+
+    def __init__(self, total: int):
+        self.total, self.pulled = total, 0
+
+    async def __aiter__(self):
+        for _ in range(self.total // self.chunk):
+            self.pulled += 1
+            yield b"[" * self.chunk
+
+
+def post_streamed(body: StreamedBody, headers: dict[str, str]) -> httpx.Response:
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()),
+                                     base_url="http://testserver") as http:
+            return await http.post(URL, content=body, headers={"X-Hub-Signature-256": "sha256=00", **headers})
+
+    return asyncio.run(send())
+
+
+def test_a_20_mb_delivery_is_refused_with_413_before_a_byte_is_read(wa, session):
+    body = StreamedBody(20 * 2**20)
+    response = post_streamed(body, {"Content-Length": str(body.total), "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["detail"] == {"message": "Isi permintaan lebih dari 1 MB.", "errors": []}
+    assert body.pulled == 0
+    assert count(session, RawRecord) == 0
+
+
+def test_a_chunked_delivery_is_cut_off_at_the_limit(wa, session):
+    body = StreamedBody(20 * 2**20)
+    response = post_streamed(body, {"Content-Type": "application/json"})  # no Content-Length: chunked
+    assert response.status_code == 413
+    assert response.json()["detail"]["message"] == "Isi permintaan lebih dari 1 MB."
+    assert body.pulled <= 2**20 // body.chunk + 1  # stopped at the first chunk over 1 MB, not at 20 MB
+    assert count(session, RawRecord) == 0
+
+
+def nested_delivery(depth: int) -> bytes:
+    """A real-shaped delivery whose message carries a field nested `depth` arrays deep."""
+    payload, _ = text_delivery()
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["extra"] = "NESTED"
+    return meta.encode(payload).replace(b'"NESTED"', b"[" * depth + b"1" + b"]" * depth)
+
+
+@pytest.mark.parametrize("body", [nested_delivery(5000), nested_delivery(65), b"[" * 5000 + b"]" * 5000,
+                                  b'{"object":"whatsapp_business_account","entry":' + b"[" * 5000 + b"]" * 5000 + b"}"],
+                         ids=["in-a-message-5000", "in-a-message-65", "bare-5000", "entry-5000"])
+def test_a_signed_delivery_nested_too_deep_is_refused_with_400(wa, session, body):
+    r = meta.deliver(URL, SECRET, body, client=wa)[0]
+    assert r.status_code == 400
+    assert r.json()["detail"] == "cannot read delivery: JSON nested deeper than 64 levels"
+    assert count(session, RawRecord) == 0
+
+
+def test_a_signed_delivery_nested_within_the_limit_lands_as_received_then_normalises(wa, session):
+    r = meta.deliver(URL, SECRET, nested_delivery(50), client=wa)[0]
+    assert r.status_code == 200 and r.json()["new"] == 1
+    raw = session.exec(select(RawRecord)).one()
+    extra = raw.payload["message"]["extra"]
+    for _ in range(50):
+        (extra,) = extra
+    assert extra == 1
+    assert raw.state == RawState.normalised and count(session, Complaint) == 1
+
+
+def test_a_message_with_nul_characters_lands_and_normalises_on_every_database(wa, session):
+    payload, wamid = text_delivery(body="Jalan\x00 rusak\x01 di pasar")
+    assert meta.deliver(URL, SECRET, payload, client=wa)[0].status_code == 200
+    raw = session.exec(select(RawRecord)).one()
+    assert raw.payload["message"]["id"] == wamid
+    assert raw.payload["message"]["text"]["body"] == "Jalan\ufffd rusak\x01 di pasar"  # PostgreSQL holds no U+0000
+    assert session.exec(select(Complaint)).one().title == "Jalan\ufffd rusak\x01 di pasar"
+    assert meta.deliver(URL, SECRET, payload, client=wa)[0].json()["new"] == 0  # Meta's retry is a duplicate

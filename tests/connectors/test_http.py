@@ -100,3 +100,10 @@ def test_an_instance_overrides_only_the_retry_settings_it_names():
     connector = LaporConnector({"base_url": "http://127.0.0.1:9", "token": "t", "http": {"backoff_seconds": 0.1}},
                                settings_policy)
     assert (connector.retrier.policy.attempts, connector.retrier.policy.backoff_seconds) == (9, 0.1)
+
+
+def test_a_page_nested_too_deep_is_refused_not_a_crash():
+    deep = "[" * 5000 + "]" * 5000
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, text=deep)))
+    with pytest.raises(RetriableError, match="JSON tidak utuh/tidak valid"):
+        get_json_once(client, "http://127.0.0.1:1/page")

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from core.filters import ComplaintFilter, FilterError, window_end, window_start
+from core.filters import EARLIEST_DAY, LATEST_DAY, ComplaintFilter, FilterError, parse_moment, window_end, window_start
 from tests.factories import seeded
 
 TZ = ZoneInfo("Asia/Jakarta")
@@ -42,3 +42,19 @@ def test_unknown_codes_name_the_field_and_categories_include_children(session):
     assert err.value.field == "category"
     resolved = ComplaintFilter(category=["INFRA"]).resolve(session, TZ)
     assert len(resolved.category_ids) == 6  # INFRA + 5 subcategories
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "9999-12-31T23:59:59", date(1899, 12, 31),
+                                   datetime(3000, 1, 1, tzinfo=UTC)])
+def test_dates_outside_the_supported_years_name_their_field(value):
+    with pytest.raises(ValidationError) as err:
+        ComplaintFilter(received_to=value)
+    (error,) = err.value.errors()
+    assert error["loc"] == ("received_to",) and error["type"] == "date_out_of_range"
+    assert error["msg"] == "tanggal di luar rentang yang didukung (1900-01-01 s.d. 2999-12-31)"
+
+
+def test_the_supported_years_convert_to_utc_at_both_ends():
+    assert parse_moment("1900-01-01") == EARLIEST_DAY and parse_moment("2999-12-31") == LATEST_DAY
+    assert window_start(EARLIEST_DAY, ZoneInfo("Etc/GMT-14")).year == 1899
+    assert window_end(LATEST_DAY, ZoneInfo("Etc/GMT+12")).year == 3000

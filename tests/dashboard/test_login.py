@@ -98,6 +98,15 @@ def test_wrong_password_is_refused_and_the_fifth_locks_the_account(browser, sess
     assert browser.get_cookie("aduan_sesi") is None or "login" not in (browser.get_cookie("aduan_sesi").value or "")
 
 
+def test_an_unknown_username_gets_the_same_pages_as_an_account(browser, session):
+    for _ in range(4):
+        r = log_in(browser, "bukan-siapa", "salah-sekali")
+        assert r.status_code == 401 and "Nama pengguna atau kata sandi salah." in r.get_data(as_text=True)
+    r = log_in(browser, "bukan-siapa", "salah-sekali")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 423 and "Akun terkunci" in page and "coba lagi setelah pukul" in page
+
+
 def test_the_dashboard_calls_the_api_as_the_person_who_logged_in(browser, session):
     user(session, "pupr", "opd_admin", "DPUPR", name="Bagus Santoso")
     log_in(browser, "pupr")

@@ -1,0 +1,26 @@
+"""The inbox keeps payloads as received, as far as the databases can hold them."""
+
+import pytest
+
+from core.inbox import land, payload_hash, storable
+
+
+@pytest.mark.parametrize("payload, kept", [
+    ({"a": "x\x00y"}, {"a": "x\ufffdy"}),
+    ({"k\x00": ["\x00", 1]}, {"k\ufffd": ["\ufffd", 1]}),
+    ({"a": "\\u0000"}, {"a": "\\u0000"}),  # a backslash and "u0000" typed by someone: text, not a NUL
+    ({"a": "\\\x00"}, {"a": "\\\ufffd"}),
+    ({"a": "bersih", "n": [1, 2.5, None, True]}, {"a": "bersih", "n": [1, 2.5, None, True]}),
+])
+def test_nul_is_kept_as_the_replacement_character_and_nothing_else_changes(payload, kept):
+    stored, digest = storable(payload)
+    assert stored == kept and digest == payload_hash(kept)
+
+
+def test_a_payload_with_nul_lands_once(session):
+    first, new = land(session, "whatsapp", "wamid.1", {"text": "Jalan\x00 rusak"})
+    session.commit()
+    again, new_again = land(session, "whatsapp", "wamid.1", {"text": "Jalan\x00 rusak"})
+    assert (new, new_again) == (True, False) and again.id == first.id
+    session.expire_all()
+    assert again.payload == {"text": "Jalan\ufffd rusak"}
