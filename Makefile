@@ -39,9 +39,9 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# README's configuration reference, generated from core/settings.py.
+# README's configuration reference, generated from core/runtime/settings.py.
 docs: $(STAMP)
-	$(PY) -m core.settings_doc README.md
+	$(PY) -m core.runtime.settings_doc README.md
 
 bench: $(STAMP)
 	$(PY) -m bench.run_all

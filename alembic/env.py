@@ -4,8 +4,8 @@ from logging.config import fileConfig
 
 import models
 from alembic import context
-from core.db import make_engine
-from core.settings import get_settings
+from core.runtime.db import make_engine
+from core.runtime.settings import get_settings
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.audit import capturing_status
-from core.logs import MASK, SECRET_NAME
+from core.runtime.logs import MASK, SECRET_NAME
 
 log = logging.getLogger("aduan.access")
 QUIET_PATHS = ("/metrics", "/api/v1/health")  # scraped every few seconds: logged at DEBUG only

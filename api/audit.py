@@ -14,9 +14,9 @@ from asgi_correlation_id import correlation_id
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core import audit
-from core.db import get_engine
-from core.principal import Principal
+from core.identity import audit
+from core.identity.principal import Principal
+from core.runtime.db import get_engine
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 AUDITED_READS = ("/api/v1/export/",)  # bulk downloads of personal data

@@ -9,10 +9,10 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import SessionDep, SettingsDep
-from core.keys import PREFIX as KEY_PREFIX
-from core.keys import lookup
-from core.principal import Principal
-from core.tokens import TokenError, user_for_access_token
+from core.identity.keys import PREFIX as KEY_PREFIX
+from core.identity.keys import lookup
+from core.identity.principal import Principal
+from core.identity.tokens import TokenError, user_for_access_token
 from models import Role
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key from `aduan keys create`")

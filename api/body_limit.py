@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.settings import get_settings
-from core.tabular import megabytes
+from core.intake.tabular import megabytes
+from core.runtime.settings import get_settings
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the small form fields around the file
 

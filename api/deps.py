@@ -9,8 +9,8 @@ from fastapi import Depends
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.db import get_engine
-from core.settings import Settings, get_settings
+from core.runtime.db import get_engine
+from core.runtime.settings import Settings, get_settings
 
 
 def engine_dep() -> Engine:

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from api.auth import CurrentPrincipal, require_roles
 from api.deps import SessionDep, SettingsDep
-from core.access import Access, Reads
-from core.filters import ComplaintFilter, FilterError, ResolvedFilter, parse_moment, window_end, window_start
-from core.principal import Principal
+from core.identity.access import Access, Reads
+from core.identity.principal import Principal
+from core.reporting.filters import ComplaintFilter, FilterError, ResolvedFilter, parse_moment, window_end, window_start
 from models import Classification, Role, Status
 
 
@@ -96,7 +96,7 @@ def access_for(*roles: Role):
     return dependency
 
 
-# What the policy in core.access allows each role to read; every route returning complaint data takes one.
+# What the policy in core.identity.access allows each role to read; every route returning complaint data takes one.
 AccessDep = Annotated[Access, Depends(reading(Reads.aggregates))]
 RecordAccessDep = Annotated[Access, Depends(reading(Reads.records))]
 CaseworkAccessDep = Annotated[Access, Depends(reading(Reads.casework))]

@@ -1,4 +1,4 @@
-"""Text a request may carry: none with control characters (core.sheets.refuse_unwritable), in its URL or
+"""Text a request may carry: none with control characters (core.runtime.sheets.refuse_unwritable), in its URL or
 in a JSON body. PostgreSQL cannot store or even compare a NUL, and workbooks cannot hold the others, so
 such text is refused with 422 before any route reads it."""
 
@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.sheets import refuse_unwritable
+from core.runtime.sheets import refuse_unwritable
 
 
 class Input(BaseModel):

@@ -23,10 +23,10 @@ from sqlalchemy import case, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from core.db import get_engine
-from core.filters import overdue_clause
-from core.instances import instances_with_state
-from core.settings import get_settings
+from core.intake.instances import instances_with_state
+from core.reporting.filters import overdue_clause
+from core.runtime.db import get_engine
+from core.runtime.settings import get_settings
 from models import Complaint, Notification, RawRecord, RawState
 from models.enums import OPEN_STATUSES, NotificationStatus
 from models.types import utcnow

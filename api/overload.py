@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.settings import get_settings
+from core.runtime.settings import get_settings
 
 RETRY_AFTER_SECONDS = 5
 BUSY = "Server sedang sibuk (semua koneksi basis data terpakai); coba lagi sebentar."

@@ -38,7 +38,7 @@ def main() -> None:
     try:
         measure(args.requests)
     finally:
-        from core.db import get_engine
+        from core.runtime.db import get_engine
 
         get_engine().dispose()
         cleanup()
@@ -49,12 +49,13 @@ def measure(n: int) -> None:
     from sqlmodel import Session, func, select
 
     from api.main import create_app
-    from core import audit, migrate
-    from core.db import get_engine
-    from core.keys import create_key
-    from core.seed import seed_reference
-    from core.settings import get_settings
-    from core.users import create_user
+    from core.identity import audit
+    from core.identity.keys import create_key
+    from core.identity.users import create_user
+    from core.reference.seed import seed_reference
+    from core.runtime import migrate
+    from core.runtime.db import get_engine
+    from core.runtime.settings import get_settings
     from models import AuditEntry
 
     settings = get_settings()

@@ -124,7 +124,7 @@ def main() -> None:
     from sqlmodel import Session
 
     from bench.stats import prepare
-    from core.keys import create_key
+    from core.identity.keys import create_key
     from tests.hostile_files import decompression_bomb, slow_sheet
 
     engine, total = prepare(args.db_url, args.n, args.seed)

@@ -28,13 +28,13 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from core import migrate
-from core.db import make_engine
-from core.inbox import payload_hash
-from core.instances import save_instance
-from core.seed import seed_reference
-from core.settings import load_settings
-from core.sync import sync_instance
+from core.intake.inbox import payload_hash
+from core.intake.instances import save_instance
+from core.intake.sync import sync_instance
+from core.reference.seed import seed_reference
+from core.runtime import migrate
+from core.runtime.db import make_engine
+from core.runtime.settings import load_settings
 from models import RawRecord
 from models.types import utcnow
 

@@ -39,8 +39,8 @@ def main() -> None:
     from sqlmodel import Session, select
 
     from api.main import create_app
-    from core.settings import get_settings
-    from core.users import create_user
+    from core.identity.users import create_user
+    from core.runtime.settings import get_settings
     from dashboard import state
     from dashboard.app import create_dash
     from models import User

@@ -38,12 +38,12 @@ def main() -> None:
     from connectors.call112 import Call112Connector
     from connectors.emulators import meta_webhooks as meta
     from connectors.emulators.call112_export import generate
-    from core import migrate
-    from core.db import get_engine
-    from core.file_import import import_file
-    from core.manual_entry import COLUMNS, import_batch
-    from core.seed import seed_reference
-    from core.settings import get_settings
+    from core.intake.file_import import import_file
+    from core.intake.manual_entry import COLUMNS, import_batch
+    from core.reference.seed import seed_reference
+    from core.runtime import migrate
+    from core.runtime.db import get_engine
+    from core.runtime.settings import get_settings
     from models import Complaint, ConnectorInstance, RawRecord, RawState
 
     settings = get_settings()

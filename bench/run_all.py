@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from core.db import make_engine
+from core.runtime.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"

@@ -17,14 +17,14 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from connectors.emulators.meta_graph import PHONE_NUMBER_ID, MetaGraphState, create_app
-from core import migrate
-from core.calendar import WorkingCalendar
-from core.db import make_engine
-from core.escalation import run_sweep
-from core.ingest import tracking_code
-from core.outbox import dispatch_due
-from core.seed import seed_reference
-from core.settings import load_settings
+from core.casework.escalation import run_sweep
+from core.casework.outbox import dispatch_due
+from core.intake.ingest import tracking_code
+from core.reference.calendar import WorkingCalendar
+from core.reference.seed import seed_reference
+from core.runtime import migrate
+from core.runtime.db import make_engine
+from core.runtime.settings import load_settings
 from models import Complaint, Notification, Opd, OpdAdmin, Status
 
 

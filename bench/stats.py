@@ -39,9 +39,9 @@ TITLES = ["Jalan berlubang", "Lampu jalan mati", "KTP-el belum jadi", "Sampah me
 # --- data generation ---------------------------------------------------------------------------
 
 def generate(engine: Engine, n: int, seed: int) -> int:
-    from core.calendar import WorkingCalendar
-    from core.ingest import tracking_code
-    from core.seed import desa_of
+    from core.intake.ingest import tracking_code
+    from core.reference.calendar import WorkingCalendar
+    from core.reference.seed import desa_of
     from models import Category, Complaint, SlaTier
 
     with engine.connect() as conn:
@@ -291,9 +291,9 @@ def prepare(db_url: str, n: int, seed: int) -> tuple[Engine, int]:
     must already name `db_url`. Answers the engine and the number of complaints."""
     from sqlmodel import Session
 
-    from core import db, migrate
-    from core.seed import seed_reference
-    from core.settings import get_settings
+    from core.reference.seed import seed_reference
+    from core.runtime import db, migrate
+    from core.runtime.settings import get_settings
 
     ensure_database(db_url)
     migrate.upgrade(db_url)
@@ -324,7 +324,7 @@ def main() -> None:
     from sqlmodel import Session
 
     from api.main import create_app
-    from core.keys import create_key
+    from core.identity.keys import create_key
 
     engine, total = prepare(args.db_url, args.n, args.seed)
     with Session(engine) as session:

@@ -20,10 +20,10 @@ import httpx
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from core import migrate
-from core.db import make_engine
-from core.seed import seed_reference
-from core.settings import load_settings
+from core.reference.seed import seed_reference
+from core.runtime import migrate
+from core.runtime.db import make_engine
+from core.runtime.settings import load_settings
 from models import Category, Complaint, Opd, Region
 
 CHUNK = 20_000

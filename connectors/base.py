@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from connectors.errors import ConnectorError, FatalError, RetriableError
 from connectors.http import MAX_JSON_DEPTH, HttpPolicy, Retrier, TokenPaginator, dig, get_json_once, parse_json
-from core.ingest import ComplaintDraft
+from core.intake.ingest import ComplaintDraft
 
 __all__ = ["Connector", "PullConnector", "PushConnector", "FileConnector", "PullConfig", "Page", "Skip",
            "ConnectorError", "RetriableError", "FatalError", "HttpPolicy", "TokenPaginator", "dig",

@@ -19,11 +19,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from connectors.base import FileConnector, Skip
-from core.id_dates import parse_id_datetime
-from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
-from core.regions import nearest_kecamatan
-from core.settings import get_settings
-from core.tabular import read_table
+from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
+from core.intake.tabular import read_table
+from core.reference.id_dates import parse_id_datetime
+from core.reference.regions import nearest_kecamatan
+from core.runtime.settings import get_settings
 from models import ChannelCall, Classification, EventKind, Region, Status
 
 CHANNEL = "call112"

@@ -19,7 +19,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import select
 
 from connectors.base import Page, PullConfig, PullConnector, Skip, TokenPaginator, dig, parse_timestamp
-from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
+from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
 from models import Complaint, EventKind, Status
 from models.enums import AWAITING_RESPONSE
 

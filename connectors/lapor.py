@@ -18,7 +18,7 @@ import httpx
 from pydantic import AnyHttpUrl, Field, field_validator
 
 from connectors.base import FatalError, Page, PullConfig, PullConnector, TokenPaginator, dig, parse_timestamp
-from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
+from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
 from models import Classification, EventKind, Status
 
 # Our name → path in a LAPOR! report payload. The one place to touch when the API changes.
@@ -124,7 +124,7 @@ def _key(text: str) -> str:
 @cache
 def _opd_names() -> dict[str, str]:
     """Our OPD names → codes (reference data), the default way to recognise a disposition agency."""
-    rows = json.loads(files("core.data").joinpath("opd.json").read_text(encoding="utf-8"))
+    rows = json.loads(files("core.reference.data").joinpath("opd.json").read_text(encoding="utf-8"))
     return {_key(name): code for code, name, *_rest in rows}
 
 

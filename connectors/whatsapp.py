@@ -21,9 +21,9 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from connectors.base import Applied, PushConnector, Skip, parse_json
-from core.ingest import ComplaintDraft, DraftEvent, NormaliseError
-from core.regions import nearest_kecamatan
-from core.settings import get_settings
+from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
+from core.reference.regions import nearest_kecamatan
+from core.runtime.settings import get_settings
 from models import Complaint, ComplaintEvent, EventKind, Notification, NotificationStatus
 from models.types import utcnow
 

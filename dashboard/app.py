@@ -12,7 +12,7 @@ import dash
 import flask
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from core.settings import Settings
+from core.runtime.settings import Settings
 from dashboard import browser_session, components, ids, login, state
 
 HERE = Path(__file__).parent

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import flask
 
-from core.logs import mask_url_secrets
-from core.settings import Settings
+from core.runtime.logs import mask_url_secrets
+from core.runtime.settings import Settings
 from dashboard import browser_session, state
 from dashboard.client import ApiError, ApiUnavailable
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from core.settings import Settings
+from core.runtime.settings import Settings
 from dashboard import browser_session
 from dashboard.client import ApiClient, ApiError
 

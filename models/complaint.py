@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enums import Classification, EventKind, Status
@@ -66,7 +66,7 @@ class Complaint(ComplaintBase, table=True):
     paused_working_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     escalation_level: int = 0
     # Working days from receipt to first response / resolution, kept in step by a flush hook
-    # (core.followup) so stats can average them in SQL.
+    # (core.casework.followup) so stats can average them in SQL.
     followup_working_days: int | None = None
     resolution_working_days: int | None = None
     raw_record_id: int | None = Field(default=None, foreign_key="raw_record.id")
@@ -129,12 +129,3 @@ class ComplaintEventPublic(ComplaintEventBase):
     id: int
     at: datetime
     data: dict[str, Any] | None = None
-
-
-@event.listens_for(Complaint, "before_insert")
-@event.listens_for(Complaint, "before_update")
-def _stamp_working_days(_mapper, _connection, target: Complaint) -> None:
-    # Every ORM write path (connectors, manual entry, workflow actions) passes here.
-    from core.followup import stamp_working_days
-
-    stamp_working_days(target)

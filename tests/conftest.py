@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 import models
-from core import db as core_db
-from core import migrate
-from core import settings as core_settings
+from core.runtime import db as core_db
+from core.runtime import migrate
+from core.runtime import settings as core_settings
 from tests.browser import browser, page  # noqa: F401  (browser fixtures for any test package)
 
 TEST_URL = os.environ.get("ADUAN_TEST_DATABASE_URL")

@@ -9,7 +9,7 @@ from sqlmodel import Session, func, select
 from connectors.emulators import google_reviews, lapor
 from connectors.emulators.faults import Faults
 from connectors.emulators.runner import serve
-from core.instances import save_instance
+from core.intake.instances import save_instance
 from models import Complaint, ComplaintEvent, RawRecord
 
 # Retries fast enough for a test, bounded generously enough that 20 % faults never exhaust them.

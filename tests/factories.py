@@ -1,4 +1,4 @@
-"""Helpers to build realistic rows for tests (reference data comes from core.seed)."""
+"""Helpers to build realistic rows for tests (reference data comes from core.reference.seed)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from core.ingest import ComplaintDraft, DraftEvent, Resolver, upsert_complaint
-from core.seed import seed_reference
-from core.settings import get_settings
+from core.intake.ingest import ComplaintDraft, DraftEvent, Resolver, upsert_complaint
+from core.reference.seed import seed_reference
+from core.runtime.settings import get_settings
 from models import Status
 
 

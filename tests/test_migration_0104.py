@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from core import migrate
-from core.db import make_engine
+from core.runtime import migrate
+from core.runtime.db import make_engine
 
 
 def test_upgrade_backfills_working_days(db_url):

@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import models
-from core import migrate
-from core.db import make_engine
+from core.runtime import migrate
+from core.runtime.db import make_engine
 
 
 def test_models_match_migrations(db_url):

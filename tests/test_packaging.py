@@ -26,7 +26,7 @@ def test_compose_runs_every_service_from_one_image_with_shared_env():
 
 def test_console_script_and_connector_entry_point_group_are_declared():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert meta["project"]["scripts"]["aduan"] == "core.cli:main"
+    assert meta["project"]["scripts"]["aduan"] == "core.entry.cli:main"
     assert "aduan.connectors" in meta["project"]["entry-points"]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from api.main import create_app
-from core.cli import app
+from core.entry.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -33,8 +33,8 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     """Existing complaints get their counts computed once with the configured calendar."""
-    from core.calendar import default_calendar
-    from core.followup import working_days
+    from core.reference.calendar import default_calendar
+    from core.casework.followup import working_days
     from models.types import UTCDateTime
 
     conn = op.get_bind()

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
 from api.filters import local_moment
-from core import audit
+from core.identity import audit
 from models.types import DbId
 
 router = APIRouter(tags=["users"])

@@ -18,8 +18,8 @@ from api.auth import CurrentPrincipal, bearer
 from api.deps import SessionDep, SettingsDep
 from api.inputs import Input
 from api.responses import UNAUTHORIZED
-from core import tokens, users
-from core.tokens import TokenError, TokenPair
+from core.identity import tokens, users
+from core.identity.tokens import TokenError, TokenPair
 from models import AuditEntry, Opd, Role, User
 from models.types import utcnow
 

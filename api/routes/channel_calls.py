@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep
-from core.channel_calls import calls_per_day
-from core.filters import Moment
+from core.reporting.channel_calls import calls_per_day
+from core.reporting.filters import Moment
 
 router = APIRouter(tags=["stats"])
 

@@ -13,11 +13,7 @@ from api.deps import SessionDep, SettingsDep
 from api.filters import FilterDep, RecordAccessDep, access_for, field_error
 from api.inputs import Input
 from api.responses import NOT_FOUND
-from core.access import Access
-from core.calendar import WorkingCalendar
-from core.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
-from core.filters import FilterError
-from core.workflow import (
+from core.casework.workflow import (
     Action,
     ActionInputError,
     TransitionError,
@@ -25,6 +21,10 @@ from core.workflow import (
     apply_action,
     role_may,
 )
+from core.identity.access import Access
+from core.reference.calendar import WorkingCalendar
+from core.reporting.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
+from core.reporting.filters import FilterError
 from models import Complaint, ComplaintPublic, Role, Status
 from models.types import DbId
 

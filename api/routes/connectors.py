@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from api.auth import AdminPrincipal, require_roles
 from api.deps import EngineDep, SessionDep
 from api.responses import CONFLICT, NOT_FOUND
-from core.instances import instance_rows
-from core.principal import Principal
-from core.sync import NotPullable, UnknownInstance, sync_instance
+from core.identity.principal import Principal
+from core.intake.instances import instance_rows
+from core.intake.sync import NotPullable, UnknownInstance, sync_instance
 from models import Role
 
 router = APIRouter(tags=["connectors"])

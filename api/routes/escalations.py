@@ -15,10 +15,10 @@ from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
 from api.filters import CaseworkAccessDep, local_moment
 from api.responses import NOT_FOUND
-from core.access import Access
-from core.calendar import WorkingCalendar
-from core.escalation import ACTIONS, RECIPIENTS
-from core.sla import days_overdue, handling_day
+from core.casework.escalation import ACTIONS, RECIPIENTS
+from core.casework.sla import days_overdue, handling_day
+from core.identity.access import Access
+from core.reference.calendar import WorkingCalendar
 from models import Complaint, EscalationRecord, EscalationStep, Letter, Opd, Role, Status
 from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
 from models.types import DbId, DbInt, utcnow

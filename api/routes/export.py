@@ -11,7 +11,7 @@ from starlette.background import BackgroundTask
 
 from api.deps import EngineDep, SettingsDep
 from api.filters import FilterDep, RecordAccessDep, field_error
-from core.export import XLSX_MAX_ROWS, count_rows, iter_csv, iter_rows, xlsx_tempfile
+from core.reporting.export import XLSX_MAX_ROWS, count_rows, iter_csv, iter_rows, xlsx_tempfile
 from models.types import utcnow
 
 router = APIRouter(prefix="/export", tags=["export"])

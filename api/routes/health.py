@@ -10,9 +10,9 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from api.deps import EngineDep, SessionDep, SettingsDep
-from core import migrate
-from core.instances import instances_with_state
-from core.outbox import sender_health
+from core.casework.outbox import sender_health
+from core.intake.instances import instances_with_state
+from core.runtime import migrate
 from models import Complaint
 from models.types import utcnow
 

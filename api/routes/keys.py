@@ -14,7 +14,7 @@ from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
 from api.inputs import Input
 from api.responses import NOT_FOUND
-from core.keys import create_display_token, create_key
+from core.identity.keys import create_display_token, create_key
 from models import ApiKey, Opd, Role
 from models.types import DbId
 

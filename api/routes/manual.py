@@ -1,5 +1,5 @@
 """Manual entry by a petugas pelayanan (one complaint or a batch upload), the upload template, and
-the LAPOR! hand-back export. Parsing and validation live in core.manual_entry / core.manual_workbooks."""
+the LAPOR! hand-back export. Parsing and validation live in core.intake.manual_entry / core.intake.manual_workbooks."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from sqlmodel import Session
 from api.auth import INTAKE_ROLES, require_roles
 from api.deps import SessionDep, SettingsDep
 from api.filters import RecordAccessDep
-from core import manual_entry, manual_workbooks
-from core.access import Access
-from core.complaints import get_complaint
-from core.filters import Moment
-from core.manual_entry import ManualComplaintIn
-from core.principal import Principal
+from core.identity.access import Access
+from core.identity.principal import Principal
+from core.intake import manual_entry, manual_workbooks
+from core.intake.manual_entry import ManualComplaintIn
+from core.reporting import handback
+from core.reporting.complaints import get_complaint
+from core.reporting.filters import Moment
 from models import Complaint, Opd, Role, Status
 from models.types import DbId
 
@@ -119,18 +120,18 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, access: RecordAcc
         raise HTTPException(422,
                             [{"loc": ["query", "channel"], "msg": "aduan kanal lapor sudah ada di SP4N-LAPOR!",
                               "type": "value_error"}])
-    flt = manual_workbooks.HandbackFilter(
+    flt = handback.HandbackFilter(
         channels=channel, statuses=status_, opd=opd, category=category, kecamatan=kecamatan,
         classification=classification, received_from=received_from, received_to=received_to)
-    complaints = manual_workbooks.handback_complaints(session, settings, flt, access)
-    if len(complaints) > manual_workbooks.MAX_EXPORT_ROWS:
+    complaints = handback.handback_complaints(session, settings, flt, access)
+    if len(complaints) > handback.MAX_EXPORT_ROWS:
         raise HTTPException(422,
-                            f"Lebih dari {manual_workbooks.MAX_EXPORT_ROWS} aduan; persempit filter tanggal.")
-    batches = manual_workbooks.batch_count(len(complaints))
+                            f"Lebih dari {handback.MAX_EXPORT_ROWS} aduan; persempit filter tanggal.")
+    batches = handback.batch_count(len(complaints))
     if batch is not None and batch > batches:
         raise HTTPException(422,
                             [{"loc": ["query", "batch"], "msg": f"hanya ada {batches} batch", "type": "value_error"}])
-    content = manual_workbooks.handback_workbook(session, settings, complaints, access, batch)
+    content = handback.handback_workbook(session, settings, complaints, access, batch)
     name = f"lapor-manual-batch-{batch}.xlsx" if batch else "lapor-manual.xlsx"
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Total-Rows": str(len(complaints)),

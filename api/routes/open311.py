@@ -18,13 +18,13 @@ from sqlmodel import select
 
 from api.auth import INTAKE_ROLES, has_role
 from api.deps import SessionDep, SettingsDep
-from core import open311
-from core.filters import parse_moment, window_start
-from core.inbox import land, normalise
-from core.ingest import Resolver
-from core.keys import lookup
-from core.principal import Principal
-from core.sheets import refuse_unwritable
+from core.identity.keys import lookup
+from core.identity.principal import Principal
+from core.intake import open311
+from core.intake.inbox import land, normalise
+from core.intake.ingest import Resolver
+from core.reporting.filters import parse_moment, window_start
+from core.runtime.sheets import refuse_unwritable
 from models import Category, Complaint
 from models.types import utcnow
 

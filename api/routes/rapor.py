@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep, field_error
-from core.access import Access
-from core.filters import Day
-from core.rapor import build_rapor, rapor_pdf, rapor_xlsx
+from core.identity.access import Access
+from core.reporting.filters import Day
+from core.reporting.rapor import build_rapor, rapor_pdf, rapor_xlsx
 from models.types import utcnow
 
 router = APIRouter(tags=["rapor"])

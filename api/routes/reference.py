@@ -19,7 +19,7 @@ from api.deps import SessionDep
 from api.filters import field_error
 from api.inputs import Input
 from api.responses import CONFLICT, FORBIDDEN, NOT_FOUND
-from core.channels import known_channels
+from core.intake.channels import known_channels
 from models import ApiKey, Category, Complaint, Opd, OpdAdmin, OpdKind, Region, Role, SlaTier, User
 from models.types import DbId
 

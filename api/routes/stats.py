@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep, FilterDep
-from core.stats import Stats
+from core.reporting.stats import Stats
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 

@@ -15,7 +15,7 @@ from api.auth import AdminPrincipal
 from api.deps import SessionDep
 from api.inputs import Input
 from api.responses import CONFLICT, NOT_FOUND
-from core import users
+from core.identity import users
 from models import Opd, Role, User
 
 router = APIRouter(prefix="/users", tags=["users"])

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import EngineDep, SessionDep
 from api.responses import NOT_FOUND, TOO_LARGE, problem
-from core import webhooks
+from core.intake import webhooks
 
 router = APIRouter(tags=["webhooks"])
 

@@ -85,7 +85,7 @@ def generate(rows: int = 1000, seed: int = 3, start: datetime | None = None, bad
     rng = random.Random(seed)
     fake = Faker("id_ID")
     fake.seed_instance(seed)
-    regions = json.loads(files("core.data").joinpath("regions.json").read_text(encoding="utf-8"))
+    regions = json.loads(files("core.reference.data").joinpath("regions.json").read_text(encoding="utf-8"))
     moment = start or datetime(2021, 8, 1, 0, 5)
     kinds, weights = zip(*CALL_MIX, strict=True)
     export = Export(rows=[])

@@ -193,7 +193,7 @@ class WhatsAppScenario:
         self.fake.seed_instance(seed)
         self.clock = start or datetime.now(UTC) - timedelta(hours=6)
         self.phone_number_id = phone_number_id
-        self.regions = json.loads(files("core.data").joinpath("regions.json").read_text(encoding="utf-8"))
+        self.regions = json.loads(files("core.reference.data").joinpath("regions.json").read_text(encoding="utf-8"))
 
     def reporter(self) -> Reporter:
         return Reporter(self.fake.name(), "628" + "".join(str(self.rng.randint(0, 9)) for _ in range(9)))

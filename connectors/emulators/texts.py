@@ -16,7 +16,7 @@ from typing import Any
 @cache
 def reference(name: str) -> Any:
     """The kabupaten's reference data (core/data): OPD names, kecamatan with desa and centroids."""
-    return json.loads(files("core.data").joinpath(name).read_text(encoding="utf-8"))
+    return json.loads(files("core.reference.data").joinpath(name).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

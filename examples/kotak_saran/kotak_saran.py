@@ -6,7 +6,7 @@ Upstream: `GET <url>` → `[{"id", "kotak", "isi", "waktu", "kecamatan"?, "nama"
 from pydantic import AnyHttpUrl
 
 from connectors.base import FatalError, Page, PullConfig, PullConnector, Skip, parse_timestamp
-from core.ingest import ComplaintDraft
+from core.intake.ingest import ComplaintDraft
 from models import Classification
 
 

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from core.keys import create_key
+from core.identity.keys import create_key
 from tests.factories import seeded
 
 
@@ -32,7 +32,7 @@ PASSWORD = "rahasia-sekali-123"
 @pytest.fixture
 def user_for(session) -> Callable[..., object]:
     """`user_for("opd_admin", "DPUPR")` → a fresh active user of that role (password `PASSWORD`)."""
-    from core.users import create_user
+    from core.identity.users import create_user
 
     serial = iter(range(1, 10_000))
 

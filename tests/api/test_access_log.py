@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlmodel import select
 
-from core.logs import configure_logging
+from core.runtime.logs import configure_logging
 from models import AuditEntry
 from tests.api.conftest import PASSWORD
 

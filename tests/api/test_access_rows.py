@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from core.escalation import run_sweep
-from core.ingest import Resolver, upsert_complaint
+from core.casework.escalation import run_sweep
+from core.intake.ingest import Resolver, upsert_complaint
 from models import ChannelCall, Complaint, Letter, Opd
 from tests.api.test_escalations import wib
 from tests.factories import draft

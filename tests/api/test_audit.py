@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from core.manual_entry import COLUMNS
+from core.intake.manual_entry import COLUMNS
 from tests.api.conftest import PASSWORD
 from tests.factories import add_complaint
 

@@ -8,8 +8,8 @@ import jwt
 import pytest
 from sqlmodel import select
 
-from core import audit, users
-from core.tokens import ALGORITHM, ISSUER, signing_secret
+from core.identity import audit, users
+from core.identity.tokens import ALGORITHM, ISSUER, signing_secret
 from models import LoginSession, User
 from models.types import utcnow
 from tests.api.conftest import PASSWORD

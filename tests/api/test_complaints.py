@@ -94,7 +94,7 @@ def test_cursor_pages_are_stable_under_concurrent_inserts(client, session, admin
 
 
 def test_detail_has_history_and_raw_only_for_admins(client, session, admin, key_for):
-    from core.inbox import land
+    from core.intake.inbox import land
 
     record, _ = land(session, "lapor", "d1", {"id": "d1", "judul": "Jalan rusak"})
     session.commit()

@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from core.sync import sync_instance
+from core.intake.sync import sync_instance
 from models import ConnectorInstance, SyncState
 from tests.emulated import Complaint, Faults, RawRecord, add_google, add_lapor, count, google_upstream, lapor_upstream
 

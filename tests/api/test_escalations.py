@@ -8,10 +8,10 @@ from sqlmodel import select
 
 from connectors.emulators.meta_graph import PHONE_NUMBER_ID, MetaGraphState, create_app
 from connectors.emulators.runner import serve
-from core import settings as core_settings
-from core.escalation import run_sweep
-from core.ingest import Resolver, upsert_complaint
-from core.outbox import dispatch_due, enqueue
+from core.casework.escalation import run_sweep
+from core.casework.outbox import dispatch_due, enqueue
+from core.intake.ingest import Resolver, upsert_complaint
+from core.runtime import settings as core_settings
 from models import Opd, OpdAdmin, Status
 from models.types import utcnow
 from tests.factories import draft

@@ -3,7 +3,7 @@ import io
 
 from openpyxl import load_workbook
 
-from core.export import HEADERS
+from core.reporting.export import HEADERS
 from tests.factories import add_complaint
 
 API = "/api/v1"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from core.export import HEADERS
+from core.reporting.export import HEADERS
 from tests.factories import add_complaint
 
 API = "/api/v1"

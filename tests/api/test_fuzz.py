@@ -18,8 +18,8 @@ import schemathesis
 from sqlmodel import select
 
 from api.main import create_app
-from core.escalation import run_sweep
-from core.keys import create_key
+from core.casework.escalation import run_sweep
+from core.identity.keys import create_key
 from models import ApiKey, Category, Complaint, Letter, Opd, SlaTier, Status, User
 from tests.factories import add_complaint, rapor_fixture, seeded
 

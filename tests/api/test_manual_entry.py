@@ -11,8 +11,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import func, select
 
-from core.manual_entry import COLUMNS
-from core.settings import get_settings
+from core.intake.manual_entry import COLUMNS
+from core.runtime.settings import get_settings
 from models import Category, Complaint, ComplaintEvent, RawRecord
 from tests import hostile_files
 from tests.conftest import backend_name

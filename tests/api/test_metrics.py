@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.main import create_app
-from core.outbox import enqueue
-from core.sync import sync_instance
+from core.casework.outbox import enqueue
+from core.intake.sync import sync_instance
 from models.types import utcnow
 from tests.emulated import add_lapor, lapor_upstream
 from tests.factories import rapor_fixture
@@ -108,7 +108,7 @@ def test_metrics_hold_no_reporter_data(client, session):
 
 def test_token_protects_metrics_when_set(settings, session, monkeypatch):
     monkeypatch.setenv("ADUAN_METRICS_TOKEN", "scrape-rahasia-123")
-    from core.settings import get_settings
+    from core.runtime.settings import get_settings
 
     get_settings.cache_clear()
     with TestClient(create_app()) as c:
@@ -119,7 +119,7 @@ def test_token_protects_metrics_when_set(settings, session, monkeypatch):
 
 def test_metrics_can_be_switched_off(settings, monkeypatch):
     monkeypatch.setenv("ADUAN_METRICS_ENABLED", "false")
-    from core.settings import get_settings
+    from core.runtime.settings import get_settings
 
     get_settings.cache_clear()
     with TestClient(create_app()) as c:

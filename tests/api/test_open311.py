@@ -11,7 +11,7 @@ import uvicorn
 from sqlmodel import select
 
 from api.main import create_app
-from core.keys import create_display_token, create_key
+from core.identity.keys import create_display_token, create_key
 from models import AuditEntry, Complaint, RawRecord
 from tests.factories import add_complaint
 

@@ -3,8 +3,8 @@
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from core import db as core_db
-from core import settings as core_settings
+from core.runtime import db as core_db
+from core.runtime import settings as core_settings
 from tests.factories import seeded
 
 

@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from api.main import create_app
 from connectors.emulators import meta_webhooks as meta
-from core import webhooks
+from core.intake import webhooks
 from models import Complaint, ComplaintEvent, ConnectorInstance, EventKind, Notification, RawRecord, RawState
 
 SECRET = "app-secret-kabupaten"

@@ -17,8 +17,8 @@ from sqlmodel import func, select
 
 from connectors.call112 import COLUMNS, Call112Connector, parse_id_datetime, parse_latlng
 from connectors.emulators.call112_export import generate
-from core.channel_calls import calls_per_day
-from core.file_import import import_file, sync_instance
+from core.intake.file_import import import_file, sync_instance
+from core.reporting.channel_calls import calls_per_day
 from models import (
     ChannelCall,
     Classification,

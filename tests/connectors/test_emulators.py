@@ -8,7 +8,7 @@ import pytest
 from connectors.emulators import google_reviews, lapor
 from connectors.emulators.faults import Faults
 from connectors.emulators.runner import serve
-from core.seed import kecamatan_names
+from core.reference.seed import kecamatan_names
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 LAPOR_HEADERS = {"X-Lapor-Token": "rahasia-lapor"}

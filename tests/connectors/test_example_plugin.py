@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from connectors import registry
 from connectors.emulators.runner import serve
-from core.cli import app
-from core.sync import sync_instance
+from core.entry.cli import app
+from core.intake.sync import sync_instance
 from models import Category, Classification, Complaint
 from tests.factories import seeded
 

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from connectors.base import Skip
 from connectors.google_reviews import GoogleReviewsConnector
-from core.instances import InstanceError, validate_config
-from core.sync import sync_instance
+from core.intake.instances import InstanceError, validate_config
+from core.intake.sync import sync_instance
 from models import Complaint, ComplaintEvent, EventKind, Opd, RawRecord, Status
 from tests.emulated import add_google, complaints_by_channel, count, google_upstream
 from tests.factories import seeded
@@ -116,8 +116,8 @@ def test_an_edited_review_updates_its_complaint_and_a_late_reply_is_its_first_re
 
 
 def _land_and_normalise(session, settings, connector, payload):
-    from core import inbox
-    from core.ingest import Resolver
+    from core.intake import inbox
+    from core.intake.ingest import Resolver
 
     record, _ = inbox.land(session, "google_reviews", payload["name"], payload)
     session.flush()
@@ -143,8 +143,8 @@ def test_a_complaint_edited_up_to_five_stars_is_updated_not_dropped(session, set
 
 
 def test_an_edit_upstream_keeps_what_staff_recorded_locally(session, settings):
-    from core.calendar import WorkingCalendar
-    from core.workflow import Action, apply_action
+    from core.casework.workflow import Action, apply_action
+    from core.reference.calendar import WorkingCalendar
 
     seeded(session)
     connector = GoogleReviewsConnector(CONFIG)

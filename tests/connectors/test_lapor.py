@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from connectors.emulators.lapor import PATHS
 from connectors.lapor import LaporConnector
-from core.cli import app
-from core.ingest import NormaliseError
-from core.instances import InstanceError, validate_config
-from core.sync import sync_instance
+from core.entry.cli import app
+from core.intake.ingest import NormaliseError
+from core.intake.instances import InstanceError, validate_config
+from core.intake.sync import sync_instance
 from models import Classification, Complaint, ComplaintEvent, EventKind, RawRecord, RawState, Status
 from tests.emulated import Faults, add_lapor, count, lapor_upstream
 from tests.factories import seeded

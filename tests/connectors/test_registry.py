@@ -10,14 +10,14 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from connectors import registry
-from core.cli import app
-from core.sync import sync_instance
+from core.entry.cli import app
+from core.intake.sync import sync_instance
 from models import Complaint
 from tests.factories import seeded
 
 PLUGIN = '''
 from connectors.base import Page, PullConfig, PullConnector, TokenPaginator
-from core.ingest import ComplaintDraft
+from core.intake.ingest import ComplaintDraft
 
 
 class KotakSaranConfig(PullConfig):

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.calendar import WorkingCalendar
+from core.reference.calendar import WorkingCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 cal = WorkingCalendar("Asia/Jakarta")

@@ -6,14 +6,14 @@ from pathlib import Path
 from sqlalchemy import inspect
 
 import models
-from core.db import make_engine
+from core.runtime.db import make_engine
 
 AD = str(Path(sys.executable).with_name("aduan"))
 
 
 def test_db_upgrade_creates_the_schema(db_url, tmp_path):
     # Start from an empty database: drop what the fixture migrated, then let the CLI build it.
-    from core import migrate
+    from core.runtime import migrate
 
     migrate.downgrade(db_url, "base")
     result = subprocess.run([AD, "db", "upgrade"], capture_output=True, text=True, cwd=tmp_path,

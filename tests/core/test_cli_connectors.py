@@ -5,7 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from connectors.emulators import lapor
-from core.cli import app
+from core.entry.cli import app
 from tests.emulated import FAST_HTTP, Complaint, count, lapor_upstream
 from tests.factories import seeded
 

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.keys import lookup
+from core.identity.keys import lookup
 from tests.factories import seeded
 
 AD = str(Path(sys.executable).with_name("aduan"))

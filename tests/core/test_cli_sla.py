@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from typer.testing import CliRunner
 
-from core.cli import app
+from core.entry.cli import app
 from tests.factories import add_complaint, seeded
 
 runner = CliRunner()

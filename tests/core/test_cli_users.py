@@ -5,9 +5,9 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core.keys import lookup
-from core.settings import get_settings
-from core.users import authenticate
+from core.identity.keys import lookup
+from core.identity.users import authenticate
+from core.runtime.settings import get_settings
 from models import AuditEntry
 from tests.factories import seeded
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from core.db import make_engine
+from core.runtime.db import make_engine
 from tests.dashboard.stack import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

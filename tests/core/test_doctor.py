@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 from connectors.emulators import meta_graph
 from connectors.emulators.runner import serve
-from core import migrate
-from core.cli import app
-from core.sync import sync_instance
+from core.entry.cli import app
+from core.intake.sync import sync_instance
+from core.runtime import migrate
 from models import ConnectorInstance
 from tests.emulated import add_lapor, lapor_upstream
 from tests.factories import seeded

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from core.calendar import WorkingCalendar
-from core.escalation import run_sweep
-from core.ingest import DraftEvent, Resolver, upsert_complaint
-from core.sla import handling_day, resume_clock
+from core.casework.escalation import run_sweep
+from core.casework.sla import handling_day, resume_clock
+from core.intake.ingest import DraftEvent, Resolver, upsert_complaint
+from core.reference.calendar import WorkingCalendar
 from models import (
     Complaint,
     ComplaintEvent,

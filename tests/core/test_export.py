@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from core.access import Access
-from core.export import HEADERS, iter_csv, iter_rows, write_xlsx
-from core.filters import ComplaintFilter
+from core.identity.access import Access
+from core.reporting.export import HEADERS, iter_csv, iter_rows, write_xlsx
+from core.reporting.filters import ComplaintFilter
 from models import Role
 from tests.factories import add_complaint, seeded
 

@@ -11,8 +11,8 @@ from sqlmodel import func, select
 
 from connectors.call112 import Call112Connector
 from connectors.emulators.call112_export import generate
-from core.file_import import import_file, sync_instance
-from core.settings import get_settings
+from core.intake.file_import import import_file, sync_instance
+from core.runtime.settings import get_settings
 from models import ConnectorInstance, RawRecord, SyncState
 from tests import hostile_files
 from tests.factories import seeded

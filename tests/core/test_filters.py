@@ -4,7 +4,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from core.filters import EARLIEST_DAY, LATEST_DAY, ComplaintFilter, FilterError, parse_moment, window_end, window_start
+from core.reporting.filters import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    ComplaintFilter,
+    FilterError,
+    parse_moment,
+    window_end,
+    window_start,
+)
 from tests.factories import seeded
 
 TZ = ZoneInfo("Asia/Jakarta")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.inbox import land, payload_hash, storable
+from core.intake.inbox import land, payload_hash, storable
 
 
 @pytest.mark.parametrize("payload, kept", [

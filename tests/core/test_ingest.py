@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from core.ingest import DraftEvent, NormaliseError, Outcome, Resolver, upsert_complaint
+from core.intake.ingest import DraftEvent, NormaliseError, Outcome, Resolver, upsert_complaint
 from models import Complaint, ComplaintEvent, EventKind, Opd, Status
 from tests.factories import draft, seeded
 
@@ -80,7 +80,7 @@ def test_recategorisation_recomputes_due_dates(session, resolver):
 
 
 def test_batch_path_stores_working_days_to_first_response(session, resolver):
-    from core.ingest import upsert_many
+    from core.intake.ingest import upsert_many
 
     # Received Thursday 27 Mar 2025 16:00 WIB; Idul Fitri holidays until Mon 7 Apr; answered Wed 9 Apr.
     reply = DraftEvent(external_id="r1", at=datetime(2025, 4, 9, 2, 0, tzinfo=UTC), is_opd_response=True)

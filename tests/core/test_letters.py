@@ -8,9 +8,9 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlmodel import select
 
-from core.calendar import WorkingCalendar
-from core.ingest import Resolver, upsert_complaint
-from core.letters import create_letter, tanggal
+from core.casework.letters import create_letter, tanggal
+from core.intake.ingest import Resolver, upsert_complaint
+from core.reference.calendar import WorkingCalendar
 from models import Opd
 from tests.factories import draft, seeded
 

@@ -4,8 +4,8 @@ import io
 import json
 import logging
 
-from core.logs import configure_logging
-from core.settings import load_settings
+from core.runtime.logs import configure_logging
+from core.runtime.settings import load_settings
 
 
 def test_configured_secrets_are_masked_even_if_code_logs_them(monkeypatch, tmp_path):

@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from connectors.emulators.meta_graph import PHONE_NUMBER_ID, MetaGraphState, create_app
 from connectors.emulators.runner import serve
-from core.escalation import run_sweep
-from core.ingest import Resolver, upsert_complaint
-from core.outbox import GraphSender, dispatch_due, enqueue, sender_health
+from core.casework.escalation import run_sweep
+from core.casework.outbox import GraphSender, dispatch_due, enqueue, sender_health
+from core.intake.ingest import Resolver, upsert_complaint
 from models import Notification, NotificationStatus, Opd, OpdAdmin
 from models.types import utcnow
 from tests.factories import draft, seeded
@@ -185,7 +185,7 @@ def test_unconfigured_sender_leaves_rows_pending(session, engine, settings):
 
 
 def test_crash_after_claim_is_resent_after_the_lease(session, engine, wa, meta):
-    from core.outbox import claim
+    from core.casework.outbox import claim
 
     queue(session, 2)
     now = utcnow()
@@ -197,7 +197,7 @@ def test_crash_after_claim_is_resent_after_the_lease(session, engine, wa, meta):
 
 
 def wa_lease(settings):
-    from core.outbox import _lease
+    from core.casework.outbox import _lease
 
     return _lease(settings)
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from core.rapor import build_rapor, predikat, rapor_pdf, rapor_xlsx
+from core.reporting.rapor import build_rapor, predikat, rapor_pdf, rapor_xlsx
 from tests.factories import add_complaint, rapor_fixture, seeded
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))

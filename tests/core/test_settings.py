@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from core.runtime.settings import SettingsError, load_settings
 
 AD = Path(sys.executable).with_name("aduan")
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
-from core.settings_doc import END, START, current_section, replace_section, settings_markdown
+from core.runtime.settings import Settings
+from core.runtime.settings_doc import END, START, current_section, replace_section, settings_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -16,7 +16,7 @@ def test_readme_configuration_reference_is_up_to_date():
     except ValueError:
         pytest.fail(f"README.md lacks the {START} / {END} markers: put them back and run `make docs`")
     assert section == settings_markdown(), (
-        "README.md's configuration reference is out of date with core/settings.py: run `make docs`"
+        "README.md's configuration reference is out of date with core/runtime/settings.py: run `make docs`"
     )
 
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from core.export import HEADERS, write_xlsx
-from core.letters import LetterContent, LetterLine, render_letter_pdf
-from core.rapor import build_rapor, rapor_pdf, rapor_xlsx
-from core.sheets import cell_text, put, refuse_unwritable, sheet_row
+from core.casework.letters import LetterContent, LetterLine, render_letter_pdf
+from core.reporting.export import HEADERS, write_xlsx
+from core.reporting.rapor import build_rapor, rapor_pdf, rapor_xlsx
+from core.runtime.sheets import cell_text, put, refuse_unwritable, sheet_row
 from tests.factories import rapor_fixture, seeded
 
 NASTY = "\x00Jalan\x01 rusak\x08\x0b\x0c\x1f\x7f di pasar\ud800\ufffe\uffff"

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from core.access import Access
-from core.filters import ComplaintFilter
-from core.stats import Stats
+from core.identity.access import Access
+from core.reporting.filters import ComplaintFilter
+from core.reporting.stats import Stats
 from models import Opd, Role
 from tests.factories import MONDAY, add_complaint, rapor_fixture, response, seeded
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from connectors.base import Skip
 from connectors.google_reviews import GoogleReviewsConnector
-from core.sync import due_instances, sync_instance
+from core.intake.sync import due_instances, sync_instance
 from models import ConnectorInstance, EventKind, RawState, SyncState
 from models.types import utcnow
 from tests.emulated import (

@@ -1,4 +1,4 @@
-"""Hostile CSV/XLSX files: refused quickly, clearly and without inflating them, by core.tabular."""
+"""Hostile CSV/XLSX files: refused quickly, clearly and without inflating them, by core.intake.tabular."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from core import tabular
-from core.settings import Settings
-from core.tabular import TableBusy, TableError, TableLimits, TableTooLarge, TooManyRows, read_table
+from core.intake import tabular
+from core.intake.tabular import TableBusy, TableError, TableLimits, TableTooLarge, TooManyRows, read_table
+from core.runtime.settings import Settings
 from tests import hostile_files
 from tests.hostile_files import MAIN, SHEET_HEAD, row, xlsx
 

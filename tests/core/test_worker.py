@@ -17,8 +17,8 @@ from sqlmodel import select
 
 from connectors.emulators.meta_graph import PHONE_NUMBER_ID, MetaGraphState, create_app
 from connectors.emulators.runner import serve
-from core.ingest import Resolver, upsert_complaint
-from core.worker import WorkerAlreadyRunning, run_due_syncs, run_worker, single_worker
+from core.entry.worker import WorkerAlreadyRunning, run_due_syncs, run_worker, single_worker
+from core.intake.ingest import Resolver, upsert_complaint
 from models import EscalationRecord, Letter, Notification, NotificationStatus, Opd, OpdAdmin
 from models.types import utcnow
 from tests.conftest import backend_name

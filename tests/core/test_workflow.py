@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from core.calendar import WorkingCalendar
-from core.workflow import Action, ActionInputError, TransitionError, allowed_actions, apply_action
+from core.casework.workflow import Action, ActionInputError, TransitionError, allowed_actions, apply_action
+from core.reference.calendar import WorkingCalendar
 from models import ComplaintEvent, Opd, Role, Status
 from tests.factories import add_complaint, seeded
 

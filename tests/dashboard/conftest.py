@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import load_settings
+from core.runtime.settings import load_settings
 from tests.dashboard.stack import REPO
 
 SCREENSHOTS = REPO / "docs" / "screenshots"

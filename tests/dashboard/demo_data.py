@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from core.inbox import land
-from core.ingest import DraftEvent
-from core.seed import desa_of
+from core.intake.inbox import land
+from core.intake.ingest import DraftEvent
+from core.reference.seed import desa_of
 from models import ChannelCall, ConnectorInstance, RawState, Status, SyncState
 from tests.factories import add_complaint, seeded
 

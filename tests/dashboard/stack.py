@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session
 
-from core import migrate
-from core.db import make_engine
-from core.keys import create_key
-from core.users import create_user
+from core.identity.keys import create_key
+from core.identity.users import create_user
+from core.runtime import migrate
+from core.runtime.db import make_engine
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -52,7 +52,7 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0
 def start_server(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> subprocess.Popen:
     """Server output goes to a file (a pipe nobody reads would fill up and stall the server)."""
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", "from core.cli import main; main()", *args],
+        proc = subprocess.Popen([sys.executable, "-c", "from core.entry.cli import main; main()", *args],
                                 env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
     try:
         wait_http(ready_url, proc, log)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from connectors.emulators import lapor
-from core.instances import save_instance
+from core.intake.instances import save_instance
 from dashboard import ids
 from dashboard.shaping import CHANNEL_LABELS
 from tests.dashboard.demo_data import seed_demo

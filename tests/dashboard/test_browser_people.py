@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from core.keys import create_display_token
+from core.identity.keys import create_display_token
 from dashboard import ids
 from tests.dashboard.demo_data import seed_demo
 from tests.dashboard.stack import PASSWORD, launch_stack, wait_dash_idle, wait_grid_rows

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.main import create_app
-from core.keys import create_display_token, create_key
-from core.users import create_user
+from core.identity.keys import create_display_token, create_key
+from core.identity.users import create_user
 from dashboard import detail, state
 from dashboard.login import _redact_tokens
 from models import AuditEntry, Status
@@ -191,7 +191,7 @@ def test_log_out_ends_the_log_in_at_the_api_too(browser, session, api):
 def test_a_log_in_ended_elsewhere_is_forgotten_by_the_dashboard(browser, session, api):
     found = user(session, "analis", "analyst")
     log_in(browser, "analis")
-    from core.users import update_user
+    from core.identity.users import update_user
 
     update_user(session, found, active=False)
     assert "Masuk kembali" in run_callback(browser, CONNECTOR_TABLE)

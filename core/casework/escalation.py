@@ -1,0 +1,296 @@
+"""The escalation ladder (DESIGN.md §2), run by the worker's SLA sweep.
+
+The ladder is data (`EscalationStep` rows). For every complaint still waiting for its OPD's
+first response, the sweep works out its working day of handling and fires what is due:
+- daily steps (the WhatsApp reminder) on every working day from `working_day` on, after
+  `settings.reminder_hour`, one message per OPD admin listing all that OPD's waiting complaints;
+- one-off steps (letters, escalation) once per complaint; when several are due at once (the
+  complaint arrived late, the worker was down) only the highest fires, so nobody gets three
+  letters on one morning.
+
+Each (OPD, step) batch is one transaction: its letter, the `EscalationRecord` of every complaint
+(unique per complaint × step × fire key), their history events and the outbox rows. A sweep that
+dies midway leaves whole batches behind it, and re-running it fires only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.casework.letters import create_letter
+from core.casework.outbox import enqueue, normalise_msisdn
+from core.casework.sla import handling_day, reconcile_pauses
+from core.reference.calendar import WorkingCalendar
+from core.runtime.settings import Settings
+from models import (
+    Complaint,
+    ComplaintEvent,
+    EscalationRecord,
+    EscalationStep,
+    EventKind,
+    Opd,
+    OpdAdmin,
+)
+from models.enums import AWAITING_RESPONSE
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("whatsapp_reminder", "letter", "escalate")
+RECIPIENTS = ("opd_admins", "opd_head", "parent_and_sekda", "sekda")
+CODES_IN_MESSAGE = 10
+
+
+@dataclass
+class Batch:
+    opd_id: int
+    step: EscalationStep
+    complaint_ids: list[int]
+    fire_key: str
+    level: int
+
+
+@dataclass
+class SweepResult:
+    paused: int = 0
+    resumed: int = 0
+    batches: int = 0
+    records: int = 0
+    letters: int = 0
+    notifications: int = 0
+    conflicts: int = 0
+    skipped: bool = False  # another worker holds the sweep
+    fired: list[tuple[str, str]] = field(default_factory=list)  # (tracking code, step code)
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.paused or self.resumed or self.conflicts)
+
+    def __str__(self) -> str:
+        return (f"{self.records} ladder steps fired in {self.batches} batches, {self.letters} letters, "
+                f"{self.notifications} notifications queued, {self.paused} paused, {self.resumed} resumed")
+
+
+def load_ladder(session: Session) -> list[EscalationStep]:
+    return list(session.exec(select(EscalationStep).where(EscalationStep.enabled)
+                             .order_by(EscalationStep.working_day, EscalationStep.position)).all())
+
+
+def step_levels(steps: list[EscalationStep]) -> dict[str, int]:
+    """Escalation level reached by each step: 0 for daily reminders, 1, 2, … for one-off steps in order."""
+    once = [s for s in sorted(steps, key=lambda s: (s.working_day, s.position)) if not s.repeat_daily]
+    levels = {s.code: 0 for s in steps if s.repeat_daily}
+    levels.update({s.code: i for i, s in enumerate(once, 1)})
+    return levels
+
+
+def _awaiting():
+    return (Complaint.status.in_(AWAITING_RESPONSE), Complaint.first_response_at.is_(None),
+            Complaint.paused_at.is_(None), Complaint.opd_id.is_not(None))
+
+
+def plan(session: Session, settings: Settings, steps: list[EscalationStep], now: datetime,
+         calendar: WorkingCalendar) -> list[Batch]:
+    levels = step_levels(steps)
+    daily = [s for s in steps if s.repeat_daily]
+    once = [s for s in steps if not s.repeat_daily]
+    today = calendar.local_date(now).isoformat()
+    reminder_time = calendar.is_working_day(now) and now.astimezone(calendar.tz).hour >= settings.reminder_hour
+
+    complaints = session.exec(select(Complaint).where(*_awaiting()).order_by(Complaint.id)).all()
+    fired: dict[int, set[str]] = defaultdict(set)
+    for complaint_id, code, key in session.exec(
+        select(EscalationRecord.complaint_id, EscalationRecord.step_code, EscalationRecord.fire_key)
+        .join(Complaint, Complaint.id == EscalationRecord.complaint_id)
+        .where(*_awaiting(), EscalationRecord.fire_key.in_(["once", today]))  # not every past reminder
+    ).all():
+        fired[complaint_id].add(code if key == "once" else f"{code}@{key}")
+    reminded_today = set(session.exec(
+        select(EscalationRecord.opd_id, EscalationRecord.step_code)
+        .where(EscalationRecord.fire_key == today, EscalationRecord.step_code.in_([s.code for s in daily]))
+        .distinct()
+    ).all()) if daily else set()
+
+    by_opd: dict[int, list[tuple[Complaint, int]]] = defaultdict(list)
+    for complaint in complaints:
+        by_opd[complaint.opd_id].append((complaint, handling_day(complaint, now, calendar)))
+
+    batches: list[Batch] = []
+    for opd_id, items in by_opd.items():
+        for step in daily:
+            if not reminder_time or (opd_id, step.code) in reminded_today:
+                continue
+            ids = [c.id for c, day in items if day >= step.working_day and f"{step.code}@{today}" not in fired[c.id]]
+            if ids:
+                batches.append(Batch(opd_id, step, ids, today, 0))
+        groups: dict[str, list[int]] = defaultdict(list)
+        for complaint, day in items:
+            due = [s for s in once if s.working_day <= day]
+            if not due:
+                continue
+            target = due[-1]
+            done = fired[complaint.id]
+            if target.code in done or any(levels.get(code, 0) > levels[target.code] for code in done):
+                continue
+            groups[target.code].append(complaint.id)
+        for step in once:
+            if groups.get(step.code):
+                batches.append(Batch(opd_id, step, groups[step.code], "once", levels[step.code]))
+    return batches
+
+
+def run_sweep(engine: Engine, settings: Settings, *, now: datetime | None = None,
+              calendar: WorkingCalendar | None = None,
+              on_batch: Callable[[Batch], None] | None = None) -> SweepResult:
+    """Pause/resume clocks, then fire every due ladder step. Safe to re-run and to run concurrently."""
+    now = now or utcnow()
+    calendar = calendar or WorkingCalendar(settings.tz, settings.regional_holidays)
+    result = SweepResult()
+    with _sweep_lock(engine) as acquired:
+        if not acquired:
+            result.skipped = True
+            return result
+        with Session(engine, expire_on_commit=False) as session:
+            result.paused, result.resumed = reconcile_pauses(session, now, calendar)
+            session.commit()
+            batches = plan(session, settings, load_ladder(session), now, calendar)
+        for batch in batches:
+            try:
+                with Session(engine, expire_on_commit=False) as session:
+                    fired = fire(session, settings, calendar, batch, now)
+                    session.commit()
+            except IntegrityError:
+                # Another sweep fired it first (unique keys); nothing of this batch was written.
+                result.conflicts += 1
+                continue
+            result.batches += 1
+            result.records += len(fired.codes)
+            result.letters += fired.letter
+            result.notifications += fired.notifications
+            result.fired += [(code, batch.step.code) for code in fired.codes]
+            if on_batch is not None:
+                on_batch(batch)
+    return result
+
+
+@contextmanager
+def _sweep_lock(engine: Engine) -> Iterator[bool]:
+    """One sweep at a time on PostgreSQL (advisory lock); SQLite runs a single worker anyway."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as conn:
+        acquired = conn.execute(text("SELECT pg_try_advisory_lock(hashtext('aduan.sla_sweep'))")).scalar()
+        try:
+            yield bool(acquired)
+        finally:
+            if acquired:
+                conn.execute(text("SELECT pg_advisory_unlock(hashtext('aduan.sla_sweep'))"))
+            conn.commit()
+
+
+@dataclass
+class Fired:
+    codes: list[str]
+    letter: int = 0
+    notifications: int = 0
+
+
+def fire(session: Session, settings: Settings, calendar: WorkingCalendar, batch: Batch, now: datetime) -> Fired:
+    """Fire one (OPD, step) batch; the caller commits. Complaints answered meanwhile are left out."""
+    step = batch.step
+    opd = session.get(Opd, batch.opd_id)
+    complaints = session.exec(select(Complaint).where(Complaint.id.in_(batch.complaint_ids), *_awaiting(),
+                                                      Complaint.opd_id == opd.id).order_by(Complaint.id)).all()
+    if not complaints:
+        return Fired([])
+    days = {c.id: handling_day(c, now, calendar) for c in complaints}
+    sekda = session.exec(select(Opd).where(Opd.code == settings.sekda_opd_code)).first()
+
+    letter = addressee = None
+    if step.action in ("letter", "escalate"):
+        addressee, cc = _addressee(session, opd, sekda, step)
+        letter = create_letter(session, settings, calendar, kind=step.code, opd=opd, addressed_to=addressee,
+                               complaints=complaints, now=now, cc=cc, escalation=step.action == "escalate")
+
+    admins = _recipients(session, opd, sekda, step)
+    codes = [c.tracking_code for c in complaints]
+    listed = ", ".join(codes[:CODES_IN_MESSAGE]) + (
+        f" dan {len(codes) - CODES_IN_MESSAGE} lainnya" if len(codes) > CODES_IN_MESSAGE else "")
+    params = [opd.name, str(len(codes)), listed] if letter is None else [opd.name, letter.number, str(len(codes)),
+                                                                          listed]
+    ref = batch.fire_key if step.repeat_daily else (
+        letter.number if letter else hashlib.sha256(",".join(map(str, batch.complaint_ids)).encode()).hexdigest()[:12])
+    for number in admins:
+        enqueue(session, key=f"{step.code}:{opd.code}:{ref}:{number}", recipient=number, template=step.template,
+                params=params, now=now, opd_id=opd.id,
+                complaint_id=complaints[0].id if len(complaints) == 1 else None)
+
+    for complaint in complaints:
+        session.add(EscalationRecord(complaint_id=complaint.id, step_code=step.code, fire_key=batch.fire_key,
+                                     level=batch.level, opd_id=opd.id,
+                                     target_opd_id=addressee.id if addressee else None,
+                                     letter_id=letter.id if letter else None, fired_at=now))
+        session.add(ComplaintEvent(
+            complaint_id=complaint.id, kind=EventKind.escalation if batch.level else EventKind.reminder,
+            actor="sistem", at=now, note=_note(step, opd, addressee, letter, len(admins), days[complaint.id]),
+            data={"step": step.code, "level": batch.level, "handling_day": days[complaint.id],
+                  "recipients": len(admins), "letter_id": letter.id if letter else None,
+                  "letter_number": letter.number if letter else None},
+        ))
+        if batch.level > complaint.escalation_level:
+            complaint.escalation_level = batch.level
+            session.add(complaint)
+    return Fired(codes, letter=1 if letter else 0, notifications=len(admins))
+
+
+def _addressee(session: Session, opd: Opd, sekda: Opd | None, step: EscalationStep) -> tuple[Opd, list[str]]:
+    if step.recipients == "opd_head" or (step.action == "letter" and step.recipients == "opd_admins"):
+        return opd, []
+    parent = session.get(Opd, opd.parent_id) if opd.parent_id else None
+    target = parent or sekda or opd
+    if step.recipients == "sekda" and sekda is not None:
+        target = sekda
+    cc = []
+    if sekda is not None and target.id != sekda.id:
+        cc.append(sekda.head_title or "Sekretaris Daerah")
+    cc.append(opd.head_title or f"Kepala {opd.name}")
+    return target, cc
+
+
+def _recipients(session: Session, opd: Opd, sekda: Opd | None, step: EscalationStep) -> list[str]:
+    """WhatsApp numbers (normalised, unique) of the admins who hear about this step."""
+    opd_ids = [opd.id]
+    if step.recipients in ("parent_and_sekda", "sekda"):
+        opd_ids = [sekda.id] if sekda else []
+        if step.recipients == "parent_and_sekda" and opd.parent_id:
+            opd_ids.insert(0, opd.parent_id)
+    admins = session.exec(select(OpdAdmin).where(OpdAdmin.opd_id.in_(opd_ids), OpdAdmin.active)
+                          .order_by(OpdAdmin.id)).all() if opd_ids else []
+    numbers: list[str] = []
+    for admin in admins:
+        number = normalise_msisdn(admin.whatsapp) or admin.whatsapp
+        if number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
+def _note(step: EscalationStep, opd: Opd, addressee: Opd | None, letter, admins: int, day: int) -> str:
+    when = f"hari kerja ke-{day}"
+    whatsapp = f"WhatsApp ke {admins} admin" if admins else "tanpa WhatsApp (belum ada admin aktif)"
+    if letter is None:
+        return f"Pengingat {when}: {whatsapp} {opd.name}"
+    if step.action == "escalate":
+        return f"Dieskalasi ({when}) ke {addressee.name}, surat {letter.number}; {whatsapp}"
+    return f"Surat {letter.subject.split(' atas ')[0].lower()} {letter.number} kepada " \
+           f"{addressee.head_title or addressee.name} ({when}); {whatsapp}"

@@ -1,0 +1,105 @@
+"""The SLA clock of one complaint: day of handling, pausing while postponed, overdue days.
+
+Due dates themselves are computed by `core.intake.ingest.apply_due_dates` and stored on the complaint.
+A postponed complaint stops its clock (`paused_at`); on resumption every deadline moves by the
+working days spent paused, and the total is kept in `paused_working_days` so a later
+re-categorisation (which recomputes due dates from receipt) keeps the shift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from core.reference.calendar import WorkingCalendar
+from models import Complaint, ComplaintEvent, EventKind, Status
+
+
+def handling_day(complaint: Complaint, now: datetime, calendar: WorkingCalendar) -> int:
+    """Working day of handling: 1 on the first working day after receipt, paused days not counted."""
+    elapsed = calendar.working_days_between(complaint.received_at, now)
+    return max(elapsed - (complaint.paused_working_days or 0), 0)
+
+
+def days_overdue(due_at: datetime | None, now: datetime, calendar: WorkingCalendar) -> int:
+    """Whole working days past a deadline (0 while it has not passed)."""
+    if due_at is None or now <= due_at:
+        return 0
+    return calendar.working_days_between(due_at, now)
+
+
+def pause_clock(complaint: Complaint, now: datetime) -> bool:
+    """Stop the clock (complaint postponed). Returns False when it was already stopped."""
+    if complaint.paused_at is not None:
+        return False
+    complaint.paused_at = now
+    return True
+
+
+def resume_clock(complaint: Complaint, now: datetime, calendar: WorkingCalendar) -> int:
+    """Restart the clock of a complaint that leaves `postponed`; returns the working days it was paused.
+
+    The working day on which it was postponed still counts as a day of handling; the day it
+    resumes does not. Response and resolution deadlines move by the paused days.
+    The caller (workflow, sweep) commits and records the status change.
+    """
+    if complaint.paused_at is None:
+        return 0
+    days = calendar.working_days_between(complaint.paused_at, now)
+    complaint.paused_at = None
+    if days <= 0:
+        return 0
+    complaint.paused_working_days = (complaint.paused_working_days or 0) + days
+    if complaint.response_due_at is not None:
+        complaint.response_due_at = calendar.add_working_days(complaint.response_due_at, days)
+    if complaint.resolution_due_at is not None:
+        complaint.resolution_due_at = calendar.add_working_days(complaint.resolution_due_at, days)
+    return days
+
+
+def track_pause(complaint: Complaint, now: datetime, calendar: WorkingCalendar) -> int | None:
+    """Make the clock agree with the status: pause when postponed, resume otherwise.
+
+    Returns the paused days when it resumed, 0 when it paused, None when nothing changed.
+    """
+    if complaint.status == Status.postponed:
+        return 0 if pause_clock(complaint, now) else None
+    if complaint.paused_at is not None:
+        return resume_clock(complaint, now, calendar)
+    return None
+
+
+def reconcile_pauses(session: Session, now: datetime, calendar: WorkingCalendar) -> tuple[int, int]:
+    """Fix clocks whose status changed without the workflow (e.g. upstream sync); (paused, resumed).
+
+    The moment of the change is taken from the status event when there is one, else `now`.
+    """
+    paused = resumed = 0
+    to_pause = session.exec(select(Complaint).where(Complaint.status == Status.postponed,
+                                                    Complaint.paused_at.is_(None))).all()
+    for complaint in to_pause:
+        pause_clock(complaint, _status_change_at(session, complaint.id, to_status=Status.postponed) or now)
+        session.add(complaint)
+        paused += 1
+    to_resume = session.exec(select(Complaint).where(Complaint.status != Status.postponed,
+                                                     Complaint.paused_at.is_not(None))).all()
+    for complaint in to_resume:
+        at = _status_change_at(session, complaint.id, from_status=Status.postponed) or now
+        days = resume_clock(complaint, max(at, complaint.paused_at), calendar)
+        session.add(complaint)
+        session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.note, at=now,
+                                   note=f"Jam SLA dilanjutkan; tenggat digeser {days} hari kerja",
+                                   data={"paused_working_days": days}))
+        resumed += 1
+    return paused, resumed
+
+
+def _status_change_at(session: Session, complaint_id: int, *, to_status: str | None = None,
+                      from_status: str | None = None) -> datetime | None:
+    query = select(ComplaintEvent.at).where(ComplaintEvent.complaint_id == complaint_id)
+    if to_status:
+        query = query.where(ComplaintEvent.to_status == to_status)
+    if from_status:
+        query = query.where(ComplaintEvent.from_status == from_status)
+    return session.exec(query.order_by(ComplaintEvent.at.desc())).first()

@@ -1,0 +1,291 @@
+"""`aduan demo`: a living kabupaten in a few minutes, loaded through the real connectors.
+
+The upstreams (LAPOR!, Google reviews, Meta) run as emulators on 127.0.0.1; every complaint
+enters the way it would in production: pulled, pushed to the webhook, imported from a 112 export
+or typed in. Everything is generated from fixed seeds and anchored to the first run's date, so a
+second `make demo` finds the same records and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from faker import Faker
+from pydantic import SecretStr
+from sqlmodel import Session, func, select
+
+from connectors.emulators import call112_export, google_reviews, lapor, meta_graph, meta_webhooks
+from connectors.emulators.runner import serve
+from core.casework.escalation import run_sweep
+from core.casework.outbox import GraphSender, dispatch_due
+from core.entry.demo_people import DemoLogin, demo_people
+from core.identity.keys import create_key, revoke_named
+from core.intake import file_import
+from core.intake.instances import save_instance
+from core.intake.manual_entry import ManualComplaintIn, create_one
+from core.intake.sync import sync_instance
+from core.reference.seed import desa_of, seed_reference
+from core.runtime.db import get_engine
+from core.runtime.settings import Settings
+from models import Complaint, Opd, OpdAdmin, ServiceState
+from models.types import utcnow
+
+log = logging.getLogger("aduan.demo")
+
+SEED = 2026
+DAYS = 180
+LAPOR_TOTAL = 2400
+REVIEWS_TOTAL = 600
+WA_WEEKS, WA_REPORTERS_PER_WEEK = 26, 9
+CALLS_PER_MONTH = 260
+MANUAL_TOTAL = 60
+WA_SECRET, WA_VERIFY = "demo-app-secret", "demo-verify-token"
+GRAPH_TOKEN = "demo-graph-token"
+
+
+@dataclass
+class Demo:
+    settings: Settings
+    admin_key: str
+    logins: list[DemoLogin]
+    display_token: str
+    lapor_url: str
+    stack: ExitStack
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def say(message: str) -> None:
+    print(f"[demo] {message}", flush=True)
+
+
+def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
+    """Seed, start emulators, pull/push/import 6 months of complaints, fire escalations, make keys."""
+    started = time.monotonic()
+    engine = get_engine()
+    var_dir = var_dir or Path("var/demo")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    stack = ExitStack()
+    with Session(engine, expire_on_commit=False) as session:
+        seed_reference(session, settings)
+        seed_people(session)
+        anchor, run_no = demo_anchor(session)
+    say(f"reference data ready (anchor {anchor:%Y-%m-%d}, run #{run_no})")
+
+    lapor_app = lapor.create_app(seed=SEED, total=LAPOR_TOTAL, days=DAYS, now=anchor, id_offset=run_no * 50_000)
+    lapor_url = stack.enter_context(serve(lapor_app))
+    google_url = stack.enter_context(serve(google_reviews.create_app(seed=SEED, total=REVIEWS_TOTAL, days=DAYS,
+                                                                      now=anchor)))
+    graph_url = stack.enter_context(serve(meta_graph.create_app(meta_graph.MetaGraphState(token=GRAPH_TOKEN))))
+    settings = settings.model_copy(update=dict(
+        whatsapp_graph_base_url=graph_url, whatsapp_phone_number_id=meta_graph.PHONE_NUMBER_ID,
+        whatsapp_token=SecretStr(GRAPH_TOKEN), whatsapp_retry_base_seconds=1.0))
+    say(f"emulators up: LAPOR! {lapor_url}, Google {google_url}, Meta Graph {graph_url}")
+
+    folder = (var_dir / "112").resolve()
+    folder.mkdir(exist_ok=True)
+    with Session(engine, expire_on_commit=False) as session:
+        save_instance(session, "lapor", "lapor", lapor.connector_config(lapor_url), schedule_seconds=60, replace=True)
+        save_instance(session, "google-layanan-publik", "google_reviews", google_reviews.connector_config(google_url),
+                      schedule_seconds=300, replace=True)
+        save_instance(session, "whatsapp", "whatsapp",
+                      {"verify_token": WA_VERIFY, "app_secret": WA_SECRET,
+                       "phone_number_id": meta_webhooks.PHONE_NUMBER_ID}, schedule_seconds=None, replace=True)
+        save_instance(session, "call112", "call112", {"folder": str(folder)}, schedule_seconds=300, replace=True)
+        session.commit()
+
+    counts: dict[str, int] = {}
+    for name in ("lapor", "google-layanan-publik"):
+        summary = sync_instance(name, engine=engine)
+        say(f"sync {name}: {summary.fetched} fetched, {summary.new} new, {summary.updated} updated "
+            f"({summary.duration_s:.1f} s)")
+    write_112_exports(folder, anchor)
+    with Session(engine, expire_on_commit=False) as session:
+        reports = file_import.sync_instance(session, "call112")
+        session.commit()
+    say(f"112: {len(reports)} new export file(s) imported from {folder}")
+    deliver_whatsapp_history(settings, anchor)
+    type_in_walk_ins(settings, anchor)
+    follow_up_by_staff(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        for channel, n in session.exec(select(Complaint.channel, func.count()).group_by(Complaint.channel)).all():
+            counts[channel] = n
+    say("complaints per channel: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
+
+    result = run_sweep(engine, settings, now=utcnow())
+    sent = dispatch_due(engine, settings, now=utcnow(), sender=GraphSender(settings))
+    say(f"escalation sweep: {result}; outbox: {sent}")
+
+    with Session(engine, expire_on_commit=False) as session:
+        admin_key = fresh_key(session, "demo-admin")
+        logins, display_token = demo_people(session)
+    say(f"loaded in {time.monotonic() - started:.0f} s")
+    return Demo(settings, admin_key, logins, display_token, lapor_url, stack, counts)
+
+
+def demo_anchor(session: Session) -> tuple[datetime, int]:
+    """The first run's date anchors every generator; the run number keeps new ids apart."""
+    state = session.exec(select(ServiceState).where(ServiceState.name == "demo")).first()
+    if state is None:
+        now = utcnow().replace(minute=0, second=0, microsecond=0)
+        state = ServiceState(name="demo", status="ok", data={"anchor": now.isoformat(), "runs": 0})
+    data = dict(state.data or {})
+    data["runs"] = int(data.get("runs", 0)) + 1
+    state.data, state.updated_at = data, utcnow()
+    session.add(state)
+    session.commit()
+    return datetime.fromisoformat(data["anchor"]), data["runs"]
+
+
+def seed_people(session: Session) -> None:
+    """Heads and WhatsApp admins (admin penghubung) for every OPD: fake people, Faker id_ID."""
+    if session.exec(select(OpdAdmin)).first() is not None:
+        return
+    fake = Faker("id_ID")
+    fake.seed_instance(SEED)
+    rng = random.Random(SEED)
+    for opd in session.exec(select(Opd).order_by(Opd.id)).all():
+        opd.head_name = fake.name()
+        session.add(opd)
+        for _ in range(rng.choice((1, 1, 2))):
+            session.add(OpdAdmin(opd_id=opd.id, name=fake.name(),
+                                 whatsapp="628" + "".join(str(rng.randint(0, 9)) for _ in range(9))))
+    session.commit()
+
+
+def write_112_exports(folder: Path, anchor: datetime) -> None:
+    """One CAD export per month, as the call centre would drop them in the shared folder."""
+    for month in range(6):
+        start = (anchor - timedelta(days=DAYS - month * 30)).astimezone(UTC).replace(tzinfo=None)
+        path = folder / f"ekspor-112-{start:%Y-%m}.csv"
+        if not path.exists():
+            export = call112_export.generate(rows=CALLS_PER_MONTH, seed=100 + month, start=start, bad=2)
+            path.write_bytes(export.csv_bytes())
+
+
+def deliver_whatsapp_history(settings: Settings, anchor: datetime) -> None:
+    """Six months of signed Meta deliveries to our real webhook route (in-process, same bytes)."""
+    import warnings
+
+    from api.main import create_app
+
+    with warnings.catch_warnings():  # starlette's notice about its test client is noise for a demo user
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    with TestClient(create_app()) as client:
+        url = "/api/v1/webhooks/whatsapp"
+        posts = 0
+        for week in range(WA_WEEKS):
+            start = anchor - timedelta(weeks=WA_WEEKS - week) + timedelta(hours=1)
+            counts = meta_webhooks.run_scenario(url, WA_SECRET, reporters=WA_REPORTERS_PER_WEEK, seed=SEED + week,
+                                                start=start, client=client)
+            posts += counts["posts"]
+    say(f"WhatsApp: {posts} signed webhook deliveries (with Meta-style redeliveries)")
+
+
+def type_in_walk_ins(settings: Settings, anchor: datetime) -> None:
+    """Walk-in complaints typed by a petugas at the front desk, spread over the months."""
+    rng = random.Random(SEED + 1)
+    fake = Faker("id_ID")
+    fake.seed_instance(SEED + 1)
+    desas = desa_of()
+    topics = [("ADMINDUK-KTP", "KTP-el belum jadi sejak tiga bulan", "Sudah rekam di kecamatan, belum dicetak."),
+              ("BANSOS-PKH", "Bantuan PKH tidak cair bulan ini", "Nama saya hilang dari daftar penerima."),
+              ("INFRA-PJU", "Lampu jalan mati di dekat balai desa", "Sudah dua minggu gelap, rawan kecelakaan."),
+              ("LINGKUNGAN-SAMPAH", "Sampah menumpuk di TPS pasar", "Baunya sampai ke permukiman warga."),
+              ("PERIZINAN", "Izin usaha mikro belum terbit", "Pengajuan lewat OSS belum ada kabar."),
+              ("AIR", "Air PDAM keruh dan sering mati", "Sudah seminggu air keruh setiap pagi.")]
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        for i in range(MANUAL_TOTAL):
+            category, title, body = topics[i % len(topics)]
+            kecamatan = rng.choice(sorted(desas))
+            entry = ManualComplaintIn(
+                title=title, body=body, category=category, kecamatan=kecamatan,
+                desa=rng.choice(desas[kecamatan]), reporter_name=fake.name(),
+                reporter_contact="08" + "".join(str(rng.randint(0, 9)) for _ in range(10)),
+                received_at=anchor - timedelta(days=rng.uniform(1, DAYS)), reference=f"AGENDA/{SEED}/{i + 1:04d}")
+            create_one(session, entry, settings, actor="petugas-demo", external_id=f"demo-loket-{i + 1:04d}")
+    say(f"walk-ins: {MANUAL_TOTAL} typed in at the front desk")
+
+
+# How fast each OPD's desk answers what reaches it outside LAPOR! (days to first tindak lanjut).
+DESK_PACE = {"DISDUKCAPIL": 0.5, "PDAM": 0.8, "DINKES": 1.0, "RSUD-NGUDI": 0.8, "DPUPR": 6.0, "DINSOS": 4.5,
+             "DISHUB": 3.5, "DLH": 3.0, "SATPOLPP": 2.5}
+REPLIES = ["Terima kasih, laporan sudah kami terima dan petugas dijadwalkan ke lokasi.",
+           "Sudah kami koordinasikan dengan UPT terkait, mohon ditunggu.",
+           "Petugas sudah mengecek ke lokasi, penanganan sedang berjalan."]
+CLOSINGS = ["Penanganan selesai, terima kasih atas laporannya.",
+            "Sudah diperbaiki oleh petugas, silakan dicek kembali.",
+            "Permasalahan sudah ditindaklanjuti dan dinyatakan selesai."]
+
+
+def follow_up_by_staff(settings: Settings) -> None:
+    """The admin instansi triages WhatsApp and walk-in complaints and OPD desks answer them, each at its
+    own pace: the same workflow actions as the API, dated when they would have happened."""
+    from core.casework.workflow import Action, apply_action
+    from core.reference.calendar import WorkingCalendar
+
+    calendar = WorkingCalendar(settings.tz, settings.regional_holidays)
+    now = utcnow()
+    engine = get_engine()
+    done = 0
+    with Session(engine, expire_on_commit=False) as session:
+        opd_codes = {o.id: o.code for o in session.exec(select(Opd)).all()}
+        waiting = session.exec(select(Complaint).where(Complaint.channel.in_(["whatsapp", "manual"]),
+                                                       Complaint.status == "unverified")
+                               .order_by(Complaint.id)).all()
+        for complaint in waiting:
+            rng = random.Random(f"{SEED}:{complaint.channel}:{complaint.external_id}")
+            code = opd_codes.get(complaint.opd_id) or "DISKOMINFO"
+            pace = DESK_PACE.get(code, 2.0)
+            at = complaint.received_at + timedelta(hours=rng.uniform(1, 30))
+            steps = [(Action.dispatch, code, None)]
+            at_reply = at + timedelta(days=rng.expovariate(1 / pace))
+            steps.append((Action.respond, None, rng.choice(REPLIES)))
+            steps.append((Action.resolve, None, rng.choice(CLOSINGS)))
+            times = [at, at_reply, at_reply + timedelta(days=rng.uniform(0.5, 4 * pace))]
+            for (action, opd, note), when in zip(steps, times, strict=True):
+                if when >= now or rng.random() < 0.06:
+                    break  # not yet (or forgotten): these are the ones the ladder chases
+                apply_action(session, complaint, action, f"demo:{code.lower()}", calendar, opd_code=opd,
+                             note=note, now=when)
+            done += 1
+        session.commit()
+    say(f"staff follow-up: {done} WhatsApp/walk-in complaints triaged and answered at each OPD's pace")
+
+
+def fresh_key(session: Session, name: str) -> str:
+    """A new admin key; earlier demo keys of the same name are revoked (a key is shown only once)."""
+    revoke_named(session, name)
+    return create_key(session, name, "admin")[1]
+
+
+def keep_arriving(demo: Demo, stop: threading.Event, every_seconds: float = 20.0) -> None:
+    """New complaints keep coming in gently while the demo runs, so the wall display moves."""
+    settings = demo.settings
+    webhook = f"http://{settings.api_host}:{settings.api_port}/api/v1/webhooks/whatsapp"
+    scenario = meta_webhooks.WhatsAppScenario(seed=int(time.time()), start=utcnow())
+    rng = random.Random()
+    engine = get_engine()
+    with httpx.Client(timeout=10) as client:
+        while not stop.wait(every_seconds):
+            try:
+                client.post(f"{demo.lapor_url}/_control/add", json={"n": rng.randint(0, 2)})
+                client.post(f"{demo.lapor_url}/_control/edit", json={"n": rng.randint(1, 3), "kind": "progress"})
+                sync_instance("lapor", engine=engine)
+                if rng.random() < 0.6:
+                    scenario.clock = utcnow() - timedelta(minutes=25)  # its messages span ~20 min
+                    for body in scenario.deliveries(1):
+                        meta_webhooks.deliver(webhook, WA_SECRET, body, client=client)
+                run_sweep(engine, settings, now=utcnow())
+                dispatch_due(engine, settings, now=utcnow(), sender=GraphSender(settings))
+            except Exception:  # the demo keeps going; the connector page shows what failed
+                log.exception("demo arrivals")

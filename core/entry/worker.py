@@ -1,0 +1,168 @@
+"""`aduan worker`: connector syncs, the SLA sweep and the notification outbox, each on its schedule.
+
+SIGTERM/SIGINT ask it to stop: the running job finishes (the outbox stops between two messages
+and gives unsent claims back), then the process exits 0. On SQLite one worker runs at a time
+(a lock file next to the database); on PostgreSQL any number may run, kept apart by SKIP LOCKED
+(outbox), an advisory lock (sweep) and unique keys (ladder records, notifications).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, select
+
+from connectors import registry
+from connectors.base import FileConnector
+from core.casework.escalation import run_sweep
+from core.casework.outbox import GraphSender, dispatch_due
+from core.runtime.db import make_engine, session_scope
+from core.runtime.logs import configure_logging
+from core.runtime.settings import Settings, get_settings
+from models import ConnectorInstance
+from models.types import utcnow
+
+log = logging.getLogger("aduan.worker")
+
+
+class WorkerAlreadyRunning(RuntimeError):
+    """Another worker holds the SQLite database."""
+
+
+@dataclass
+class Job:
+    name: str
+    interval: float
+    run: Callable[[], object]
+    next_at: float = 0.0
+
+
+@contextmanager
+def single_worker(settings: Settings) -> Iterator[None]:
+    """On SQLite, hold an exclusive lock file next to the database for the worker's lifetime."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    path = Path(url.database).resolve().with_name(Path(url.database).name + ".worker.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise WorkerAlreadyRunning(
+                f"another aduan worker (pid {holder}) is already running on {url.database}; SQLite allows one "
+                f"worker: stop it first, or use PostgreSQL to run several (lock file {path})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def run_worker(once: bool = False, settings: Settings | None = None, stop: threading.Event | None = None) -> None:
+    settings = settings or get_settings()
+    if not logging.getLogger().handlers:  # embedded (tests, demo): the host process owns logging
+        configure_logging(settings)
+    stop = stop or threading.Event()
+    with single_worker(settings):
+        engine = make_engine(settings.database_url)
+        sender = GraphSender(settings)
+        restore = _install_signal_handlers(stop)
+        try:
+            jobs = [
+                Job("sync", settings.sync_poll_seconds, lambda: run_due_syncs(engine, stop)),
+                Job("sla_sweep", settings.sla_sweep_minutes * 60, lambda: run_sweep(engine, settings)),
+                Job("outbox", settings.outbox_poll_seconds,
+                    lambda: dispatch_due(engine, settings, sender=sender, should_stop=stop.is_set)),
+            ]
+            log.info("worker started (%s): sweep every %s min, outbox every %s s%s", engine.dialect.name,
+                     settings.sla_sweep_minutes, settings.outbox_poll_seconds, ", once" if once else "")
+            _loop(jobs, stop, once)
+        finally:
+            restore()
+            sender.close()
+            engine.dispose()
+    log.info("worker stopped")
+
+
+def _loop(jobs: list[Job], stop: threading.Event, once: bool) -> None:
+    while not stop.is_set():
+        for job in jobs:
+            if stop.is_set():
+                break
+            if job.next_at <= time.monotonic():
+                _run_job(job)
+                job.next_at = time.monotonic() + job.interval
+        if once:
+            return
+        wait = min(job.next_at for job in jobs) - time.monotonic()
+        stop.wait(min(max(wait, 0.05), 1.0))
+
+
+def _run_job(job: Job) -> None:
+    started = time.monotonic()
+    try:
+        outcome = job.run()
+    except Exception:  # a failing job (database down, bug in a connector) must not stop the others
+        log.exception("job %s failed", job.name)
+        return
+    if outcome:
+        log.info("job %s: %s (%.1f s)", job.name, outcome, time.monotonic() - started)
+
+
+def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def request_stop(signum, _frame):
+        log.info("%s received: finishing the current job, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    return lambda: [signal.signal(sig, handler) for sig, handler in previous.items()]
+
+
+def run_due_syncs(engine: Engine, stop: threading.Event) -> int | None:
+    """Pull instances whose schedule is due, new files at file sources, webhook records left pending."""
+    from core.intake import file_import, webhooks
+    from core.intake.sync import due_instances, sync_instance
+
+    with Session(engine) as session:
+        names = due_instances(session, utcnow())
+    synced = 0
+    for name in names:
+        if stop.is_set():
+            return synced or None
+        summary = sync_instance(name, engine=engine)
+        synced += 1
+        if summary.status == "error":
+            log.warning("sync of %s failed: %s", name, summary.error)
+    with session_scope(engine) as session:
+        for name in file_instances(session):
+            try:
+                file_import.sync_instance(session, name)
+                session.commit()
+            except Exception:  # one broken source must not stop the others
+                session.rollback()
+                log.exception("import from file source %s failed", name)
+        webhooks.replay_pending(session)
+    return synced or None
+
+
+def file_instances(session: Session) -> list[str]:
+    instances = session.exec(select(ConnectorInstance).where(ConnectorInstance.enabled)).all()
+    available = registry.available()
+    return [i.name for i in instances
+            if i.kind in available and issubclass(available[i.kind], FileConnector)]

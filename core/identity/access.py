@@ -1,0 +1,107 @@
+"""The one access policy: who may read what, which rows, and masking of what they may not see.
+
+Every route that returns complaint data asks this module, never the role directly:
+
+- aggregates (stats, rapor, call tallies): every role; opd_admin only its OPD, petugas only what it entered
+  (call tallies belong to neither);
+- records (lists, detail, CSV/XLSX exports, the LAPOR! hand-back): admin (unmasked, raw payloads), analyst
+  (all), opd_admin (its OPD), petugas (what it entered); reporter contact masked for all but admin; viewer none;
+- casework (escalations, overdue lists, letters): admin, analyst, opd_admin (its OPD); petugas and viewer none.
+
+Anonymous (anonim) reporters are hidden from everyone but admins; confidential (rahasia) content is hidden
+from viewers wherever a complaint's text could reach them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import false
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.identity.principal import Principal
+from models import Complaint, Role
+
+RAHASIA_TITLE = "[Rahasia]"
+
+
+class Reads(StrEnum):
+    aggregates = "aggregates"
+    records = "records"
+    casework = "casework"
+
+
+READERS: dict[Reads, frozenset[Role]] = {
+    Reads.aggregates: frozenset(Role),
+    Reads.records: frozenset({Role.admin, Role.analyst, Role.opd_admin, Role.petugas}),
+    Reads.casework: frozenset({Role.admin, Role.analyst, Role.opd_admin}),
+}
+_RAHASIA_FIELDS = ("body", "location_text", "lat", "lon")
+
+
+@dataclass(frozen=True)
+class Access:
+    role: Role
+    opd_id: int | None = None
+    actor: str = "system"
+    ref: str | None = None  # the principal's "user:12" / "key:3"
+
+    @classmethod
+    def of(cls, principal: Principal) -> Access:
+        return cls(role=principal.role, opd_id=principal.opd_id, actor=principal.name, ref=principal.ref)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    @property
+    def sees_rahasia(self) -> bool:
+        return self.role is not Role.viewer
+
+    def may(self, reads: Reads) -> bool:
+        return self.role in READERS[reads]
+
+    def scope(self) -> list[ColumnElement[bool]]:
+        """Complaint rows this key may read at all (also through joins: escalation records, hand-back)."""
+        if self.role is Role.opd_admin:
+            # A key without an OPD sees nothing (never "complaints without an OPD").
+            return [Complaint.opd_id == self.opd_id] if self.opd_id is not None else [false()]
+        if self.role is Role.petugas:
+            return [Complaint.entered_by == self.ref] if self.ref else [false()]
+        return []
+
+    def opd_scope(self, opd_column) -> list[ColumnElement[bool]]:
+        """Rows of a table keyed by OPD rather than by complaint (letters)."""
+        if self.role is Role.opd_admin:
+            return [opd_column == self.opd_id] if self.opd_id is not None else [false()]
+        if self.role is Role.petugas:
+            return [false()]
+        return []
+
+    def tally_scope(self) -> list[ColumnElement[bool]]:
+        """Channel contacts that are not complaints (112 ghost/prank calls) belong to no OPD and no petugas."""
+        return [false()] if self.role in (Role.opd_admin, Role.petugas) else []
+
+    def may_read(self, complaint: Complaint) -> bool:
+        if self.role is Role.opd_admin:
+            return self.opd_id is not None and complaint.opd_id == self.opd_id
+        if self.role is Role.petugas:
+            return self.ref is not None and complaint.entered_by == self.ref
+        return True
+
+    def mask(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Mask one complaint (a dict of its public fields) in place and return it."""
+        if self.is_admin:
+            return row
+        hide_name = self.role is Role.viewer or row.get("anonim")
+        if hide_name:
+            row["reporter_name"] = None
+        row["reporter_contact"] = None
+        if row.get("rahasia") and not self.sees_rahasia:
+            row["title"] = RAHASIA_TITLE
+            for name in _RAHASIA_FIELDS:
+                if name in row:
+                    row[name] = "" if name == "body" else None
+        return row

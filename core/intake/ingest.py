@@ -1,0 +1,388 @@
+"""Channel-agnostic complaint upsert: every connector and manual entry ends here.
+
+A connector turns one upstream payload into a `ComplaintDraft`; `upsert_complaint` makes the
+database agree with it, idempotently, keyed by (channel, external id):
+new → insert with due dates and a `created` event; changed → update and one history event;
+identical → nothing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from types import SimpleNamespace
+
+from pydantic import BaseModel, Field
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from core.casework.followup import stamp_working_days
+from core.casework.sla import track_pause
+from core.reference.calendar import WorkingCalendar
+from core.runtime.settings import Settings
+from models import Category, Classification, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
+from models.types import utcnow
+
+
+class NormaliseError(ValueError):
+    """The payload cannot become a complaint (until a mapping is fixed): it stays in the inbox."""
+
+
+class DraftEvent(BaseModel):
+    """One entry of an upstream follow-up thread (agency reply, reporter reply, note)."""
+
+    external_id: str
+    at: datetime
+    kind: EventKind = EventKind.message_out
+    actor: str = "upstream"
+    note: str | None = None
+    is_opd_response: bool = False
+
+
+class ComplaintDraft(BaseModel):
+    external_id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=300)
+    body: str = ""
+    received_at: datetime
+    classification: Classification = Classification.pengaduan
+    status: Status = Status.unverified
+    category_code: str | None = None
+    opd_code: str | None = None
+    rahasia: bool = False
+    anonim: bool = False
+    reporter_name: str | None = None
+    reporter_contact: str | None = None
+    location_text: str | None = None
+    desa: str | None = None
+    kecamatan: str | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    rating: int | None = Field(default=None, ge=1, le=5)
+    sla_tier: str | None = None
+    verified_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    resolved_at: datetime | None = None
+    events: list[DraftEvent] = Field(default_factory=list)
+
+    def content_hash(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class Outcome(StrEnum):
+    new = "new"
+    updated = "updated"
+    unchanged = "unchanged"
+
+
+@dataclass
+class UpsertResult:
+    complaint: Complaint
+    outcome: Outcome
+
+
+CHANNEL_PREFIX = {"lapor": "LPR", "whatsapp": "WA", "call112": "112", "google_reviews": "GMR",
+                  "manual": "MNL", "open311": "O311"}
+
+# Fields copied verbatim from the draft onto the complaint.
+_COPIED = ("title", "body", "classification", "rahasia", "anonim", "reporter_name", "reporter_contact",
+           "location_text", "desa", "kecamatan", "lat", "lon", "rating")
+
+
+def tracking_code(channel: str, external_id: str) -> str:
+    """Public code, stable for the same upstream record (48 bits: collision-free at province scale)."""
+    prefix = CHANNEL_PREFIX.get(channel, channel[:4].upper())
+    digest = hashlib.sha256(f"{channel}:{external_id}".encode()).hexdigest()[:12].upper()
+    return f"{prefix}-{digest}"
+
+
+class Resolver:
+    """Caches code → id look-ups for one batch so a sync does not query them per row."""
+
+    def __init__(self, session: Session, settings: Settings):
+        self.session = session
+        self.settings = settings
+        self.calendar = WorkingCalendar(settings.tz, settings.regional_holidays)
+        self._opd: dict[str, int] = {}
+        self._cat: dict[str, Category] = {}
+        self._tiers: dict[str, int] | None = None
+        self._complaints: dict[tuple[str, str], Complaint | None] = {}
+        self._deadlines: dict[tuple[date, int], datetime] = {}
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """`calendar.add_working_days`, remembered per local date (it depends on nothing else)."""
+        key = (self.calendar.local_date(start), days)
+        if key not in self._deadlines:
+            self._deadlines[key] = self.calendar.add_working_days(start, days)
+        return self._deadlines[key]
+
+    def prefetch_complaints(self, channel: str, external_ids: list[str]) -> None:
+        """Load a page's existing complaints in one query so the upserts that follow need none."""
+        self._complaints = dict.fromkeys(((channel, e) for e in external_ids), None)
+        ids = sorted(set(external_ids))
+        for start in range(0, len(ids), 500):
+            rows = self.session.exec(select(Complaint).where(Complaint.channel == channel,
+                                                             Complaint.external_id.in_(ids[start:start + 500])))
+            self._complaints.update({(channel, c.external_id): c for c in rows})
+
+    def existing_complaint(self, channel: str, external_id: str) -> Complaint | None:
+        key = (channel, external_id)
+        if key in self._complaints:
+            return self._complaints[key]
+        return self.session.exec(
+            select(Complaint).where(Complaint.channel == channel, Complaint.external_id == external_id)
+        ).first()
+
+    def remember(self, complaint: Complaint) -> None:
+        if self._complaints:
+            self._complaints[(complaint.channel, complaint.external_id)] = complaint
+
+    def forget(self, channel: str, external_id: str) -> None:
+        self._complaints.pop((channel, external_id), None)
+
+    def opd_id(self, code: str | None) -> int | None:
+        if code is None:
+            return None
+        if code not in self._opd:
+            opd = self.session.exec(select(Opd).where(Opd.code == code)).first()
+            if opd is None:
+                raise NormaliseError(f"unknown OPD code {code!r}")
+            self._opd[code] = opd.id
+        return self._opd[code]
+
+    def category(self, code: str | None) -> Category | None:
+        if code is None:
+            return None
+        if code not in self._cat:
+            cat = self.session.exec(select(Category).where(Category.code == code)).first()
+            if cat is None:
+                raise NormaliseError(f"unknown category code {code!r}")
+            self._cat[code] = cat
+        return self._cat[code]
+
+    def tier_days(self, tier: str) -> int:
+        if self._tiers is None:
+            self._tiers = dict(self.settings.sla_tiers)
+            for row in self.session.exec(select(SlaTier)).all():
+                self._tiers[row.code] = row.resolution_days
+        if tier not in self._tiers:
+            raise NormaliseError(f"unknown SLA tier {tier!r}")
+        return self._tiers[tier]
+
+
+def apply_due_dates(complaint: Complaint, resolver: Resolver) -> None:
+    """Response due in N working days, resolution due by tier; stored so 'overdue' is plain SQL."""
+    settings = resolver.settings
+    paused = complaint.paused_working_days or 0  # days spent postponed never count (core.casework.sla)
+    complaint.response_due_at = resolver.add_working_days(complaint.received_at, settings.response_days + paused)
+    tier = complaint.sla_tier or settings.default_sla_tier
+    complaint.sla_tier = tier
+    complaint.resolution_due_at = resolver.add_working_days(complaint.received_at,
+                                                            resolver.tier_days(tier) + paused)
+
+
+@dataclass
+class _Resolved:
+    category: Category | None
+    opd_id: int | None
+    tier: str | None
+
+
+def _resolve(draft: ComplaintDraft, resolver: Resolver) -> _Resolved:
+    """Every look-up a draft needs, done before anything is touched (NormaliseError leaves no trace)."""
+    category = resolver.category(draft.category_code)
+    opd_id = resolver.opd_id(draft.opd_code)
+    if opd_id is None and category is not None:
+        opd_id = category.default_opd_id
+    tier = draft.sla_tier or (category.sla_tier if category else None)
+    resolver.tier_days(tier or resolver.settings.default_sla_tier)
+    return _Resolved(category, opd_id, tier)
+
+
+def _fill_new(target, channel: str, draft: ComplaintDraft, resolved: _Resolved, resolver: Resolver,
+              raw_record_id: int | None, digest: str):
+    """Set a new complaint's fields on `target` (an ORM object or a plain namespace for bulk insert)."""
+    target.channel, target.external_id = channel, draft.external_id
+    target.tracking_code = tracking_code(channel, draft.external_id)
+    target.received_at, target.status = draft.received_at, draft.status
+    for name in _COPIED:
+        setattr(target, name, getattr(draft, name))
+    target.category_id = resolved.category.id if resolved.category else None
+    target.opd_id = resolved.opd_id
+    target.sla_tier = resolved.tier
+    target.sla_tier_override = draft.sla_tier is not None
+    _stamp_status_times(target, draft)
+    apply_due_dates(target, resolver)
+    track_pause(target, utcnow(), resolver.calendar)
+    target.raw_record_id = raw_record_id
+    target.content_hash = digest
+    return target
+
+
+def _column_defaults(model) -> dict:
+    """Python-side defaults of a table model's columns (Core inserts do not apply them)."""
+    columns = {c.name for c in model.__table__.columns} - {"id"}
+    return {name: field.get_default(call_default_factory=True)
+            for name, field in model.model_fields.items() if name in columns}
+
+
+def _history_of_new(session: Session, channel: str, complaint: Complaint, draft: ComplaintDraft,
+                    actor: str) -> None:
+    session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.created, actor=actor,
+                               to_status=complaint.status, at=complaint.received_at,
+                               note=f"Diterima dari kanal {channel}"))
+    _add_thread_events(session, complaint, draft.events, known=set())
+
+
+def _apply_update(session: Session, complaint: Complaint, draft: ComplaintDraft, resolved: _Resolved,
+                  resolver: Resolver, raw_record_id: int | None, actor: str, digest: str) -> None:
+    changed = [name for name in _COPIED if getattr(complaint, name) != getattr(draft, name)]
+    for name in changed:
+        setattr(complaint, name, getattr(draft, name))
+    new_category_id = resolved.category.id if resolved.category else None
+    if new_category_id != complaint.category_id:
+        changed.append("category")
+        complaint.category_id = new_category_id
+        if not complaint.sla_tier_override:
+            complaint.sla_tier = resolved.tier
+            apply_due_dates(complaint, resolver)
+    if resolved.opd_id != complaint.opd_id:
+        changed.append("opd")
+        complaint.opd_id = resolved.opd_id
+    if changed:
+        session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.updated, actor=actor,
+                                   note="Diperbarui di sumber: " + ", ".join(changed),
+                                   data={"fields": changed}))
+    if draft.status != complaint.status:
+        session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.status, actor=actor,
+                                   from_status=complaint.status, to_status=draft.status))
+        complaint.status = draft.status
+        track_pause(complaint, utcnow(), resolver.calendar)
+    _stamp_status_times(complaint, draft)
+    _add_thread_events(session, complaint, draft.events)
+    complaint.content_hash = digest
+    complaint.raw_record_id = raw_record_id or complaint.raw_record_id
+    complaint.updated_at = utcnow()
+    session.add(complaint)
+
+
+def upsert_complaint(session: Session, channel: str, draft: ComplaintDraft, resolver: Resolver,
+                     raw_record_id: int | None = None, actor: str = "system") -> UpsertResult:
+    digest = draft.content_hash()
+    existing = resolver.existing_complaint(channel, draft.external_id)
+    if existing is not None and existing.content_hash == digest:
+        return UpsertResult(existing, Outcome.unchanged)
+    resolved = _resolve(draft, resolver)
+    if existing is None:
+        complaint = _fill_new(Complaint(), channel, draft, resolved, resolver, raw_record_id, digest)
+        session.add(complaint)
+        session.flush()
+        _history_of_new(session, channel, complaint, draft, actor)
+        resolver.remember(complaint)
+        return UpsertResult(complaint, Outcome.new)
+    _apply_update(session, existing, draft, resolved, resolver, raw_record_id, actor, digest)
+    return UpsertResult(existing, Outcome.updated)
+
+
+def ids_by_external_id(conn, table, channel: str, external_ids: list[str]) -> dict[str, int]:
+    """`{external_id: id}` of a channel's rows in `table` (complaint: one row per external id)."""
+    ids = {}
+    for start in range(0, len(external_ids), 500):
+        rows = conn.execute(select(table.c.external_id, table.c.id).where(
+            table.c.channel == channel, table.c.external_id.in_(external_ids[start:start + 500])))
+        ids.update({r.external_id: r.id for r in rows})
+    return ids
+
+
+def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft, int | None]],
+                resolver: Resolver, actor: str = "system") -> list[Outcome | NormaliseError]:
+    """`upsert_complaint` for a page: new complaints and their history go in with one batched
+    INSERT each (no ORM object per row); updates take the ORM path. Returns per item its outcome,
+    or the NormaliseError that kept it out (nothing written for it)."""
+    results: list[Outcome | NormaliseError] = []
+    pending: dict[str, tuple[SimpleNamespace, ComplaintDraft]] = {}
+
+    defaults = _column_defaults(Complaint)
+
+    def insert_pending() -> None:
+        rows = [vars(row) for row, _ in pending.values()]
+        conn = session.connection()
+        table = Complaint.__table__
+        # No RETURNING: psycopg then pipelines one short statement instead of parsing a page-sized
+        # one (~40 placeholders a row) in Python; reading the ids back by key is cheaper.
+        conn.execute(insert(table), rows)
+        ids = ids_by_external_id(conn, table, channel, list(pending))
+        event_defaults = _column_defaults(ComplaintEvent)
+        events = []
+        for external_id, (row, draft) in pending.items():
+            complaint_id = ids[external_id]
+            events.append({**event_defaults, "complaint_id": complaint_id, "kind": EventKind.created, "actor": actor,
+                           "to_status": row.status, "at": row.received_at,
+                           "note": f"Diterima dari kanal {channel}"})
+            seen = set()
+            for ev in sorted(draft.events, key=lambda e: e.at):
+                if ev.external_id not in seen:
+                    seen.add(ev.external_id)
+                    events.append({**event_defaults, "complaint_id": complaint_id, "kind": ev.kind,
+                                   "actor": ev.actor, "note": ev.note, "at": ev.at, "external_id": ev.external_id})
+            resolver.forget(channel, draft.external_id)  # inserted behind the ORM's back: look it up if needed
+        if events:
+            conn.execute(insert(ComplaintEvent.__table__), events)
+        pending.clear()
+
+    for draft, raw_record_id in items:
+        if draft.external_id in pending:
+            insert_pending()  # a second version of a record first seen on this very page
+        digest = draft.content_hash()
+        existing = resolver.existing_complaint(channel, draft.external_id)
+        if existing is not None and existing.content_hash == digest:
+            results.append(Outcome.unchanged)
+            continue
+        try:
+            resolved = _resolve(draft, resolver)
+        except NormaliseError as exc:
+            results.append(exc)
+            continue
+        if existing is None:
+            row = _fill_new(SimpleNamespace(**defaults), channel, draft, resolved, resolver, raw_record_id, digest)
+            responses = [ev.at for ev in draft.events if ev.is_opd_response]
+            row.first_response_at = min(responses) if responses else None
+            stamp_working_days(row, resolver.calendar)  # Core inserts skip the ORM hook that does this
+            pending[draft.external_id] = (row, draft)
+            results.append(Outcome.new)
+        else:
+            _apply_update(session, existing, draft, resolved, resolver, raw_record_id, actor, digest)
+            results.append(Outcome.updated)
+    if pending:
+        insert_pending()
+    return results
+
+
+def _stamp_status_times(complaint: Complaint, draft: ComplaintDraft) -> None:
+    for field in ("verified_at", "dispatched_at", "resolved_at"):
+        value = getattr(draft, field)
+        if value is not None and getattr(complaint, field) is None:
+            setattr(complaint, field, value)
+    if complaint.status == Status.resolved and complaint.resolved_at is None:
+        complaint.resolved_at = utcnow()
+
+
+def _add_thread_events(session: Session, complaint: Complaint, events: list[DraftEvent],
+                       known: set[str] | None = None) -> None:
+    if not events:
+        return
+    known = known if known is not None else set(session.exec(
+        select(ComplaintEvent.external_id).where(ComplaintEvent.complaint_id == complaint.id,
+                                                 ComplaintEvent.external_id.is_not(None))
+    ).all())
+    for ev in sorted(events, key=lambda e: e.at):
+        if ev.external_id in known:
+            continue
+        session.add(ComplaintEvent(complaint_id=complaint.id, kind=ev.kind, actor=ev.actor, note=ev.note,
+                                   at=ev.at, external_id=ev.external_id))
+        known.add(ev.external_id)
+        if ev.is_opd_response and (complaint.first_response_at is None or ev.at < complaint.first_response_at):
+            complaint.first_response_at = ev.at

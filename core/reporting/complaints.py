@@ -1,0 +1,158 @@
+"""Reading complaints: filtered keyset pages, one complaint with its history, row streams."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, or_, select
+from sqlmodel import Session
+
+from core.identity.access import Access
+from core.reporting.filters import FilterError, ResolvedFilter, overdue_clause, supported_moment
+from models import Category, Complaint, ComplaintEvent, ComplaintPublic, EventKind, Opd, RawRecord, Role
+from models.types import DB_INT_MAX, utcnow
+
+PUBLIC_FIELDS = tuple(ComplaintPublic.model_fields)
+LABEL_FIELDS = ("opd_code", "opd_name", "category_code", "category_name", "overdue")
+SORT_FIELDS = {"received_at": Complaint.received_at, "updated_at": Complaint.updated_at, "id": Complaint.id}
+SORT_PATTERN = r"^-?(received_at|updated_at|id)$"
+MAX_LIMIT = 500
+
+
+def complaint_select(now: datetime) -> Select:
+    """Complaint columns plus OPD/category labels and the overdue flag, computed in SQL."""
+    table = Complaint.__table__
+    return (
+        select(*(table.c[name] for name in PUBLIC_FIELDS),
+               Opd.code.label("opd_code"), Opd.name.label("opd_name"),
+               Category.code.label("category_code"), Category.name.label("category_name"),
+               case((overdue_clause(now), True), else_=False).label("overdue"))
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.id == Complaint.opd_id)
+        .outerjoin(Category, Category.id == Complaint.category_id)
+    )
+
+
+def row_to_dict(row, access: Access) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["overdue"] = bool(data["overdue"])
+    return access.mask(data)
+
+
+def filtered(stmt: Select, filt: ResolvedFilter | None, access: Access, now: datetime) -> Select:
+    clauses = list(access.scope())
+    if filt is not None:
+        clauses += filt.clauses(now, search_rahasia=access.sees_rahasia)
+    return stmt.where(*clauses) if clauses else stmt
+
+
+# --- cursor pagination -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    descending: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Sort:
+        return cls(text.lstrip("-"), text.startswith("-"))
+
+    @property
+    def token(self) -> str:
+        return ("-" if self.descending else "") + self.field
+
+
+def encode_cursor(sort: Sort, value: Any, row_id: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    blob = json.dumps({"s": sort.token, "v": value, "i": row_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(blob.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        token, value, row_id = data["s"], data["v"], int(data["i"])
+        if sort.field != "id":
+            value = supported_moment(datetime.fromisoformat(value))
+        else:
+            value = int(value)
+        if not 0 <= row_id <= DB_INT_MAX or (sort.field == "id" and not 0 <= value <= DB_INT_MAX):
+            raise ValueError("id beyond the integer columns")
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        raise FilterError("cursor", "cursor tidak valid") from None
+    if token != sort.token:
+        raise FilterError("cursor", f"cursor dibuat untuk urutan {token}, bukan {sort.token}")
+    return value, row_id
+
+
+def _after(sort: Sort, value: Any, row_id: int):
+    column = SORT_FIELDS[sort.field]
+    if sort.field == "id":
+        return column < row_id if sort.descending else column > row_id
+    if sort.descending:
+        return or_(column < value, and_(column == value, Complaint.id < row_id))
+    return or_(column > value, and_(column == value, Complaint.id > row_id))
+
+
+def list_complaints(session: Session, filt: ResolvedFilter, access: Access, sort_token: str = "-received_at",
+                    limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page ordered by (sort field, id): stable when rows are inserted between pages."""
+    sort = Sort.parse(sort_token)
+    now = utcnow()
+    stmt = filtered(complaint_select(now), filt, access, now)
+    if cursor:
+        stmt = stmt.where(_after(sort, *decode_cursor(cursor, sort)))
+    column = SORT_FIELDS[sort.field]
+    order = (column.desc(), Complaint.id.desc()) if sort.descending else (column.asc(), Complaint.id.asc())
+    rows = session.execute(stmt.order_by(*order).limit(limit + 1)).all()
+    items = [row_to_dict(row, access) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]._mapping
+        next_cursor = encode_cursor(sort, last[sort.field], last["id"])
+    return items, next_cursor
+
+
+# --- one complaint -----------------------------------------------------------------------------
+
+_MESSAGE_KINDS = {EventKind.message_in, EventKind.message_out}
+
+
+def get_complaint(session: Session, complaint_id: int, access: Access) -> dict[str, Any] | None:
+    now = utcnow()
+    stmt = filtered(complaint_select(now), None, access, now).where(Complaint.id == complaint_id)
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    data = row_to_dict(row, access)
+    events = session.execute(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
+        .order_by(ComplaintEvent.at, ComplaintEvent.id)
+    ).scalars().all()
+    complaint_meta = session.get(Complaint, complaint_id)
+    hide_text = complaint_meta.rahasia and not access.sees_rahasia
+    hide_reporter = not access.is_admin and (complaint_meta.anonim or access.role is Role.viewer)
+    data["events"] = [_event_dict(ev, hide_text, hide_reporter) for ev in events]
+    data["raw"] = None
+    if access.is_admin and complaint_meta.raw_record_id:
+        record = session.get(RawRecord, complaint_meta.raw_record_id)
+        data["raw"] = record.payload if record else None
+    return data
+
+
+def _event_dict(ev: ComplaintEvent, hide_text: bool, hide_reporter: bool) -> dict[str, Any]:
+    note = ev.note
+    if hide_text and ev.kind in _MESSAGE_KINDS:
+        note = None
+    actor = ev.actor
+    if hide_reporter and ev.kind == EventKind.message_in:
+        actor = "pelapor"
+    return {"id": ev.id, "at": ev.at, "kind": ev.kind, "actor": actor, "from_status": ev.from_status,
+            "to_status": ev.to_status, "note": note}

@@ -1,0 +1,187 @@
+"""Rapor per OPD (Kemendagri SP4N-LAPOR! evaluation format), as data, XLSX and PDF.
+
+Buckets follow DESIGN.md §2: selesai, proses, belum ditindaklanjuti, belum terverifikasi;
+rejected and archived complaints are excluded from the total.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from core.reporting.filters import window_end, window_start
+from core.reporting.stats import EXCLUDED, DayMode, _count_if, followup_value, mean, pct
+from core.runtime.settings import Settings
+from core.runtime.sheets import put
+from models import Complaint, Opd, Status
+from models.types import utcnow
+
+COLUMNS = ("total", "resolved", "in_progress", "not_followed_up", "unverified")
+BUCKET_STATUSES = {
+    "resolved": (Status.resolved,),
+    "in_progress": (Status.in_progress, Status.postponed),
+    "not_followed_up": (Status.verified, Status.dispatched),
+    "unverified": (Status.unverified,),
+}
+MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+             "Oktober", "November", "Desember")
+
+
+def predikat(settings: Settings, completion: float | None, avg_days: float | None) -> str | None:
+    """First threshold (best first) whose minimum completion and maximum average days are met."""
+    if completion is None:
+        return None
+    for name, min_pct, max_days in settings.predikat_thresholds:
+        if completion >= min_pct and avg_days is not None and avg_days <= max_days:
+            return name
+    return "Kurang"
+
+
+@dataclass
+class RaporRow:
+    opd_code: str | None
+    opd_name: str
+    total: int = 0
+    resolved: int = 0
+    in_progress: int = 0
+    not_followed_up: int = 0
+    unverified: int = 0
+    fu_sum: float = 0.0
+    fu_n: int = 0
+
+    def public(self, settings: Settings) -> dict[str, Any]:
+        completion = pct(self.resolved, self.total)
+        avg = mean(self.fu_sum, self.fu_n)
+        return {"opd_code": self.opd_code, "opd_name": self.opd_name,
+                **{name: getattr(self, name) for name in COLUMNS},
+                "completion_pct": completion, "avg_followup_days": avg,
+                "predikat": predikat(settings, completion, avg)}
+
+
+def build_rapor(session: Session, settings: Settings, period_start: date, period_end: date,
+                days: DayMode = "working", scope: Sequence[ColumnElement[bool]] = ()) -> dict[str, Any]:
+    """`scope` = the caller's row scope (an opd_admin's rapor holds its own OPD only)."""
+    c, fu = Complaint, followup_value(days)
+    stmt = (
+        select(c.opd_id, func.count().label("total"),
+               *(_count_if(c.status.in_(statuses)).label(name) for name, statuses in BUCKET_STATUSES.items()),
+               func.sum(fu).label("fu_sum"), func.count(fu).label("fu_n"))
+        .where(c.received_at >= window_start(period_start, settings.tz),
+               c.received_at < window_end(period_end, settings.tz),
+               c.status.not_in(EXCLUDED), *scope)
+        .group_by(c.opd_id)
+    )
+    opd = {row.id: row for row in session.execute(select(Opd.id, Opd.code, Opd.name))}
+    rows: list[RaporRow] = []
+    total = RaporRow(None, "Total " + settings.pemda_name.removeprefix("Pemerintah "))
+    for r in session.execute(stmt):
+        info = opd.get(r.opd_id)
+        row = RaporRow(info.code if info else None, info.name if info else "(belum didisposisikan)",
+                       *(int(getattr(r, name)) for name in COLUMNS), float(r.fu_sum or 0), int(r.fu_n))
+        rows.append(row)
+        for name in (*COLUMNS, "fu_sum", "fu_n"):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+    public = [row.public(settings) for row in rows]
+    public.sort(key=lambda x: (-(x["completion_pct"] or 0), x["avg_followup_days"] is None,
+                               x["avg_followup_days"] or 0, x["opd_name"]))
+    return {"period_start": period_start, "period_end": period_end, "days": days, "rows": public,
+            "total": total.public(settings), "generated_at": utcnow()}
+
+
+# --- documents -------------------------------------------------------------------------------
+
+HEADERS = ("No", "Kode OPD", "Nama OPD", "Total", "Selesai", "Proses", "Belum Ditindaklanjuti",
+           "Belum Terverifikasi", "Penyelesaian (%)", "Rata-rata Tindak Lanjut (hari)", "Predikat")
+
+
+def tanggal(day: date) -> str:
+    return f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
+
+
+def period_text(rapor: dict[str, Any]) -> str:
+    return f"Periode {tanggal(rapor['period_start'])} s.d. {tanggal(rapor['period_end'])}"
+
+
+def generated_text(rapor: dict[str, Any], settings: Settings) -> str:
+    local: datetime = rapor["generated_at"].astimezone(settings.tz)
+    zone = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}.get(settings.timezone, "")
+    return f"Dibuat pada {tanggal(local.date())} pukul {local:%H.%M} {zone}".rstrip()
+
+
+def days_text(rapor: dict[str, Any]) -> str:
+    return "hari kerja" if rapor["days"] == "working" else "hari kalender"
+
+
+def table_rows(rapor: dict[str, Any]) -> list[list[Any]]:
+    def cells(row: dict[str, Any]) -> list[Any]:
+        return [row["opd_code"] or "", row["opd_name"], *(row[name] for name in COLUMNS),
+                row["completion_pct"], row["avg_followup_days"], row["predikat"] or "-"]
+
+    out = [[i, *cells(row)] for i, row in enumerate(rapor["rows"], start=1)]
+    out.append(["", *cells({**rapor["total"], "opd_code": ""})])
+    return out
+
+
+def rapor_xlsx(rapor: dict[str, Any], settings: Settings) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Rapor"
+    width = len(HEADERS)
+    lines = [(settings.pemda_name.upper(), 14), ("RAPOR PENGELOLAAN PENGADUAN MASYARAKAT PER OPD", 12),
+             (period_text(rapor) + f" — rata-rata dalam {days_text(rapor)}", 10)]
+    for i, (text, size) in enumerate(lines, start=1):
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
+        put(ws, i, 1, text).font = Font(bold=True, size=size)
+        ws.cell(i, 1).alignment = Alignment(horizontal="center")
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    header_row = len(lines) + 2
+    for col, text in enumerate(HEADERS, start=1):
+        cell = ws.cell(header_row, col, text)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F4E79")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+    body = table_rows(rapor)
+    for r, values in enumerate(body, start=header_row + 1):
+        for col, value in enumerate(values, start=1):
+            cell = put(ws, r, col, value)
+            cell.border = border
+            if r == header_row + len(body):
+                cell.font = Font(bold=True)
+    put(ws, header_row + len(body) + 2, 1, generated_text(rapor, settings)).font = Font(italic=True, size=9)
+    for col, w in enumerate((5, 14, 44, 8, 9, 9, 13, 13, 13, 14, 13), start=1):
+        ws.column_dimensions[ws.cell(header_row, col).column_letter].width = w
+    ws.row_dimensions[header_row].height = 32
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def rapor_pdf(rapor: dict[str, Any], settings: Settings) -> bytes:
+    from core.casework.pdfdoc import OfficialPdf
+
+    pdf = OfficialPdf(settings, orientation="L")
+    pdf.add_page()
+    pdf.kop()
+    pdf.title_block("RAPOR PENGELOLAAN PENGADUAN MASYARAKAT PER OPD",
+                    period_text(rapor) + f" (rata-rata tindak lanjut dalam {days_text(rapor)})")
+    widths = (9, 22, 72, 14, 15, 15, 28, 26, 24, 26, 22)
+    aligns = ("C", "L", "L", "R", "R", "R", "R", "R", "R", "R", "C")
+    pdf.table(HEADERS, table_rows(rapor), widths, aligns, bold_last=True)
+    pdf.ln(4)
+    pdf.small(generated_text(rapor, settings))
+    thresholds = "; ".join(f"{name}: ≥ {p:g} % dan ≤ {d:g} hari" for name, p, d in settings.predikat_thresholds)
+    pdf.small(f"Predikat — {thresholds}; selain itu Kurang.")
+    return bytes(pdf.output())
