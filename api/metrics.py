@@ -23,8 +23,8 @@ from sqlalchemy import case, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from core.casework.sla import overdue_clause
 from core.intake.instances import instances_with_state
-from core.reporting.filters import overdue_clause
 from core.runtime.db import get_engine
 from core.runtime.settings import get_settings
 from models import Complaint, Notification, RawRecord, RawState

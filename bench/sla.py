@@ -20,7 +20,7 @@ from connectors.emulators.meta_graph import PHONE_NUMBER_ID, MetaGraphState, cre
 from core.casework.escalation import run_sweep
 from core.casework.outbox import dispatch_due
 from core.intake.ingest import tracking_code
-from core.reference.calendar import WorkingCalendar
+from core.reference.calendar import WorkingCalendar, calendar_for
 from core.reference.seed import seed_reference
 from core.runtime import migrate
 from core.runtime.db import make_engine
@@ -56,7 +56,7 @@ def main() -> None:
     migrate.upgrade(args.db_url)
     engine = make_engine(args.db_url)
     settings = load_settings(database_url=args.db_url)
-    calendar = WorkingCalendar(settings.tz)
+    calendar = calendar_for(settings)
     now = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 09:00 WIB
     populate(engine, settings, args.n, now, calendar)
 

@@ -1,30 +1,25 @@
-"""112 call-centre CAD exports (DESIGN.md §3): CSV or XLSX, one row per call.
+"""112 call-centre CAD exports (docs/wire-formats.md): CSV or XLSX, one row per call.
 
 Dates (`20 Agustus 2021 07:15`) and coordinates (`LatLng(-7.03, 113.77)`) are parsed strictly: a
 value that does not fit is an error on that row and column, never a guess. Every valid call is
-counted per day and type (ChannelCall); `normal` and `informasi` calls also become complaints,
-`ghost` and `prank` calls do not. `kategori`/`opd` go through mapping tables in the instance config.
+counted per day and type (a `CallTally`); `normal` and `informasi` calls also become complaints,
+`ghost` and `prank` calls do not. `kategori`/`opd` go through mapping tables in the instance config;
+core matches `kecamatan` against the kabupaten's regions or, failing that, takes the nearest to `lat_long`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
 
-from connectors.base import FileConnector, Skip
-from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
-from core.intake.tabular import read_table
+from connectors.base import CallTally, ComplaintDraft, DraftEvent, FileConnector, NormaliseError, Skip
 from core.reference.id_dates import parse_id_datetime
-from core.reference.regions import nearest_kecamatan
-from core.runtime.settings import get_settings
-from models import ChannelCall, Classification, EventKind, Region, Status
+from models.enums import Classification, EventKind, Status
 
 CHANNEL = "call112"
 COLUMNS = ("id", "tanggal_terima", "tanggal_selesai", "nama_pelapor", "no_telp_pelapor", "kejadian", "alamat",
@@ -92,16 +87,15 @@ class Call112Connector(FileConnector):
     channel: ClassVar[str] = CHANNEL
     Config: ClassVar[type[BaseModel]] = Call112Config
     secret_fields: ClassVar[tuple[str, ...]] = ("token",)
+    resolves_kecamatan: ClassVar[bool] = True
+    primary_key: ClassVar[str] = "id"
 
     config: Call112Config
-
-    def read_rows(self, content: bytes, filename: str = "") -> Iterable[tuple[str, Any]]:
-        return [(row.values.get("id", ""), row.values) for row in read_table(content).rows]
 
     # --- validation (pure) ---------------------------------------------------------------------
     def parse_call(self, row: dict[str, Any], tz: ZoneInfo | None = None) -> Call:
         """Every problem of the row at once, by column, or the parsed call."""
-        tz = tz or get_settings().tz
+        tz = tz or self.context.tz
         problems: list[tuple[str, str]] = []
         external_id = str(row.get("id") or "").strip()
         if not external_id:
@@ -155,32 +149,15 @@ class Call112Connector(FileConnector):
         return None, not opd
 
     # --- normalisation -------------------------------------------------------------------------
-    def normalise(self, payload: Any) -> ComplaintDraft | Skip:
+    def normalise(self, payload: Any) -> list[CallTally | ComplaintDraft | Skip]:
         call = self.parse_call(payload)
+        tally = CallTally(external_id=call.external_id, call_type=call.call_type, received_at=call.received_at,
+                          kecamatan=str(payload.get("kecamatan") or "").strip() or None, lat=call.lat, lon=call.lon)
         if call.call_type in NOT_COMPLAINTS:
-            return Skip(f"panggilan {call.call_type}", {"call_type": call.call_type})
-        return self._draft(payload, call, None)
+            return [tally, Skip(f"panggilan {call.call_type}", {"call_type": call.call_type})]
+        return [tally, self._draft(payload, call)]
 
-    def normalise_in(self, session: Session, payload: Any, resolver) -> ComplaintDraft | Skip:
-        call = self.parse_call(payload, resolver.settings.tz)
-        kecamatan = self._known_kecamatan(session, payload.get("kecamatan"))
-        if kecamatan is None and call.lat is not None:
-            kecamatan = nearest_kecamatan(session, call.lat, call.lon)
-        _count_call(session, call, kecamatan)
-        if call.call_type in NOT_COMPLAINTS:
-            return Skip(f"panggilan {call.call_type}", {"call_type": call.call_type})
-        return self._draft(payload, call, kecamatan)
-
-    def _known_kecamatan(self, session: Session, value: Any) -> str | None:
-        name = " ".join(str(value or "").split()).lower()
-        if not name:
-            return None
-        if getattr(self, "_kecamatan", None) is None:
-            self._kecamatan = {r.lower(): r for r in session.exec(
-                select(Region.name).where(Region.kind == "kecamatan")).all()}
-        return self._kecamatan.get(name.removeprefix("kecamatan ").removeprefix("kec. "))
-
-    def _draft(self, row: dict[str, Any], call: Call, kecamatan: str | None) -> ComplaintDraft:
+    def _draft(self, row: dict[str, Any], call: Call) -> ComplaintDraft:
         text = lambda key: str(row.get(key) or "").strip() or None  # noqa: E731
         kejadian = text("kejadian")
         kategori = text("kategori")
@@ -203,18 +180,6 @@ class Call112Connector(FileConnector):
             else Classification.pengaduan,
             status=status, category_code=category, opd_code=opd, reporter_name=text("nama_pelapor"),
             reporter_contact=text("no_telp_pelapor"), location_text=text("alamat"), desa=text("desa"),
-            kecamatan=kecamatan or text("kecamatan"), lat=call.lat, lon=call.lon,
+            kecamatan=text("kecamatan"), lat=call.lat, lon=call.lon,
             verified_at=call.received_at, dispatched_at=call.received_at, resolved_at=call.finished_at,
             events=events)
-
-
-def _count_call(session: Session, call: Call, kecamatan: str | None) -> None:
-    row = session.exec(select(ChannelCall).where(ChannelCall.channel == CHANNEL,
-                                                 ChannelCall.external_id == call.external_id)).first()
-    if row is None:
-        row = ChannelCall(channel=CHANNEL, external_id=call.external_id, call_type=call.call_type,
-                          received_at=call.received_at, kecamatan=kecamatan)
-    elif (row.call_type, row.received_at, row.kecamatan) == (call.call_type, call.received_at, kecamatan):
-        return
-    row.call_type, row.received_at, row.kecamatan = call.call_type, call.received_at, kecamatan
-    session.add(row)

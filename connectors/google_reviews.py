@@ -1,10 +1,10 @@
-"""Google Business Profile reviews pull connector (DESIGN.md §3).
+"""Google Business Profile reviews pull connector (docs/wire-formats.md).
 
-Reviews come newest-`updateTime` first with no "since" filter, so each location is read until the
-reviews get older than its high-water mark minus `reply_lookback_days` (a reply does not move a
-review's updateTime, so recent reviews are re-read to catch replies). The mark of a location moves
-only when its walk has finished; pages in between are committed and idempotent, so a crash costs
-at most a re-read.
+Reviews come newest-`updateTime` first with no "since" filter, so each location (a partition of the
+bookmark) is read until the reviews get older than its mark minus `reply_lookback_days` (a reply does
+not move a review's updateTime, so recent reviews are re-read to catch replies). A location's pages
+settle only when its walk has finished, so the runner moves its mark then; pages in between are
+committed and idempotent, so a crash costs at most a re-read.
 """
 
 from __future__ import annotations
@@ -16,12 +16,21 @@ from typing import Any
 
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import select
 
-from connectors.base import Page, PullConfig, PullConnector, Skip, TokenPaginator, dig, parse_timestamp
-from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
-from models import Complaint, EventKind, Status
-from models.enums import AWAITING_RESPONSE
+from connectors.base import (
+    ComplaintDraft,
+    DraftEvent,
+    Marks,
+    NormaliseError,
+    Page,
+    PullConfig,
+    PullConnector,
+    Skip,
+    TokenPaginator,
+    dig,
+    parse_timestamp,
+)
+from models.enums import EventKind, Status
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 LOCATION_NAME = re.compile(r"^accounts/[^/]+/locations/[^/]+$")
@@ -71,20 +80,20 @@ class GoogleReviewsConnector(PullConnector):
     primary_key = "name"
     cursor_field = "updateTime"
     paginator = TokenPaginator("nextPageToken")
+    # A review that is already a complaint keeps what staff recorded locally (resolved, postponed…).
+    keeps_handled_status = True
 
     def __init__(self, config, policy=None):
         super().__init__(config, policy)
         self.locations = {loc.name: loc for loc in self.config.locations}
 
-    def fetch_pages(self, client: httpx.Client, bookmark: dict[str, Any] | None) -> Iterator[Page]:
+    def fetch_pages(self, client: httpx.Client, marks: Marks) -> Iterator[Page]:
         cfg: GoogleReviewsConfig = self.config
-        marks: dict[str, str] = dict((bookmark or {}).get("locations") or {})
         headers = {"Authorization": f"Bearer {cfg.access_token}"}
         for location in cfg.locations:
             url = f"{str(cfg.base_url).rstrip('/')}/v4/{location.name}/reviews"
-            mark = parse_timestamp(marks[location.name]) if location.name in marks else None
+            mark = marks.get(location.name)
             cutoff = mark - timedelta(days=cfg.reply_lookback_days) if mark else None
-            newest = mark
 
             def fetch(token: str | None, url=url) -> Any:
                 params = {"pageSize": cfg.page_size, "orderBy": "updateTime desc"}
@@ -96,13 +105,8 @@ class GoogleReviewsConnector(PullConnector):
                 reviews = dig(body, "reviews") or []
                 records = [(self.external_id(r), r) for r in reviews]
                 times = [parse_timestamp(r[self.cursor_field]) for r in reviews]
-                if times and (newest is None or max(times) > newest):
-                    newest = max(times)
                 caught_up = cutoff is not None and bool(times) and min(times) < cutoff
-                finished = caught_up or not dig(body, "nextPageToken")
-                if finished and newest is not None:
-                    marks[location.name] = newest.isoformat()
-                yield Page(records, {"locations": dict(marks)})
+                yield Page(records, partition=location.name, settles=caught_up or not dig(body, "nextPageToken"))
                 if caught_up:
                     break
 
@@ -113,28 +117,14 @@ class GoogleReviewsConnector(PullConnector):
         comment = (payload.get("comment") or "").strip()
         if rating is None:
             return Skip("ulasan tanpa rating")
+        # A review that is already a complaint stays one: an edit to more stars updates its rating.
         if rating > cfg.complaint_max_rating:
-            return Skip(f"rating {rating} di atas ambang keluhan {cfg.complaint_max_rating}", {"rating": rating})
+            return Skip(f"rating {rating} di atas ambang keluhan {cfg.complaint_max_rating}", {"rating": rating},
+                        unless_known=self._draft(payload, location, rating, comment))
         if not comment and not cfg.include_empty_comments:
-            return Skip("ulasan tanpa komentar", {"rating": rating})
+            return Skip("ulasan tanpa komentar", {"rating": rating},
+                        unless_known=self._draft(payload, location, rating, comment))
         return self._draft(payload, location, rating, comment)
-
-    def normalise_in(self, session, payload: Any, resolver) -> ComplaintDraft | Skip:
-        """A review that is already a complaint stays one: an edit to more stars updates its rating
-        instead of being skipped, and what staff recorded locally (resolved, postponed…) is kept."""
-        result = self.normalise(payload)
-        existing = session.exec(select(Complaint).where(Complaint.channel == self.channel,
-                                                        Complaint.external_id == str(payload.get("name")))).first()
-        if existing is None:
-            return result
-        if isinstance(result, Skip):
-            rating = STARS.get(payload.get("starRating"))
-            if rating is None:
-                return result
-            result = self._draft(payload, self._location(payload), rating, (payload.get("comment") or "").strip())
-        if result.content_hash() != existing.content_hash and existing.status not in AWAITING_RESPONSE:
-            result.status = Status(existing.status)
-        return result
 
     def _location(self, payload: Any):
         location_name = str(payload.get("name", "")).split("/reviews/")[0]

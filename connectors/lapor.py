@@ -17,9 +17,20 @@ from typing import Any
 import httpx
 from pydantic import AnyHttpUrl, Field, field_validator
 
-from connectors.base import FatalError, Page, PullConfig, PullConnector, TokenPaginator, dig, parse_timestamp
-from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
-from models import Classification, EventKind, Status
+from connectors.base import (
+    ComplaintDraft,
+    DraftEvent,
+    FatalError,
+    Marks,
+    NormaliseError,
+    Page,
+    PullConfig,
+    PullConnector,
+    TokenPaginator,
+    dig,
+    parse_timestamp,
+)
+from models.enums import Classification, EventKind, Status
 
 # Our name → path in a LAPOR! report payload. The one place to touch when the API changes.
 FIELDS = {
@@ -165,12 +176,13 @@ class LaporConnector(PullConnector):
         self.agency_map = {**_opd_names(), **{_key(k): v for k, v in cfg.agency_map.items()}}
 
     # -- pull ---------------------------------------------------------------------------------------
-    def fetch_pages(self, client: httpx.Client, bookmark: dict[str, Any] | None) -> Iterator[Page]:
+    def fetch_pages(self, client: httpx.Client, marks: Marks) -> Iterator[Page]:
         cfg: LaporConfig = self.config
         url = str(cfg.base_url).rstrip("/") + REPORTS_PATH
         headers = {cfg.token_header: cfg.token}
-        since = (bookmark or {}).get("updated_since") or (cfg.start_from.isoformat() if cfg.start_from else None)
-        high = parse_timestamp(since) if since else None
+        mark = marks.get("") or cfg.start_from
+        # updated_since is inclusive: records sharing the mark come again, and land as unchanged.
+        since = mark.isoformat() if mark else None
 
         def fetch(token: str | None) -> Any:
             params: dict[str, Any] = {"limit": cfg.page_size}
@@ -184,13 +196,7 @@ class LaporConnector(PullConnector):
             reports = dig(body, "data")
             if not isinstance(reports, list):
                 raise FatalError("respons LAPOR! tanpa daftar 'data': format API berubah?")
-            records = []
-            for report in reports:
-                records.append((self.external_id(report), report))
-                updated = parse_timestamp(dig(report, self.cursor_field))
-                high = updated if high is None or updated > high else high
-            # updated_since is inclusive: records sharing the last timestamp come again, unchanged.
-            yield Page(records, {"updated_since": high.isoformat()} if high else bookmark,
+            yield Page([(self.external_id(report), report) for report in reports],
                        expected=dig(body, "pagination.total"))
 
     # -- normalise ----------------------------------------------------------------------------------

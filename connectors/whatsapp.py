@@ -1,10 +1,10 @@
-"""WhatsApp Business Cloud API webhook (DESIGN.md §3): verify, split, thread, statuses.
+"""WhatsApp Business Cloud API webhook (docs/wire-formats.md): verify, split, thread, statuses.
 
 One delivery carries any number of entries/changes, each with messages and/or statuses. `split`
 turns it into one inbox payload per message (keyed by its wamid, so Meta's redeliveries dedupe)
-and per status callback. Normalisation needs the database: a message joins the thread of the same
-wa_id when it is within the window of that thread's messages; status callbacks move the matching
-outbox Notification forward (never backward) and never touch complaints.
+and per status callback. A message becomes a `ThreadMessage` keyed by the sender's wa_id (core joins
+it to that number's complaint within `thread_window_minutes`, core.intake.threads); a status callback
+becomes a `DeliveryReceipt` (core moves the matching outbox notification forward, never backward).
 """
 
 from __future__ import annotations
@@ -13,19 +13,12 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, text
-from sqlmodel import Session, select
 
-from connectors.base import Applied, PushConnector, Skip, parse_json
-from core.intake.ingest import ComplaintDraft, DraftEvent, NormaliseError
-from core.reference.regions import nearest_kecamatan
-from core.runtime.settings import get_settings
-from models import Complaint, ComplaintEvent, EventKind, Notification, NotificationStatus
-from models.types import utcnow
+from connectors.base import DeliveryReceipt, PushConnector, Skip, ThreadMessage, parse_json
 
 CHANNEL = "whatsapp"
 MEDIA_TYPES = {"image": "Foto", "video": "Video", "audio": "Pesan suara", "document": "Dokumen",
@@ -33,21 +26,14 @@ MEDIA_TYPES = {"image": "Foto", "video": "Video", "audio": "Pesan suara", "docum
 PLACEHOLDER_TITLES = {f"{label} dari WhatsApp" for label in MEDIA_TYPES.values()} | {"Lokasi dari WhatsApp"}
 TITLE_MAX = 120
 
-# A status only ever moves forward; `failed` beats `sent` but proof of delivery beats `failed`.
-STATUS_RANK = {NotificationStatus.pending: 0, NotificationStatus.sending: 0, NotificationStatus.sent: 1,
-               NotificationStatus.failed: 2, NotificationStatus.delivered: 3, NotificationStatus.read: 4}
-
-
-def _default_window() -> int:
-    return get_settings().whatsapp_thread_window_minutes
-
 
 class WhatsAppConfig(BaseModel):
     verify_token: str = Field(min_length=1, description="Token typed into the Meta app's webhook settings")
     app_secret: str = Field(min_length=1, description="Meta app secret (signs every delivery)")
     phone_number_id: str | None = Field(None, description="Only accept deliveries for this business number")
-    thread_window_minutes: int = Field(default_factory=_default_window, ge=0,
-                                       description="Messages from one number within this window are one complaint")
+    thread_window_minutes: int | None = Field(
+        None, ge=0, description="Messages from one number within this window are one complaint "
+                                "(default: ADUAN_WHATSAPP_THREAD_WINDOW_MINUTES)")
 
 
 @dataclass
@@ -78,6 +64,7 @@ class WhatsAppConnector(PushConnector):
     Config: ClassVar[type[BaseModel]] = WhatsAppConfig
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token")
     signature_header: ClassVar[str] = "X-Hub-Signature-256"
+    placeholder_titles: ClassVar[frozenset[str]] = frozenset(PLACEHOLDER_TITLES)
 
     config: WhatsAppConfig
 
@@ -121,37 +108,19 @@ class WhatsAppConnector(PushConnector):
         return pairs
 
     # --- normalisation -------------------------------------------------------------------------
-    def normalise(self, payload: Any) -> ComplaintDraft | Skip:
-        raise NormaliseError("WhatsApp payloads need the database (threads, statuses): use normalise_in")
-
-    def normalise_in(self, session: Session, payload: Any, resolver) -> ComplaintDraft | Skip | Applied:
+    def normalise(self, payload: Any) -> ThreadMessage | DeliveryReceipt | Skip:
         if payload.get("type") == "status":
-            return apply_status(session, payload["status"])
-        return self._message(session, payload)
-
-    def _message(self, session: Session, payload: dict) -> ComplaintDraft | Skip | Applied:
+            return receipt(payload["status"])
         message = payload["message"]
         content = describe(message)
         if content is None:
             return Skip(f"jenis pesan {message.get('type')!r} tidak diproses")
-        wa_id, wamid = str(message["from"]), str(message["id"])
-        at = datetime.fromtimestamp(int(message["timestamp"]), UTC)
         profile = (((payload.get("contact") or {}).get("profile") or {}).get("name") or "")[:200] or None
-        _lock_reporter(session, wa_id)
-        threads = _threads_of(session, wa_id)
-        if _already_seen(session, threads, wa_id, wamid):
-            return Applied("unchanged", f"pesan {wamid} sudah tercatat")
-        thread = _thread_for(session, threads, at, timedelta(minutes=self.config.thread_window_minutes))
-        event = DraftEvent(external_id=wamid, at=at, kind=EventKind.message_in, actor=profile or wa_id,
-                           note=content.text)
-        if thread is None:
-            kecamatan = nearest_kecamatan(session, content.lat, content.lon) if content.lat is not None else None
-            return ComplaintDraft(
-                external_id=f"{wa_id}:{wamid}", title=content.title, body=content.text, received_at=at,
-                reporter_name=profile, reporter_contact=wa_id, lat=content.lat, lon=content.lon,
-                location_text=content.location_text, kecamatan=kecamatan, events=[event])
-        _append(session, thread, event, content)
-        return Applied("updated", f"pesan lanjutan pada {thread.tracking_code}")
+        return ThreadMessage(
+            reporter=str(message["from"]), message_id=str(message["id"]),
+            at=datetime.fromtimestamp(int(message["timestamp"]), UTC), text=content.text, title=content.title,
+            placeholder=content.placeholder, reporter_name=profile, lat=content.lat, lon=content.lon,
+            location_text=content.location_text, media_id=content.media_id)
 
 
 def describe(message: dict) -> MessageContent | None:
@@ -184,77 +153,10 @@ def _title(text: str) -> str:
     return first_line[:TITLE_MAX].rsplit(" ", 1)[0] + "…"
 
 
-def _lock_reporter(session: Session, wa_id: str) -> None:
-    """Serialise concurrent deliveries from one number on PostgreSQL (SQLite serialises writers)."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int(hashlib.sha256(f"wa:{wa_id}".encode()).hexdigest()[:15], 16)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-def _threads_of(session: Session, wa_id: str) -> list[Complaint]:
-    return list(session.exec(select(Complaint).where(
-        Complaint.channel == CHANNEL, Complaint.external_id.like(f"{wa_id}:%"))
-        .order_by(Complaint.received_at.desc())).all())
-
-
-def _already_seen(session: Session, threads: list[Complaint], wa_id: str, wamid: str) -> bool:
-    if any(c.external_id == f"{wa_id}:{wamid}" for c in threads):
-        return True
-    if not threads:
-        return False
-    return session.exec(select(ComplaintEvent.id).where(
-        ComplaintEvent.complaint_id.in_([c.id for c in threads]), ComplaintEvent.external_id == wamid)
-    ).first() is not None
-
-
-def _thread_for(session: Session, threads: list[Complaint], at: datetime, window: timedelta) -> Complaint | None:
-    """The thread whose messages span to within `window` of this one (late arrivals count too)."""
-    for complaint in threads[:5]:
-        last = session.exec(select(func.max(ComplaintEvent.at)).where(
-            ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.kind == EventKind.message_in)).one()
-        last = max(last, complaint.received_at) if last else complaint.received_at
-        if complaint.received_at - window <= at <= last + window:
-            return complaint
-    return None
-
-
-def _append(session: Session, complaint: Complaint, event: DraftEvent, content: MessageContent) -> None:
-    data = {"media_id": content.media_id} if content.media_id else None
-    session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.message_in, actor=event.actor,
-                               note=event.note, at=event.at, external_id=event.external_id, data=data))
-    if not content.placeholder:
-        if complaint.title in PLACEHOLDER_TITLES:
-            complaint.title = content.title
-        complaint.body = f"{complaint.body}\n{content.text}".strip()
-    if content.lat is not None and complaint.lat is None:
-        complaint.lat, complaint.lon = content.lat, content.lon
-        complaint.location_text = complaint.location_text or content.location_text
-        complaint.kecamatan = complaint.kecamatan or nearest_kecamatan(session, content.lat, content.lon)
-    complaint.updated_at = utcnow()
-    session.add(complaint)
-
-
-def apply_status(session: Session, status: dict) -> Skip:
-    provider_id = str(status["id"])
-    try:
-        new = NotificationStatus(status["status"])
-    except ValueError:  # "deleted", "warning"…: nothing an outbox row can record
-        return Skip(f"status {status['status']!r} untuk {provider_id} tidak dipakai")
-    if new not in STATUS_RANK or new in (NotificationStatus.pending, NotificationStatus.sending):
-        return Skip(f"status {new} untuk {provider_id} tidak dipakai")
-    notification = session.exec(select(Notification).where(Notification.provider_id == provider_id)).first()
-    if notification is None:
-        return Skip(f"status {new} untuk {provider_id}: tidak ada notifikasi")
-    current = NotificationStatus(notification.status)
-    if STATUS_RANK[new] <= STATUS_RANK[current]:
-        return Skip(f"status {new} diabaikan: notifikasi {notification.id} sudah {current}")
-    at = datetime.fromtimestamp(int(status.get("timestamp") or 0), UTC) if status.get("timestamp") else utcnow()
-    notification.status = new
-    if new is NotificationStatus.failed:
-        errors = status.get("errors") or [{}]
-        notification.last_error = f"{errors[0].get('code', '')} {errors[0].get('title', '')}".strip() or "failed"
-    if notification.sent_at is None and new is not NotificationStatus.failed:
-        notification.sent_at = at
-    notification.updated_at = utcnow()
-    session.add(notification)
-    return Skip(f"status {new} → notifikasi {notification.id}", {"notification_id": notification.id})
+def receipt(status: dict) -> DeliveryReceipt:
+    failed = status.get("status") == "failed"
+    errors = status.get("errors") or [{}]
+    return DeliveryReceipt(
+        provider_id=str(status["id"]), status=str(status["status"]),
+        at=datetime.fromtimestamp(int(status["timestamp"]), UTC) if status.get("timestamp") else None,
+        error=(f"{errors[0].get('code', '')} {errors[0].get('title', '')}".strip() or "failed") if failed else None)

@@ -21,6 +21,7 @@ import httpx
 
 SESSION_KEY = "login"
 CSRF_KEY = "csrf"
+BROWSER_ID_KEY = "sid"
 REFRESH_MARGIN_SECONDS = 60
 _G_KEY = "aduan_login"
 
@@ -136,6 +137,16 @@ def csrf_token() -> str:
     return flask.session[CSRF_KEY]
 
 
+def browser_id() -> str | None:
+    """A random id of this browser's log-in session (None outside a request). Not a secret: it only keys
+    what the dashboard keeps per person between requests, such as the Jelajah grid's cursors."""
+    if not flask.has_request_context():
+        return None
+    if BROWSER_ID_KEY not in flask.session:
+        flask.session[BROWSER_ID_KEY] = secrets.token_urlsafe(12)
+    return flask.session[BROWSER_ID_KEY]
+
+
 def csrf_ok(sent: str | None) -> bool:
     expected = flask.session.get(CSRF_KEY)
     return bool(sent and expected and hmac.compare_digest(sent, expected))
@@ -144,6 +155,7 @@ def csrf_ok(sent: str | None) -> bool:
 def start(data: dict[str, Any], permanent: bool = False) -> None:
     flask.session.clear()
     flask.session[SESSION_KEY] = data
+    flask.session[BROWSER_ID_KEY] = secrets.token_urlsafe(12)
     flask.session.permanent = permanent
     flask.g.pop(_G_KEY, None)
 

@@ -37,10 +37,23 @@ class ApiUnavailable(ApiError):
     """The API could not be reached at all (down, refused, timed out)."""
 
 
-# --- shapes of the answers (the contract in HELPERS.md) -------------------------------------------
+# --- shapes of the answers: the API's response schemas as the dashboard reads them -----------------------
+# tests/dashboard/test_client_contract.py checks every TypedDict here against the API's OpenAPI document.
 
 
-class Summary(TypedDict, total=False):
+class ChannelInfo(TypedDict):
+    code: str
+    label: str
+
+
+class StatusInfo(TypedDict):
+    code: str
+    label: str
+    bucket: str
+    tone: str  # red | yellow | green | grey
+
+
+class Summary(TypedDict):
     total: int
     open: int
     overdue: int
@@ -48,6 +61,7 @@ class Summary(TypedDict, total=False):
     by_bucket: dict[str, int]
     completion_pct: float | None
     avg_followup_days: float | None
+    days: str
     new_today: int
     new_this_week: int
     new_this_month: int
@@ -55,7 +69,7 @@ class Summary(TypedDict, total=False):
     generated_at: str
 
 
-class DimensionItem(TypedDict, total=False):
+class GroupItem(TypedDict):
     key: str | None
     label: str | None
     total: int
@@ -64,6 +78,9 @@ class DimensionItem(TypedDict, total=False):
     overdue: int
     completion_pct: float | None
     avg_followup_days: float | None
+
+
+class KecamatanItem(GroupItem):
     lat: float | None
     lon: float | None
 
@@ -74,7 +91,7 @@ class TimePoint(TypedDict):
     resolved: int
 
 
-class RaporRow(TypedDict, total=False):
+class RaporRow(TypedDict):
     opd_code: str | None
     opd_name: str
     total: int
@@ -87,24 +104,27 @@ class RaporRow(TypedDict, total=False):
     predikat: str | None
 
 
-class Rapor(TypedDict, total=False):
+class Rapor(TypedDict):
     period_start: str
     period_end: str
     days: str
+    generated_at: str
     rows: list[RaporRow]
     total: RaporRow
 
 
-class ConnectorStatus(TypedDict, total=False):
+class ConnectorStatus(TypedDict):
     name: str
     kind: str
     channel: str
     pullable: bool
     enabled: bool
+    schedule_seconds: int | None
     status: str
     last_run_at: str | None
     last_success_at: str | None
     last_error: str | None
+    last_counts: dict[str, Any] | None
     lag_seconds: float | None
     fetched_total: int
     new_total: int
@@ -166,11 +186,8 @@ class ApiClient:
     """Small synchronous client. One pooled connection set per dashboard process; `as_caller` gives a
     light copy that speaks for one browser session, so the API decides what that person may see."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 15.0,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(self, base_url: str, timeout: float = 15.0, transport: httpx.BaseTransport | None = None):
         headers = {"Accept": "application/json", "User-Agent": "aduan-dashboard"}
-        if api_key:
-            headers["X-API-Key"] = api_key
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url + "/api/v1", headers=headers, transport=transport,
                                   timeout=httpx.Timeout(timeout, connect=3.0))
@@ -219,8 +236,11 @@ class ApiClient:
         return self._request("GET", path, params).content
 
     # reference data
-    def channels(self) -> list[dict[str, str]]:
+    def channels(self) -> list[ChannelInfo]:
         return self.get_json("/channels")
+
+    def statuses(self) -> list[StatusInfo]:
+        return self.get_json("/statuses")
 
     def opd(self) -> list[dict[str, Any]]:
         return self.get_json("/opd")
@@ -235,8 +255,8 @@ class ApiClient:
     def summary(self, params: Params = None) -> Summary:
         return self.get_json("/stats/summary", params)
 
-    def by_dimension(self, dimension: str, params: Params = None) -> list[DimensionItem]:
-        """dimension: channel | opd | category | kecamatan."""
+    def by_dimension(self, dimension: str, params: Params = None) -> list[GroupItem] | list[KecamatanItem]:
+        """dimension: channel | opd | category | kecamatan (whose items carry the centroid)."""
         return self.get_json(f"/stats/by-{dimension}", params).get("items", [])
 
     def timeseries(self, bucket: str = "day", params: Params = None) -> list[TimePoint]:
@@ -283,8 +303,7 @@ class ApiClient:
 
     # connectors
     def connectors(self) -> list[ConnectorStatus]:
-        body = self.get_json("/connectors")
-        return body.get("items", []) if isinstance(body, dict) else body
+        return self.get_json("/connectors")
 
     def sync_connector(self, name: str) -> dict[str, Any]:
         return self._request("POST", f"/connectors/{name}/sync").json()

@@ -28,8 +28,8 @@ NOTE_HINT = "Tuliskan tindak lanjut untuk pelapor (wajib untuk 'Kirim tindak lan
 
 
 def body(detail: dict[str, Any], notice: Any = None) -> html.Div:
-    tz = state.tz()
-    facts = html.Dl([item for label, value in shaping.detail_facts(detail, tz)
+    tz, labels = state.tz(), state.labels()
+    facts = html.Dl([item for label, value in shaping.detail_facts(detail, tz, labels)
                      for item in (html.Dt(label, className="col-5"), html.Dd(value, className="col-7"))],
                     className="row facts mb-2")
     raw = detail.get("raw")
@@ -39,7 +39,7 @@ def body(detail: dict[str, Any], notice: Any = None) -> html.Div:
         html.P(detail.get("body") or "", className="border-start border-3 ps-2 text-secondary"),
         followup_form(detail.get("allowed_actions") or []),
         html.H6("Riwayat", className="mt-3 mb-2 fw-bold"),
-        _timeline(shaping.timeline(detail, tz)),
+        _timeline(shaping.timeline(detail, tz, labels)),
         html.Details([html.Summary("Data mentah dari sumber (admin)"),
                       html.Pre(json.dumps(raw, ensure_ascii=False, indent=1)[:4000], className="small")],
                      className="mt-3") if raw else None,

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.shaping import CALL_TYPE_LABELS, status_mix
+from dashboard.shaping import CALL_TYPE_LABELS, Labels, status_mix
 
 NAVY = "#12355b"
 TEAL = "#1a7f8e"
@@ -91,8 +91,9 @@ def hbar(items: list[dict[str, Any]], value: str = "total", height: int | None =
     return _base(fig, height or max(160, 28 * len(rows) + 20), font_size, bargap=0.28)
 
 
-def status_bars(by_status: dict[str, int], height: int | None = None, selected: tuple[str, ...] = ()) -> go.Figure:
-    mix = status_mix(by_status or {})
+def status_bars(by_status: dict[str, int], labels: Labels, height: int | None = None,
+                selected: tuple[str, ...] = ()) -> go.Figure:
+    mix = status_mix(by_status or {}, labels)
     if not mix:
         return empty(height=height)
     rows = list(reversed(mix))
@@ -106,8 +107,8 @@ def status_bars(by_status: dict[str, int], height: int | None = None, selected: 
     return _base(fig, height or max(160, 30 * len(rows) + 20), bargap=0.28)
 
 
-def status_donut(by_status: dict[str, int], height: int | None = None) -> go.Figure:
-    mix = status_mix(by_status or {})
+def status_donut(by_status: dict[str, int], labels: Labels, height: int | None = None) -> go.Figure:
+    mix = status_mix(by_status or {}, labels)
     if not mix:
         return empty(height=height)
     fig = go.Figure(go.Pie(labels=[m[1] for m in mix], values=[m[2] for m in mix], hole=0.55, sort=False,

@@ -8,25 +8,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
-STATUS_LABELS = {
-    "unverified": "Belum diverifikasi",
-    "verified": "Terverifikasi",
-    "dispatched": "Didisposisikan",
-    "in_progress": "Ditindaklanjuti",
-    "postponed": "Ditunda",
-    "resolved": "Selesai",
-    "rejected": "Ditolak",
-    "archived": "Diarsipkan",
-}
-# Jakarta CRM convention: red waiting, yellow in process, green done.
+# Shades of the API's status tones (Jakarta CRM convention: red waiting, yellow in process, green done),
+# one per status so neighbouring bars differ; a status the dashboard does not know takes its tone's colour.
 STATUS_COLOURS = {
     "unverified": "#c0392b", "verified": "#d35454", "dispatched": "#e07b39",
     "in_progress": "#e6a23c", "postponed": "#c9a227", "resolved": "#2e8b57",
     "rejected": "#8c96a3", "archived": "#b8c0ca",
 }
+TONE_COLOURS = {"red": "#c0392b", "yellow": "#e6a23c", "green": "#2e8b57", "grey": "#8c96a3"}
 AWAITING_RESPONSE = ("unverified", "verified", "dispatched")
-CHANNEL_LABELS = {"lapor": "SP4N-LAPOR!", "whatsapp": "WhatsApp", "call112": "Call Center 112",
-                  "google_reviews": "Ulasan Google", "manual": "Loket / Manual", "open311": "Open311"}
 CALL_TYPE_LABELS = {"normal": "Normal", "ghost": "Ghost call", "prank": "Prank call", "informasi": "Informasi"}
 EVENT_LABELS = {"created": "Diterima", "status": "Perubahan status", "updated": "Diperbarui",
                 "message_in": "Pesan pelapor", "message_out": "Tindak lanjut", "note": "Catatan",
@@ -37,6 +27,33 @@ MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Ag
 DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 
 LIST_FILTERS = ("channel", "opd", "category", "status", "kecamatan")
+
+
+# --- labels (served by the API: GET /channels, GET /statuses) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Display labels of channel and status codes as the API serves them; unknown codes show as they are."""
+
+    channels: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)  # workflow order
+    tones: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, channels: list[dict[str, Any]] | None, statuses: list[dict[str, Any]] | None) -> Labels:
+        return cls(channels={c["code"]: c.get("label") or c["code"] for c in channels or []},
+                   statuses={s["code"]: s.get("label") or s["code"] for s in statuses or []},
+                   tones={s["code"]: s.get("tone") or "grey" for s in statuses or []})
+
+    def channel(self, code: str | None, missing: str = "–") -> str:
+        return self.channels.get(code) or code or missing if code else missing
+
+    def status(self, code: str | None, missing: str = "–") -> str:
+        return self.statuses.get(code) or code or missing if code else missing
+
+    def colour(self, code: str) -> str:
+        return STATUS_COLOURS.get(code) or TONE_COLOURS.get(self.tones.get(code, "grey"), TONE_COLOURS["grey"])
 
 
 # --- filters (Jelajah) ------------------------------------------------------------------------------
@@ -310,7 +327,7 @@ def channel_tiles(channels: list[dict[str, Any]], by_channel: list[dict[str, Any
     for code in codes:
         item = counts.get(code, {})
         points = series.get(code, [])
-        tiles.append({"code": code, "label": labels.get(code) or item.get("label") or CHANNEL_LABELS.get(code, code),
+        tiles.append({"code": code, "label": labels.get(code) or item.get("label") or code,
                       "total": item.get("total", 0), "open": item.get("open", 0),
                       "overdue": item.get("overdue", 0), "series": [p.get("total", 0) for p in points],
                       "periods": [p.get("period") for p in points]})
@@ -361,23 +378,24 @@ def rapor_total_row(rapor: dict[str, Any]) -> list[dict[str, Any]]:
 # --- complaints (grid, detail) ---------------------------------------------------------------------
 
 
-def grid_row(item: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+def grid_row(item: dict[str, Any], tz: ZoneInfo, labels: Labels) -> dict[str, Any]:
     return {
         "id": item.get("id"),
         "tracking_code": item.get("tracking_code"),
         "received": local_time(item.get("received_at"), tz),
-        "channel": CHANNEL_LABELS.get(item.get("channel"), item.get("channel")),
+        "channel": labels.channel(item.get("channel"), None),
         "title": item.get("title"),
         "opd": item.get("opd_name") or item.get("opd_code") or "–",
         "category": item.get("category_name") or "–",
         "kecamatan": item.get("kecamatan") or "–",
-        "status": STATUS_LABELS.get(item.get("status"), item.get("status")),
+        "status": labels.status(item.get("status"), None),
         "status_code": item.get("status"),
+        "status_tone": labels.tones.get(item.get("status")),
         "overdue": "Ya" if item.get("overdue") else "",
     }
 
 
-def timeline(detail: dict[str, Any], tz: ZoneInfo) -> list[dict[str, str]]:
+def timeline(detail: dict[str, Any], tz: ZoneInfo, labels: Labels) -> list[dict[str, str]]:
     """The complaint's history, oldest first, as display rows."""
     rows = []
     for ev in sorted(detail.get("events") or [], key=lambda e: e.get("at") or ""):
@@ -385,20 +403,19 @@ def timeline(detail: dict[str, Any], tz: ZoneInfo) -> list[dict[str, str]]:
         title = EVENT_LABELS.get(kind, kind or "Peristiwa")
         if ev.get("to_status") and kind in ("status", "created"):
             if ev.get("from_status"):
-                title = (f"{STATUS_LABELS.get(ev['from_status'], ev['from_status'])} → "
-                         f"{STATUS_LABELS.get(ev['to_status'], ev['to_status'])}")
+                title = f"{labels.status(ev['from_status'])} → {labels.status(ev['to_status'])}"
             elif kind == "status":
-                title = STATUS_LABELS.get(ev["to_status"], ev["to_status"])
+                title = labels.status(ev["to_status"])
         rows.append({"when": local_time(ev.get("at"), tz), "title": title, "actor": ev.get("actor") or "",
                      "note": ev.get("note") or "", "kind": kind or ""})
     return rows
 
 
-def detail_facts(detail: dict[str, Any], tz: ZoneInfo) -> list[tuple[str, str]]:
+def detail_facts(detail: dict[str, Any], tz: ZoneInfo, labels: Labels) -> list[tuple[str, str]]:
     return [
         ("Kode", detail.get("tracking_code") or "–"),
-        ("Kanal", CHANNEL_LABELS.get(detail.get("channel"), detail.get("channel") or "–")),
-        ("Status", STATUS_LABELS.get(detail.get("status"), detail.get("status") or "–")),
+        ("Kanal", labels.channel(detail.get("channel"))),
+        ("Status", labels.status(detail.get("status"))),
         ("OPD", detail.get("opd_name") or "–"),
         ("Kategori", detail.get("category_name") or "–"),
         ("Lokasi", ", ".join(x for x in (detail.get("desa"), detail.get("kecamatan")) if x) or "–"),
@@ -460,7 +477,7 @@ def page_rows(fetch, book: CursorBook, key: str, start_row: int, end_row: int) -
 # --- connectors ------------------------------------------------------------------------------------
 
 
-def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo,
+def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo, labels: Labels,
                    role: str | None = None) -> list[dict[str, Any]]:
     """Rows of the connector table; `can_sync` only for admins and connectors that can be pulled now."""
     rows = []
@@ -474,7 +491,7 @@ def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo
                 status, ("secondary", status))
         rows.append({
             "name": c.get("name"), "kind": c.get("kind") or "–",
-            "channel": CHANNEL_LABELS.get(c.get("channel"), c.get("channel") or "–"),
+            "channel": labels.channel(c.get("channel")),
             "tone": tone, "status": label,
             "last_success": local_time(c.get("last_success_at"), tz),
             "last_success_ago": ago(c.get("last_success_at"), now),
@@ -516,10 +533,10 @@ def sync_message(name: str, result: dict[str, Any]) -> tuple[str, str]:
 # --- kanal ----------------------------------------------------------------------------------------
 
 
-def status_mix(by_status: dict[str, int]) -> list[tuple[str, str, int, str]]:
-    """(code, label, count, colour) in workflow order, zero counts dropped."""
-    return [(code, STATUS_LABELS[code], by_status.get(code, 0), STATUS_COLOURS[code])
-            for code in STATUS_LABELS if by_status.get(code)]
+def status_mix(by_status: dict[str, int], labels: Labels) -> list[tuple[str, str, int, str]]:
+    """(code, label, count, colour) in the API's workflow order (codes it does not list last), zero counts dropped."""
+    codes = [*labels.statuses, *(code for code in by_status if code not in labels.statuses)]
+    return [(code, labels.status(code), by_status[code], labels.colour(code)) for code in codes if by_status.get(code)]
 
 
 def top_n(items: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import httpx
 from core.runtime.settings import Settings
 from dashboard import browser_session
 from dashboard.client import ApiClient, ApiError
+from dashboard.shaping import Labels
 
 T = TypeVar("T")
 
@@ -49,6 +50,11 @@ def login() -> browser_session.BrowserLogin | None:
     return browser_session.current()
 
 
+def browser_id() -> str:
+    """Whose browser this request comes from, for what the dashboard keeps per person (grid cursors)."""
+    return browser_session.browser_id() or "-"
+
+
 def tz() -> ZoneInfo:
     return settings().tz
 
@@ -76,7 +82,7 @@ def fetch_many(calls: dict[str, Callable[[ApiClient], Any]]) -> dict[str, tuple[
 
 
 def reference(name: str, call: Callable[[ApiClient], T]) -> tuple[T | None, ApiError | None]:
-    """Reference lists (channels, OPD, categories, kecamatan) change rarely: cached a few minutes."""
+    """Reference lists (channels, statuses, OPD, categories, kecamatan) change rarely: cached a few minutes."""
     hit = _cache.get(name)
     if hit and time.monotonic() - hit[0] < REFERENCE_TTL:
         return hit[1], None
@@ -84,3 +90,10 @@ def reference(name: str, call: Callable[[ApiClient], T]) -> tuple[T | None, ApiE
     if err is None:
         _cache[name] = (time.monotonic(), data)
     return data, err
+
+
+def labels() -> Labels:
+    """Channel and status labels as the API serves them (raw codes while it cannot be asked)."""
+    channels, _ = reference("channels", lambda c: c.channels())
+    statuses, _ = reference("statuses", lambda c: c.statuses())
+    return Labels.from_api(channels, statuses)

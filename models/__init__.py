@@ -10,14 +10,8 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-from models.auth import ApiKey, ApiKeyCreate, ApiKeyPublic, AuditEntry, LoginSession, User  # noqa: E402
-from models.complaint import (  # noqa: E402
-    Complaint,
-    ComplaintCreate,
-    ComplaintEvent,
-    ComplaintEventPublic,
-    ComplaintPublic,
-)
+from models.auth import ApiKey, AuditEntry, LoginSession, User  # noqa: E402
+from models.complaint import Complaint, ComplaintEvent, ComplaintPublic  # noqa: E402
 from models.enums import (  # noqa: E402
     Classification,
     EventKind,
@@ -29,30 +23,13 @@ from models.enums import (  # noqa: E402
 )
 from models.inbox import ChannelCall, ConnectorInstance, RawRecord, SyncState  # noqa: E402
 from models.notify import EscalationRecord, EscalationStep, Letter, Notification, ServiceState  # noqa: E402
-from models.reference import (  # noqa: E402
-    Category,
-    CategoryCreate,
-    CategoryPublic,
-    Opd,
-    OpdAdmin,
-    OpdAdminCreate,
-    OpdAdminPublic,
-    OpdCreate,
-    OpdPublic,
-    Region,
-    SlaTier,
-    SlaTierCreate,
-    SlaTierPublic,
-)
+from models.reference import Category, Opd, OpdAdmin, Region, SlaTier  # noqa: E402
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiKey", "ApiKeyCreate", "ApiKeyPublic", "AuditEntry", "Category", "CategoryCreate", "CategoryPublic",
-    "LoginSession", "User",
-    "ChannelCall", "Classification", "Complaint", "ComplaintCreate", "ComplaintEvent",
-    "ComplaintEventPublic", "ComplaintPublic", "ConnectorInstance", "EscalationRecord",
-    "EscalationStep", "EventKind", "Letter", "Notification", "NotificationStatus", "Opd", "OpdAdmin",
-    "OpdAdminCreate", "OpdAdminPublic", "OpdCreate", "OpdKind", "OpdPublic", "RawRecord", "RawState",
-    "Region", "Role", "ServiceState", "SlaTier", "SlaTierCreate", "SlaTierPublic", "Status", "SyncState", "metadata",
+    "ApiKey", "AuditEntry", "Category", "ChannelCall", "Classification", "Complaint", "ComplaintEvent",
+    "ComplaintPublic", "ConnectorInstance", "EscalationRecord", "EscalationStep", "EventKind", "Letter",
+    "LoginSession", "Notification", "NotificationStatus", "Opd", "OpdAdmin", "OpdKind", "RawRecord", "RawState",
+    "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "User", "metadata",
 ]

@@ -32,16 +32,6 @@ class ApiKey(ApiKeyBase, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class ApiKeyCreate(ApiKeyBase):
-    pass
-
-
-class ApiKeyPublic(ApiKeyBase):
-    id: int
-    prefix: str
-    revoked: bool
-    created_at: datetime
-    expires_at: datetime | None = None
 
 
 class User(SQLModel, table=True):

@@ -77,12 +77,6 @@ class Complaint(ComplaintBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ComplaintCreate(ComplaintBase):
-    """What a petugas types in for one walk-in or phone complaint."""
-
-    received_at: datetime | None = None
-    channel: str = Field(default="manual", max_length=32)
-
 
 class ComplaintPublic(ComplaintBase):
     id: int
@@ -123,9 +117,3 @@ class ComplaintEvent(ComplaintEventBase, table=True):
     # Upstream id of a thread message / reply, so re-syncs never duplicate it.
     external_id: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
-
-
-class ComplaintEventPublic(ComplaintEventBase):
-    id: int
-    at: datetime
-    data: dict[str, Any] | None = None

@@ -1,4 +1,4 @@
-"""Closed vocabularies of the domain (DESIGN.md section 2). Channels are open: plugins add them."""
+"""Closed vocabularies of the domain (docs/domain.md). Channels are open: plugins add them."""
 
 from __future__ import annotations
 

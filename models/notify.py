@@ -28,9 +28,6 @@ class EscalationStep(EscalationStepBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-class EscalationStepPublic(EscalationStepBase):
-    id: int
-
 
 class EscalationRecord(SQLModel, table=True):
     """One firing of a ladder step for one complaint; the unique key makes firing idempotent."""

@@ -25,12 +25,6 @@ class Opd(OpdBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-class OpdCreate(OpdBase):
-    pass
-
-
-class OpdPublic(OpdBase):
-    id: int
 
 
 class OpdAdminBase(SQLModel):
@@ -46,12 +40,6 @@ class OpdAdmin(OpdAdminBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-class OpdAdminCreate(OpdAdminBase):
-    pass
-
-
-class OpdAdminPublic(OpdAdminBase):
-    id: int
 
 
 class SlaTierBase(SQLModel):
@@ -65,12 +53,6 @@ class SlaTier(SlaTierBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-class SlaTierCreate(SlaTierBase):
-    pass
-
-
-class SlaTierPublic(SlaTierBase):
-    id: int
 
 
 class CategoryBase(SQLModel):
@@ -85,12 +67,6 @@ class Category(CategoryBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-class CategoryCreate(CategoryBase):
-    pass
-
-
-class CategoryPublic(CategoryBase):
-    id: int
 
 
 class Region(SQLModel, table=True):

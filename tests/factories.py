@@ -60,3 +60,32 @@ def rapor_fixture(session: Session, opd_code: str = "DINKES", resolved: int = 28
             made.append(add_complaint(session, external_id=f"{prefix}{n}", status=status, opd_code=opd_code,
                                       category_code="KESEHATAN", received_at=received_at, **extra))
     return made
+
+
+def overdue_mix(session: Session, now: datetime, opd_code: str = "DPUPR") -> dict[str, tuple[int, str | None]]:
+    """One OPD's complaints in every state the overdue rule tells apart: name → (id, missed deadline or None)."""
+    past, future = now - timedelta(days=3), now + timedelta(days=3)
+    cases = {
+        "awaiting, late": (Status.dispatched, None, None, past, future, "response"),
+        "unverified, late": (Status.unverified, None, None, past, future, "response"),
+        # LAPOR! owns the status: the agency has replied there but the report still reads "dispatched".
+        "responded, status not moved yet": (Status.dispatched, past, None, past, future, None),
+        "responded, resolution late": (Status.in_progress, past, None, past, past, "resolution"),
+        "postponed, both late": (Status.postponed, None, past, past, past, None),
+        # Resumed upstream; the sweep has not yet restarted the clock (and moved the deadlines).
+        "resumed, clock not restarted": (Status.dispatched, None, past, past, past, None),
+        "resolved, both late": (Status.resolved, past, None, past, past, None),
+        "rejected, both late": (Status.rejected, None, None, past, past, None),
+        "awaiting, in time": (Status.dispatched, None, None, future, future, None),
+        "no deadlines": (Status.verified, None, None, None, None, None),
+    }
+    made = {}
+    for n, (name, (status, responded, paused, response_due, resolution_due, kind)) in enumerate(cases.items()):
+        complaint = add_complaint(session, external_id=f"mix-{opd_code}-{n}", status=status, opd_code=opd_code,
+                                  received_at=now - timedelta(days=30))
+        complaint.first_response_at, complaint.paused_at = responded, paused
+        complaint.response_due_at, complaint.resolution_due_at = response_due, resolution_due
+        session.add(complaint)
+        made[name] = (complaint.id, kind)
+    session.commit()
+    return made

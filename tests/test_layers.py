@@ -48,6 +48,11 @@ def _append(path: Path, line: str) -> None:
      "core.casework is not allowed to import core.reporting"),
     ("dashboard/client.py", "import models  # noqa", "dashboard is not allowed to import models"),
     ("core/intake/ingest.py", "import dashboard.app  # noqa", "core.intake is not allowed to import dashboard"),
+    ("connectors/whatsapp.py", "from sqlmodel import select  # noqa", "connectors is not allowed to import sqlmodel"),
+    ("connectors/call112.py", "from core.runtime.settings import get_settings  # noqa",
+     "connectors is not allowed to import core.runtime"),
+    ("connectors/lapor.py", "from core.intake.ingest import upsert_complaint  # noqa",
+     "connectors is not allowed to import core.intake.ingest"),
 ])
 def test_an_upward_import_is_caught(tree, module, line, says):
     _append(tree / module, line)

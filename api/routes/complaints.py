@@ -22,7 +22,7 @@ from core.casework.workflow import (
     role_may,
 )
 from core.identity.access import Access
-from core.reference.calendar import WorkingCalendar
+from core.reference.calendar import calendar_for
 from core.reporting.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
 from core.reporting.filters import FilterError
 from models import Complaint, ComplaintPublic, Role, Status
@@ -113,7 +113,7 @@ def act(
     if not role_may(access.role, body.action):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             f"peran {access.role} tidak boleh melakukan aksi '{body.action}'")
-    calendar = WorkingCalendar(settings.tz, settings.regional_holidays)
+    calendar = calendar_for(settings)
     try:
         apply_action(session, complaint, body.action, access.actor, calendar, opd_code=body.opd, note=body.note)
     except TransitionError as exc:

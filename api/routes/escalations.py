@@ -9,18 +9,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, select
 
 from api.auth import AdminPrincipal
 from api.deps import SessionDep, SettingsDep
 from api.filters import CaseworkAccessDep, local_moment
 from api.responses import NOT_FOUND
 from core.casework.escalation import ACTIONS, RECIPIENTS
-from core.casework.sla import days_overdue, handling_day
+from core.casework.sla import OverdueKind, days_overdue, handling_day, missed_deadline, overdue_clause, overdue_kind
 from core.identity.access import Access
-from core.reference.calendar import WorkingCalendar
+from core.reference.calendar import calendar_for
 from models import Complaint, EscalationRecord, EscalationStep, Letter, Opd, Role, Status
-from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
 from models.types import DbId, DbInt, utcnow
 
 router = APIRouter(tags=["escalations"])
@@ -42,10 +41,6 @@ def _own_opd_only(access: Access, opd_id: int | None) -> None:
     """An explicit request for another OPD's data is refused outright, not answered with an empty list."""
     if access.role == Role.opd_admin and access.opd_id != opd_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin OPD hanya dapat melihat data OPD-nya sendiri")
-
-
-def _calendar(settings) -> WorkingCalendar:
-    return WorkingCalendar(settings.tz, settings.regional_holidays)
 
 
 class EscalationItem(BaseModel):
@@ -74,7 +69,7 @@ def list_escalations(
     period_end: Annotated[str | None, Query(description="ISO date (inclusive) or datetime (local)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> EscalationList:
-    calendar = _calendar(settings)
+    calendar = calendar_for(settings)
     source, target = aliased(Opd), aliased(Opd)
     query = (select(EscalationRecord, Complaint.tracking_code, source.code, target.code)
              .join(Complaint, Complaint.id == EscalationRecord.complaint_id)
@@ -113,7 +108,7 @@ class OverdueItem(BaseModel):
     tracking_code: str
     title: str
     status: Status
-    kind: Literal["response", "resolution"]
+    kind: OverdueKind
     received_at: datetime
     response_due_at: datetime | None
     resolution_due_at: datetime | None
@@ -136,25 +131,16 @@ def opd_overdue(code: str, session: SessionDep, settings: SettingsDep, access: C
     if opd is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"OPD {code!r} tidak ditemukan")
     _own_opd_only(access, opd.id)
-    now, calendar = utcnow(), _calendar(settings)
-    awaiting = Complaint.status.in_(AWAITING_RESPONSE) & Complaint.first_response_at.is_(None)
-    running = Complaint.status.in_([s for s in OPEN_STATUSES if s != Status.postponed])
+    now, calendar = utcnow(), calendar_for(settings)
     complaints = session.exec(select(Complaint).where(
-        Complaint.opd_id == opd.id, *access.scope(),
-        or_(awaiting & (Complaint.response_due_at < now), running & (Complaint.resolution_due_at < now)),
-    )).all()
-    items = []
-    for c in complaints:
-        response_late = (c.status in AWAITING_RESPONSE and c.first_response_at is None
-                         and c.response_due_at is not None and c.response_due_at < now)
-        due = c.response_due_at if response_late else c.resolution_due_at
-        items.append(OverdueItem(
-            complaint_id=c.id, tracking_code=c.tracking_code,
-            title=c.title, status=c.status,
-            kind="response" if response_late else "resolution", received_at=c.received_at,
-            response_due_at=c.response_due_at, resolution_due_at=c.resolution_due_at,
-            handling_day=handling_day(c, now, calendar), days_overdue=days_overdue(due, now, calendar),
-            escalation_level=c.escalation_level))
+        Complaint.opd_id == opd.id, *access.scope(), overdue_clause(now))).all()
+    items = [OverdueItem(
+        complaint_id=c.id, tracking_code=c.tracking_code, title=c.title, status=c.status,
+        kind=overdue_kind(c, now), received_at=c.received_at,
+        response_due_at=c.response_due_at, resolution_due_at=c.resolution_due_at,
+        handling_day=handling_day(c, now, calendar),
+        days_overdue=days_overdue(missed_deadline(c, now), now, calendar),
+        escalation_level=c.escalation_level) for c in complaints]
     items.sort(key=lambda i: (-i.days_overdue, i.received_at))
     return OverdueList(opd_code=opd.code, opd_name=opd.name, generated_at=now, items=items)
 

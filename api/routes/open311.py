@@ -20,8 +20,7 @@ from api.auth import INTAKE_ROLES, has_role
 from api.deps import SessionDep, SettingsDep
 from core.identity.keys import lookup
 from core.identity.principal import Principal
-from core.intake import open311
-from core.intake.inbox import land, normalise
+from core.intake import open311, pipeline, registry
 from core.intake.ingest import Resolver
 from core.reporting.filters import parse_moment, window_start
 from core.runtime.sheets import refuse_unwritable
@@ -175,10 +174,10 @@ def post_request(
         _check_key(request, session, api_key or x_api_key)
         kecamatan = _check_form(session, form)
         external_id, payload = open311.new_payload(form, utcnow(), kecamatan)
-        record, _ = land(session, open311.CHANNEL, external_id, payload)
-        outcome = normalise(session, record, open311.Open311Intake(), Resolver(session, settings))
-        if outcome == "failed":
-            raise Open311Error(400, record.error or "permintaan tidak dapat diproses")
+        connector = registry.get(open311.CHANNEL)({})
+        [verdict] = pipeline.ingest(session, connector, [(external_id, payload)], Resolver(session, settings)).verdicts
+        if verdict.outcome == "failed":
+            raise Open311Error(400, verdict.error or "permintaan tidak dapat diproses")
         session.commit()
     except Open311Error as exc:
         session.rollback()

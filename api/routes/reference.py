@@ -1,4 +1,4 @@
-"""Reference data: OPD and their admins, categories, SLA tiers, channels, kecamatan.
+"""Reference data: OPD and their admins, categories, SLA tiers, channels, statuses, kecamatan.
 
 Everyone with a key reads it; only admins change it. Codes (not ids) name things in paths and
 bodies; a code that does not exist is a 422 naming the field, a duplicate or a row still in use 409.
@@ -6,7 +6,7 @@ bodies; a code that does not exist is a 422 naming the field, a duplicate or a r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
@@ -20,7 +20,8 @@ from api.filters import field_error
 from api.inputs import Input
 from api.responses import CONFLICT, FORBIDDEN, NOT_FOUND
 from core.intake.channels import known_channels
-from models import ApiKey, Category, Complaint, Opd, OpdAdmin, OpdKind, Region, Role, SlaTier, User
+from models import ApiKey, Category, Complaint, Opd, OpdAdmin, OpdKind, Region, Role, SlaTier, Status, User
+from models.enums import RAPOR_BUCKET, STATUS_LABEL_ID, RaporBucket
 from models.types import DbId
 
 router = APIRouter(tags=["reference"])
@@ -131,6 +132,21 @@ class SlaTierPatch(Input):
 class ChannelOut(BaseModel):
     code: str
     label: str
+
+
+Tone = Literal["red", "yellow", "green", "grey"]
+# Jakarta's CRM convention: red while waiting, yellow in process, green done; grey for what the rapor leaves out.
+BUCKET_TONE: dict[RaporBucket, Tone] = {
+    RaporBucket.unverified: "red", RaporBucket.not_followed_up: "red", RaporBucket.in_progress: "yellow",
+    RaporBucket.resolved: "green", RaporBucket.excluded: "grey",
+}
+
+
+class StatusOut(BaseModel):
+    code: Status
+    label: str = Field(description="Indonesian label")
+    bucket: RaporBucket = Field(description="rapor bucket")
+    tone: Tone = Field(description="colour of the Jakarta CRM convention")
 
 
 class KecamatanOut(BaseModel):
@@ -403,6 +419,13 @@ def delete_tier(code: str, session: SessionDep, _: AdminPrincipal) -> Response:
 @router.get("/channels", response_model=list[ChannelOut])
 def list_channels(session: SessionDep, _: CurrentPrincipal) -> list[dict[str, str]]:
     return known_channels(session)
+
+
+@router.get("/statuses", response_model=list[StatusOut])
+def list_statuses(_: CurrentPrincipal) -> list[StatusOut]:
+    """Every workflow status in workflow order, with its label, rapor bucket and colour."""
+    return [StatusOut(code=s, label=STATUS_LABEL_ID[s], bucket=RAPOR_BUCKET[s], tone=BUCKET_TONE[RAPOR_BUCKET[s]])
+            for s in Status]
 
 
 @router.get("/kecamatan", response_model=list[KecamatanOut])

@@ -1,4 +1,4 @@
-"""Google Business Profile reviews emulator, exactly the v4 wire format of DESIGN.md §3.
+"""Google Business Profile reviews emulator, exactly the v4 wire format of docs/wire-formats.md.
 
 `GET /v4/accounts/{account}/locations/{location}/reviews?pageSize=≤50&pageToken=…&orderBy=updateTime desc`
 with `Authorization: Bearer <token>` → `{"reviews": [...], "averageRating", "totalReviewCount",

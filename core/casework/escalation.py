@@ -1,4 +1,4 @@
-"""The escalation ladder (DESIGN.md §2), run by the worker's SLA sweep.
+"""The escalation ladder (docs/domain.md), run by the worker's SLA sweep.
 
 The ladder is data (`EscalationStep` rows). For every complaint still waiting for its OPD's
 first response, the sweep works out its working day of handling and fires what is due:
@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from core.casework.letters import create_letter
 from core.casework.outbox import enqueue, normalise_msisdn
 from core.casework.sla import handling_day, reconcile_pauses
-from core.reference.calendar import WorkingCalendar
+from core.reference.calendar import WorkingCalendar, calendar_for
 from core.runtime.settings import Settings
 from models import (
     Complaint,
@@ -154,7 +154,7 @@ def run_sweep(engine: Engine, settings: Settings, *, now: datetime | None = None
               on_batch: Callable[[Batch], None] | None = None) -> SweepResult:
     """Pause/resume clocks, then fire every due ladder step. Safe to re-run and to run concurrently."""
     now = now or utcnow()
-    calendar = calendar or WorkingCalendar(settings.tz, settings.regional_holidays)
+    calendar = calendar or calendar_for(settings)
     result = SweepResult()
     with _sweep_lock(engine) as acquired:
         if not acquired:

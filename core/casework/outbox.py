@@ -311,3 +311,33 @@ def sender_health(session: Session, settings: Settings) -> dict[str, Any]:
         "sent": sum(counts.get(s, 0) for s in (NotificationStatus.sent, NotificationStatus.delivered,
                                                NotificationStatus.read)),
     }
+
+
+# A status only ever moves forward; `failed` beats `sent` but proof of delivery beats `failed`.
+STATUS_RANK = {NotificationStatus.pending: 0, NotificationStatus.sending: 0, NotificationStatus.sent: 1,
+               NotificationStatus.failed: 2, NotificationStatus.delivered: 3, NotificationStatus.read: 4}
+
+
+def apply_receipt(session: Session, provider_id: str, status: str, at: datetime | None = None,
+                  error: str | None = None) -> str:
+    """Move the notification the provider reports on forward (never backward); returns what happened."""
+    try:
+        new = NotificationStatus(status)
+    except ValueError:  # "deleted", "warning"…: nothing an outbox row can record
+        return f"status {status!r} untuk {provider_id} tidak dipakai"
+    if new in (NotificationStatus.pending, NotificationStatus.sending):
+        return f"status {new} untuk {provider_id} tidak dipakai"
+    notification = session.exec(select(Notification).where(Notification.provider_id == provider_id)).first()
+    if notification is None:
+        return f"status {new} untuk {provider_id}: tidak ada notifikasi"
+    current = NotificationStatus(notification.status)
+    if STATUS_RANK[new] <= STATUS_RANK[current]:
+        return f"status {new} diabaikan: notifikasi {notification.id} sudah {current}"
+    notification.status = new
+    if new is NotificationStatus.failed:
+        notification.last_error = error or "failed"
+    if notification.sent_at is None and new is not NotificationStatus.failed:
+        notification.sent_at = at or utcnow()
+    notification.updated_at = utcnow()
+    session.add(notification)
+    return f"status {new} → notifikasi {notification.id}"

@@ -1,4 +1,4 @@
-"""The SLA clock of one complaint: day of handling, pausing while postponed, overdue days.
+"""The SLA clock of one complaint: day of handling, pausing while postponed, overdue or not, overdue days.
 
 Due dates themselves are computed by `core.intake.ingest.apply_due_dates` and stored on the complaint.
 A postponed complaint stops its clock (`paused_at`); on resumption every deadline moves by the
@@ -9,11 +9,54 @@ re-categorisation (which recomputes due dates from receipt) keeps the shift.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
+from sqlalchemy import and_, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from core.reference.calendar import WorkingCalendar
 from models import Complaint, ComplaintEvent, EventKind, Status
+from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
+
+# The one overdue rule, in SQL (`overdue_clause`) and per row (`overdue_kind`); tests/core/test_sla.py keeps
+# them in step. A complaint is overdue while its clock runs (not postponed, not paused) and it is past
+#  - its response deadline, while awaiting the OPD's first response (no response recorded yet), or
+#  - its resolution deadline, while open.
+RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s is not Status.postponed)
+OverdueKind = Literal["response", "resolution"]
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """SQL for `overdue_kind(c, now) is not None`; never NULL, so `NOT overdue_clause` is its complement."""
+    c = Complaint
+    running = c.paused_at.is_(None)
+    return or_(
+        and_(running, c.status.in_(AWAITING_RESPONSE), c.first_response_at.is_(None),
+             c.response_due_at.is_not(None), c.response_due_at < now),
+        and_(running, c.status.in_(RUNNING_STATUSES), c.resolution_due_at.is_not(None), c.resolution_due_at < now),
+    )
+
+
+def overdue_kind(complaint: Complaint, now: datetime) -> OverdueKind | None:
+    """Which deadline an open complaint has missed (the response one first), or None when it is not overdue."""
+    if complaint.paused_at is not None:
+        return None
+    if (complaint.status in AWAITING_RESPONSE and complaint.first_response_at is None
+            and complaint.response_due_at is not None and complaint.response_due_at < now):
+        return "response"
+    if (complaint.status in RUNNING_STATUSES and complaint.resolution_due_at is not None
+            and complaint.resolution_due_at < now):
+        return "resolution"
+    return None
+
+
+def missed_deadline(complaint: Complaint, now: datetime) -> datetime | None:
+    """The deadline an overdue complaint has missed, None when it is not overdue."""
+    kind = overdue_kind(complaint, now)
+    if kind is None:
+        return None
+    return complaint.response_due_at if kind == "response" else complaint.resolution_due_at
 
 
 def handling_day(complaint: Complaint, now: datetime, calendar: WorkingCalendar) -> int:

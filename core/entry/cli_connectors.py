@@ -87,7 +87,7 @@ def list_instances() -> None:
 @connector_app.command("kinds")
 def kinds() -> None:
     """Connector kinds installed (entry points of the `aduan.connectors` group)."""
-    from connectors import registry
+    from core.intake import registry
 
     for name, cls in sorted(registry.available().items()):
         console.print(f"{name}\tkanal {cls.channel}\t{cls.__module__}.{cls.__qualname__}")
@@ -171,8 +171,8 @@ def replay(
     include_skipped: bool = typer.Option(False, help="Also re-check payloads skipped as not-a-complaint"),
 ) -> None:
     """Re-normalise failed (and pending) inbox payloads, e.g. after fixing a mapping."""
-    from core.intake.inbox import replay as replay_records
     from core.intake.ingest import Resolver
+    from core.intake.pipeline import replay as replay_records
     from core.intake.sync import FatalError, build_connector
     from core.runtime.db import get_engine
     from core.runtime.settings import get_settings
@@ -205,7 +205,7 @@ def replay(
 
 
 def _channel(instance) -> str | None:
-    from connectors import registry
+    from core.intake import registry
 
     cls = registry.available().get(instance.kind)
     return cls.channel if cls else None

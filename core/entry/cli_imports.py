@@ -18,9 +18,11 @@ def import_112(
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON"),
 ) -> None:
     """Import a 112 call-centre export; without FILE, import what is new at the instance's folder/URL."""
-    from connectors.call112 import Call112Connector
+    from core.intake import registry
     from core.intake.file_import import file_connector, import_file, read_capped, sync_instance
+    from core.intake.sync import context
     from core.runtime.db import session_scope
+    from core.runtime.settings import get_settings
 
     settings_or_exit()
     if file is None and instance is None:
@@ -31,7 +33,8 @@ def import_112(
             if file is None:
                 reports = sync_instance(session, instance)
             else:
-                inst, connector = file_connector(session, instance) if instance else (None, Call112Connector({}))
+                inst, connector = (file_connector(session, instance) if instance
+                                   else (None, registry.get("call112")({}, context(get_settings()))))
                 reports = [import_file(session, connector, read_capped(file), file.name, inst)]
         except LookupError as exc:
             typer.secho(f"aduan: {exc}", fg="red", err=True)

@@ -20,7 +20,6 @@ def _settings():
 def sweep(at: str = typer.Option(None, help="Pretend it is this local time (ISO), e.g. 2026-11-25T08:00")) -> None:
     """Pause/resume clocks and fire every due ladder step once."""
     from core.casework.escalation import run_sweep
-    from core.reference.calendar import WorkingCalendar
     from core.runtime.db import get_engine
 
     settings = _settings()
@@ -31,7 +30,7 @@ def sweep(at: str = typer.Option(None, help="Pretend it is this local time (ISO)
         except ValueError:
             typer.secho(f"aduan sla sweep: --at is not an ISO date/time: {at!r}", fg="red", err=True)
             raise typer.Exit(2) from None
-        now = moment if moment.tzinfo else moment.replace(tzinfo=WorkingCalendar(settings.tz).tz)
+        now = moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
     typer.echo(str(run_sweep(get_engine(), settings, now=now)))
 
 

@@ -231,9 +231,9 @@ def follow_up_by_staff(settings: Settings) -> None:
     """The admin instansi triages WhatsApp and walk-in complaints and OPD desks answer them, each at its
     own pace: the same workflow actions as the API, dated when they would have happened."""
     from core.casework.workflow import Action, apply_action
-    from core.reference.calendar import WorkingCalendar
+    from core.reference.calendar import calendar_for
 
-    calendar = WorkingCalendar(settings.tz, settings.regional_holidays)
+    calendar = calendar_for(settings)
     now = utcnow()
     engine = get_engine()
     done = 0

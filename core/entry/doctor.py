@@ -19,7 +19,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
-from connectors import registry
+from core.intake import registry
 from core.intake.instances import instances_with_state
 from core.intake.sync import config_problems
 from core.runtime import migrate

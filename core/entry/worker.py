@@ -22,10 +22,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
-from connectors import registry
-from connectors.base import FileConnector
 from core.casework.escalation import run_sweep
 from core.casework.outbox import GraphSender, dispatch_due
+from core.intake import registry
 from core.runtime.db import make_engine, session_scope
 from core.runtime.logs import configure_logging
 from core.runtime.settings import Settings, get_settings
@@ -165,4 +164,4 @@ def file_instances(session: Session) -> list[str]:
     instances = session.exec(select(ConnectorInstance).where(ConnectorInstance.enabled)).all()
     available = registry.available()
     return [i.name for i in instances
-            if i.kind in available and issubclass(available[i.kind], FileConnector)]
+            if registry.of_kind(available.get(i.kind), "file")]

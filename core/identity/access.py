@@ -9,7 +9,8 @@ Every route that returns complaint data asks this module, never the role directl
 - casework (escalations, overdue lists, letters): admin, analyst, opd_admin (its OPD); petugas and viewer none.
 
 Anonymous (anonim) reporters are hidden from everyone but admins; confidential (rahasia) content is hidden
-from viewers wherever a complaint's text could reach them.
+from viewers wherever a complaint's text could reach them. The public (Open311, status pages) is a viewer that
+also never reads the text of an unverified complaint: `PUBLIC.mask`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import false
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.identity.principal import Principal
-from models import Complaint, Role
+from models import Complaint, Role, Status
 
 RAHASIA_TITLE = "[Rahasia]"
 
@@ -39,6 +40,7 @@ READERS: dict[Reads, frozenset[Role]] = {
     Reads.casework: frozenset({Role.admin, Role.analyst, Role.opd_admin}),
 }
 _RAHASIA_FIELDS = ("body", "location_text", "lat", "lon")
+_UNVERIFIED_TEXT = ("title", "body", "location_text")  # what a citizen typed, until someone checked it
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Access:
     opd_id: int | None = None
     actor: str = "system"
     ref: str | None = None  # the principal's "user:12" / "key:3"
+    public: bool = False  # anyone, without a key: see PUBLIC
 
     @classmethod
     def of(cls, principal: Principal) -> Access:
@@ -59,6 +62,14 @@ class Access:
     @property
     def sees_rahasia(self) -> bool:
         return self.role is not Role.viewer
+
+    def hides_reporter(self, anonim: bool | None) -> bool:
+        """Whether the reporter's name (and their messages' author) is hidden; contact is hidden from all but admin."""
+        return not self.is_admin and (self.role is Role.viewer or bool(anonim))
+
+    def hides_content(self, rahasia: bool | None) -> bool:
+        """Whether a confidential complaint's text, place and messages are hidden."""
+        return bool(rahasia) and not self.sees_rahasia
 
     def may(self, reads: Reads) -> bool:
         return self.role in READERS[reads]
@@ -95,13 +106,19 @@ class Access:
         """Mask one complaint (a dict of its public fields) in place and return it."""
         if self.is_admin:
             return row
-        hide_name = self.role is Role.viewer or row.get("anonim")
-        if hide_name:
+        if self.hides_reporter(row.get("anonim")):
             row["reporter_name"] = None
         row["reporter_contact"] = None
-        if row.get("rahasia") and not self.sees_rahasia:
+        if self.hides_content(row.get("rahasia")):
             row["title"] = RAHASIA_TITLE
             for name in _RAHASIA_FIELDS:
                 if name in row:
                     row[name] = "" if name == "body" else None
+        elif self.public and row.get("status") == Status.unverified:
+            for name in _UNVERIFIED_TEXT:
+                if name in row:
+                    row[name] = None
         return row
+
+
+PUBLIC = Access(role=Role.viewer, actor="publik", public=True)

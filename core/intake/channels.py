@@ -27,7 +27,7 @@ def known_channels(session: Session) -> list[dict[str, str]]:
     """Built-in channels, those of installed connector plugins, and any seen in the data."""
     codes = dict.fromkeys(CHANNEL_LABELS)
     try:
-        from connectors.registry import available
+        from core.intake.registry import available
 
         for cls in available().values():
             codes.setdefault(getattr(cls, "channel", None) or "", None)

@@ -1,4 +1,4 @@
-"""Import export files through a FileConnector (112 CAD): land every row, normalise, report by row.
+"""Import export files through a file connector (112 CAD): every row through the intake pipeline, reported by row.
 
 Re-importing a file is a no-op: rows land only when new (same payload → same inbox record), and a
 record already normalised is not touched again. Rows that fail stay in the inbox as `failed` and are
@@ -17,10 +17,11 @@ from typing import Any
 import httpx
 from sqlmodel import Session, select
 
-from connectors import registry
-from connectors.base import FatalError, FileConnector, RetriableError
-from core.intake import inbox
+from core.intake import pipeline, registry
+from core.intake.contract import Connector, ConnectorError, FatalError
+from core.intake.http import Retrier, client_for, get_bytes_once
 from core.intake.ingest import Resolver
+from core.intake.sync import context, describe_error, http_policy
 from core.intake.tabular import TableError, TableLimits, megabytes, read_table
 from core.runtime.settings import Settings, get_settings
 from models import ConnectorInstance, RawState, SyncState
@@ -28,7 +29,6 @@ from models.types import utcnow
 
 COMMIT_EVERY = 500
 SUFFIXES = (".csv", ".xlsx")
-DOWNLOAD_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -72,7 +72,7 @@ def read_capped(path: Path, max_bytes: int | None = None) -> bytes:
         return file.read(limit + 1)
 
 
-def import_file(session: Session, connector: FileConnector, content: bytes, filename: str,
+def import_file(session: Session, connector: Connector, content: bytes, filename: str,
                 instance: ConnectorInstance | None = None) -> ImportReport:
     report = ImportReport(filename=filename, file_hash=file_hash(content))
     settings = get_settings()
@@ -83,30 +83,29 @@ def import_file(session: Session, connector: FileConnector, content: bytes, file
         return report
     resolver = Resolver(session, settings)
     unmapped: dict[str, Counter] = {"kategori": Counter(), "opd": Counter()}
-    instance_id = instance.id if instance else None
-    for position, row in enumerate(table.rows, start=1):
+    rows = []
+    key = connector.primary_key or "id"
+    for row in table.rows:
         report.rows += 1
-        values = row.values
-        external_id = str(values.get("id") or "").strip()
-        if not external_id:
-            report.failed += 1
-            report.problems.append(RowProblem(row.number, "id", "wajib diisi"))
-            continue
-        record, is_new = inbox.land(session, connector.channel, external_id, values, instance_id)
-        if not is_new and record.state in (RawState.normalised, RawState.skipped):
-            report.unchanged += 1
-            continue
-        session.flush()
-        outcome = inbox.normalise(session, record, connector, resolver)
-        _count(report, outcome)
-        if outcome == "failed":
-            problems = getattr(connector, "problems", lambda _v: [])(values) or [_column_of(record.error or "")]
-            report.problems.extend(RowProblem(row.number, col, msg, external_id) for col, msg in problems)
+        external_id = str(row.values.get(key) or "").strip()
+        if external_id:
+            rows.append((row.number, external_id, row.values))
         else:
-            _note_unmapped(connector, values, unmapped)
-        if position % COMMIT_EVERY == 0:
-            session.commit()
-    session.commit()
+            report.failed += 1
+            report.problems.append(RowProblem(row.number, key, "wajib diisi"))
+    for start in range(0, len(rows), COMMIT_EVERY):
+        chunk = rows[start:start + COMMIT_EVERY]
+        batch = pipeline.ingest(session, connector, [(external_id, values) for _, external_id, values in chunk],
+                                resolver, instance_id=instance.id if instance else None,
+                                redo=(RawState.pending, RawState.failed))
+        for (number, external_id, values), verdict in zip(chunk, batch.verdicts, strict=True):
+            _count(report, verdict.outcome)
+            if verdict.outcome == "failed":
+                problems = getattr(connector, "problems", lambda _v: [])(values) or [_column_of(verdict.error or "")]
+                report.problems.extend(RowProblem(number, col, msg, external_id) for col, msg in problems)
+            elif verdict.applied:
+                _note_unmapped(connector, values, unmapped)
+        session.commit()
     report.unmapped = {k: dict(v) for k, v in unmapped.items() if v}
     return report
 
@@ -127,7 +126,7 @@ def _count(report: ImportReport, outcome: str) -> None:
         setattr(report, outcome, getattr(report, outcome) + 1)
 
 
-def _note_unmapped(connector: FileConnector, values: dict, unmapped: dict[str, Counter]) -> None:
+def _note_unmapped(connector: Connector, values: dict, unmapped: dict[str, Counter]) -> None:
     for column, lookup in (("kategori", "category_code"), ("opd", "opd_code")):
         if hasattr(connector, lookup) and not getattr(connector, lookup)(values)[1]:
             unmapped[column][str(values.get(column)).strip()] += 1
@@ -135,14 +134,14 @@ def _note_unmapped(connector: FileConnector, values: dict, unmapped: dict[str, C
 
 # --- configured instances: watched folder or HTTP source -----------------------------------------
 
-def file_connector(session: Session, name: str) -> tuple[ConnectorInstance, FileConnector]:
+def file_connector(session: Session, name: str) -> tuple[ConnectorInstance, Connector]:
     instance = session.exec(select(ConnectorInstance).where(ConnectorInstance.name == name)).first()
     if instance is None:
         raise LookupError(f"no connector instance named {name!r}")
     cls = registry.get(instance.kind)
-    if not issubclass(cls, FileConnector):
+    if not registry.of_kind(cls, "file"):
         raise LookupError(f"connector {name!r} ({instance.kind}) does not import files")
-    return instance, cls(instance.config)
+    return instance, cls(instance.config, context(get_settings()))
 
 
 def _state(session: Session, instance: ConnectorInstance) -> SyncState:
@@ -158,8 +157,9 @@ def sync_instance(session: Session, name: str, client: httpx.Client | None = Non
     seen: dict[str, Any] = dict((state.bookmark or {}).get("files") or {})
     state.last_run_at = utcnow()
     reports: list[ImportReport] = []
+    policy = http_policy(get_settings())
     try:
-        for filename, content in _source_files(config, client):
+        for filename, content in _source_files(config, client, Retrier(policy)):
             digest = file_hash(content)
             if digest in seen:
                 continue
@@ -171,8 +171,8 @@ def sync_instance(session: Session, name: str, client: httpx.Client | None = Non
             state.new_total += report.new
             state.updated_total += report.updated
             state.failed_total += report.failed
-    except (RetriableError, FatalError, OSError) as exc:
-        state.status, state.last_error, state.last_error_at = "error", str(exc)[:2000], utcnow()
+    except (ConnectorError, OSError) as exc:
+        state.status, state.last_error, state.last_error_at = "error", describe_error(exc, policy)[:2000], utcnow()
     else:
         state.status, state.last_success_at, state.last_error = "ok", utcnow(), None
     state.bookmark = {"files": seen}
@@ -183,7 +183,7 @@ def sync_instance(session: Session, name: str, client: httpx.Client | None = Non
     return reports
 
 
-def _source_files(config, client: httpx.Client | None):
+def _source_files(config, client: httpx.Client | None, retrier: Retrier):
     folder = getattr(config, "folder", None)
     url = getattr(config, "url", None)
     if not folder and not url:
@@ -195,39 +195,19 @@ def _source_files(config, client: httpx.Client | None):
         for path in sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()):
             yield path.name, read_capped(path)
     if url:
-        yield _fetch(url, getattr(config, "token", None), client)
+        yield _fetch(url, getattr(config, "token", None), client, retrier)
 
 
-def _fetch(url: str, token: str | None, client: httpx.Client | None) -> tuple[str, bytes]:
+def _fetch(url: str, token: str | None, client: httpx.Client | None, retrier: Retrier) -> tuple[str, bytes]:
+    """The export at `url` through the run's client and retry policy, read no further than the byte cap."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    max_bytes = get_settings().upload_export_max_bytes
+    too_large = f"{url}: export lebih dari {megabytes(max_bytes)} (ADUAN_UPLOAD_EXPORT_MAX_BYTES); tidak diunduh"
     own = client is None
-    client = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
+    client = client or client_for(retrier.policy)
     try:
-        with client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 429 or response.status_code >= 500:
-                raise RetriableError(f"{url} answered {response.status_code}")
-            if response.status_code >= 400:
-                raise FatalError(f"{url} answered {response.status_code}")
-            content = _download_capped(url, response, get_settings().upload_export_max_bytes)
-    except httpx.TransportError as exc:
-        raise RetriableError(f"cannot reach {url}: {exc.__class__.__name__}") from None
+        content = retrier.call(lambda: get_bytes_once(client, url, headers, max_bytes, too_large))
     finally:
         if own:
             client.close()
     return (httpx.URL(url).path.rsplit("/", 1)[-1] or "export"), content
-
-
-def _download_capped(url: str, response: httpx.Response, max_bytes: int) -> bytes:
-    """The body, read in chunks and abandoned as soon as it is over the limit (declared or not)."""
-    too_large = FatalError(f"{url}: export lebih dari {megabytes(max_bytes)} (ADUAN_UPLOAD_EXPORT_MAX_BYTES); "
-                           "tidak diunduh")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    chunks, size = [], 0
-    for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -1,20 +1,18 @@
-"""Land, then normalise. Payloads are stored as received before anything else happens."""
+"""Land, then normalise: payloads are stored as received before anything else happens
+(the first step of core.intake.pipeline)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from connectors.base import Applied, Connector, Skip
-from core.intake.ingest import NormaliseError, Outcome, Resolver, upsert_complaint, upsert_many
 from models import RawRecord, RawState
 from models.types import utcnow
 
@@ -118,102 +116,4 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
     return out
 
 
-def normalise(session: Session, record: RawRecord, connector: Connector, resolver: Resolver) -> str:
-    """Normalise one landed record; failures stay in the inbox with their error. Returns the outcome."""
-    record.attempts += 1
-    try:
-        with session.begin_nested():
-            result = connector.normalise_in(session, record.payload, resolver)
-            if isinstance(result, Skip):
-                record.state, record.error = RawState.skipped, result.reason
-                outcome = "skipped"
-            elif isinstance(result, Applied):
-                record.state, record.error = RawState.normalised, None
-                outcome = result.outcome
-            else:
-                upserted = upsert_complaint(session, connector.channel, result, resolver,
-                                            raw_record_id=record.id)
-                record.state, record.error = RawState.normalised, None
-                outcome = upserted.outcome.value
-    except (NormaliseError, ValueError, KeyError, TypeError) as exc:
-        record.state, record.error = RawState.failed, f"{exc.__class__.__name__}: {exc}"[:2000]
-        outcome = "failed"
-    record.normalised_at = utcnow()
-    session.add(record)
-    return outcome
-
-
-def normalise_page(session: Session, records: list[Landed], connector: Connector,
-                   resolver: Resolver) -> list[str]:
-    """`normalise` for a page of landed payloads with batched writes; outcomes in order.
-
-    Mapping failures are isolated per record as in `normalise`. Should the batch hit a database
-    error, it is undone and the page is redone one savepoint per record, so one bad row never
-    takes the others down.
-    """
-    if type(connector).normalise_in is not Connector.normalise_in:
-        # Connectors that need database context (threads, counters) go one record at a time.
-        outcomes = []
-        for landed in records:
-            outcomes.append(normalise(session, session.get(RawRecord, landed.id), connector, resolver))
-            session.flush()
-        return outcomes
-    verdicts: list[tuple[str, RawState, str | None]] = [("", RawState.pending, None)] * len(records)
-    drafts = []
-    for i, record in enumerate(records):
-        try:
-            result = connector.normalise(record.payload)
-        except (NormaliseError, ValueError, KeyError, TypeError) as exc:
-            verdicts[i] = ("failed", RawState.failed, f"{exc.__class__.__name__}: {exc}"[:2000])
-            continue
-        if isinstance(result, Skip):
-            verdicts[i] = ("skipped", RawState.skipped, result.reason)
-        else:
-            drafts.append((i, result))
-    try:
-        with session.begin_nested():
-            results = upsert_many(session, connector.channel, [(d, records[i].id) for i, d in drafts], resolver)
-    except SQLAlchemyError:
-        results = None
-    if results is None:  # the batch hit a database error: redo its drafts one savepoint each
-        for i, _draft in drafts:
-            record = session.get(RawRecord, records[i].id)
-            outcome = normalise(session, record, connector, resolver)
-            session.flush()
-            verdicts[i] = (outcome, None, None)  # normalise wrote the record itself
-    else:
-        for (i, _draft), result in zip(drafts, results, strict=True):
-            if isinstance(result, NormaliseError):
-                verdicts[i] = ("failed", RawState.failed, f"NormaliseError: {result}"[:2000])
-            else:
-                verdicts[i] = (result.value, RawState.normalised, None)
-    table = RawRecord.__table__
-    updates = [{"rid": record.id, "new_state": state, "new_error": error}
-               for record, (_outcome, state, error) in zip(records, verdicts, strict=True) if state is not None]
-    if updates:
-        session.connection().execute(
-            update(table).where(table.c.id == bindparam("rid"))
-            .values(state=bindparam("new_state"), error=bindparam("new_error"), attempts=table.c.attempts + 1,
-                    normalised_at=utcnow()), updates)
-    return [outcome for outcome, _state, _error in verdicts]
-
-
-def replay(session: Session, connector_for, resolver: Resolver, states=(RawState.failed, RawState.pending),
-           channel: str | None = None, batch: int = 500) -> Counter:
-    """Re-normalise inbox records (after a mapping fix). `connector_for(record)` picks the connector."""
-    counts: Counter = Counter()
-    last_id = 0
-    while True:
-        query = select(RawRecord).where(RawRecord.state.in_(list(states)), RawRecord.id > last_id)
-        if channel:
-            query = query.where(RawRecord.channel == channel)
-        records = session.exec(query.order_by(RawRecord.id).limit(batch)).all()
-        if not records:
-            return counts
-        for record in records:
-            counts[normalise(session, record, connector_for(record), resolver)] += 1
-            last_id = record.id
-        session.commit()
-
-
-__all__ = ["land", "land_page", "normalise", "normalise_page", "replay", "payload_hash", "Outcome"]
+__all__ = ["land", "land_page", "Landed", "payload_hash", "storable"]

@@ -1,4 +1,4 @@
-"""Channel-agnostic complaint upsert: every connector and manual entry ends here.
+"""Channel-agnostic complaint upsert: every entry path ends here (through core.intake.pipeline).
 
 A connector turns one upstream payload into a `ComplaintDraft`; `upsert_complaint` makes the
 database agree with it, idempotently, keyed by (channel, external id):
@@ -9,67 +9,21 @@ identical → nothing at all.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from types import SimpleNamespace
 
-from pydantic import BaseModel, Field
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from core.casework.followup import stamp_working_days
 from core.casework.sla import track_pause
-from core.reference.calendar import WorkingCalendar
+from core.intake.contract import ComplaintDraft, DraftEvent, NormaliseError
+from core.reference.calendar import calendar_for
 from core.runtime.settings import Settings
-from models import Category, Classification, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
+from models import Category, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
 from models.types import utcnow
-
-
-class NormaliseError(ValueError):
-    """The payload cannot become a complaint (until a mapping is fixed): it stays in the inbox."""
-
-
-class DraftEvent(BaseModel):
-    """One entry of an upstream follow-up thread (agency reply, reporter reply, note)."""
-
-    external_id: str
-    at: datetime
-    kind: EventKind = EventKind.message_out
-    actor: str = "upstream"
-    note: str | None = None
-    is_opd_response: bool = False
-
-
-class ComplaintDraft(BaseModel):
-    external_id: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=300)
-    body: str = ""
-    received_at: datetime
-    classification: Classification = Classification.pengaduan
-    status: Status = Status.unverified
-    category_code: str | None = None
-    opd_code: str | None = None
-    rahasia: bool = False
-    anonim: bool = False
-    reporter_name: str | None = None
-    reporter_contact: str | None = None
-    location_text: str | None = None
-    desa: str | None = None
-    kecamatan: str | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    rating: int | None = Field(default=None, ge=1, le=5)
-    sla_tier: str | None = None
-    verified_at: datetime | None = None
-    dispatched_at: datetime | None = None
-    resolved_at: datetime | None = None
-    events: list[DraftEvent] = Field(default_factory=list)
-
-    def content_hash(self) -> str:
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()
 
 
 class Outcome(StrEnum):
@@ -105,7 +59,7 @@ class Resolver:
     def __init__(self, session: Session, settings: Settings):
         self.session = session
         self.settings = settings
-        self.calendar = WorkingCalendar(settings.tz, settings.regional_holidays)
+        self.calendar = calendar_for(settings)
         self._opd: dict[str, int] = {}
         self._cat: dict[str, Category] = {}
         self._tiers: dict[str, int] | None = None

@@ -11,8 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from connectors import registry
-from connectors.base import PullConnector
+from core.intake import registry
 from core.intake.sync import config_problems, is_running
 from core.runtime.settings import get_settings
 from models import ConnectorInstance, RawRecord, RawState, SyncState
@@ -91,7 +90,7 @@ def instance_rows(session: Session, now: datetime | None = None) -> list[dict[st
             "name": instance.name,
             "kind": instance.kind,
             "channel": cls.channel if cls else None,
-            "pullable": bool(cls and issubclass(cls, PullConnector)),
+            "pullable": registry.of_kind(cls, "pull"),
             "enabled": instance.enabled,
             "schedule_seconds": instance.schedule_seconds,
             "status": status,

@@ -3,7 +3,7 @@
 Validation checks every row against the reference data and reports each problem by spreadsheet row
 number and template column, in Bahasa Indonesia. Writing happens in one transaction: by default
 nothing is written when any row is bad; `partial=True` writes the good rows and reports the rest.
-Each entry lands in the inbox as typed (for audit) and goes through the same upsert as every channel.
+Each entry lands in the inbox as typed (for audit) and goes through the intake pipeline like every channel.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import update
 from sqlmodel import Session, select
 
-from core.intake import inbox
-from core.intake.ingest import ComplaintDraft, NormaliseError, Outcome, Resolver, upsert_complaint
+from core.intake import pipeline
+from core.intake.contract import ComplaintDraft
+from core.intake.ingest import Resolver, tracking_code
 from core.intake.tabular import Table, TableError, TableLimits, TooManyRows, read_table
 from core.reference.id_dates import parse_id_datetime
 from core.reference.regions import kecamatan_desa
@@ -243,22 +245,27 @@ def create_one(session: Session, entry: ManualComplaintIn, settings: Settings, a
     draft.external_id = external_id or f"web:{uuid.uuid4().hex}"
     if existing is not None:
         return existing, ("existing" if existing.content_hash == draft.content_hash() else "conflict"), []
-    complaint, _ = _write(session, entry.channel, draft, entry.model_dump(mode="json"), settings, actor,
-                          entered_by=entered_by)
+    [verdict] = _write(session, entry.channel, [(draft, entry.model_dump(mode="json"))], settings, actor, entered_by)
+    if verdict.outcome == "failed":  # reference data changed between the check and the write
+        session.rollback()
+        return None, "invalid", [("-", f"gagal menyimpan: {verdict.error}")]
     session.commit()
+    complaint = session.exec(select(Complaint).where(Complaint.channel == entry.channel,
+                                                     Complaint.external_id == draft.external_id)).one()
     return complaint, "new", []
 
 
-def _write(session: Session, channel: str, draft: ComplaintDraft, typed: dict, settings: Settings, actor: str,
-           resolver: Resolver | None = None, entered_by: str | None = None) -> tuple[Complaint, str]:
-    record, _ = inbox.land(session, channel, draft.external_id, typed)
-    result = upsert_complaint(session, channel, draft, resolver or Resolver(session, settings),
-                              raw_record_id=record.id, actor=actor)
-    if result.outcome is Outcome.new and entered_by:
-        result.complaint.entered_by = entered_by
-    record.state, record.normalised_at = RawState.normalised, datetime.now(UTC)
-    session.add(record)
-    return result.complaint, result.outcome.value
+def _write(session: Session, channel: str, entries: list[tuple[ComplaintDraft, dict]], settings: Settings,
+           actor: str, entered_by: str | None = None) -> list[pipeline.Verdict]:
+    """Land each entry as typed and apply its checked draft (in the caller's transaction)."""
+    drafted = pipeline.Drafted(channel, {draft.external_id: draft for draft, _ in entries})
+    batch = pipeline.ingest(session, drafted, [(draft.external_id, typed) for draft, typed in entries],
+                            Resolver(session, settings), actor=actor, redo=tuple(RawState))
+    new = [v.external_id for v in batch.verdicts if v.outcome == "new"]
+    if new and entered_by:
+        session.execute(update(Complaint).where(Complaint.channel == channel, Complaint.external_id.in_(new))
+                        .values(entered_by=entered_by))
+    return batch.verdicts
 
 
 # --- a batch -------------------------------------------------------------------------------------
@@ -407,25 +414,25 @@ def import_batch(session: Session, content: bytes, settings: Settings, actor: st
     result.errors.sort(key=lambda p: p.row or 0)
     if result.errors and (not partial or not good):
         return result
-    resolver = Resolver(session, settings)
-    try:
-        for number, values, entry, draft in good:
-            before = existing.get((entry.channel, draft.external_id))
-            if before is not None:
-                result.complaints.append(RowResult(number, before.tracking_code, "unchanged"))
-                result.unchanged += 1
-                continue
-            complaint, _ = _write(session, entry.channel, draft, values, settings, actor, resolver, entered_by)
-            session.flush()
-            result.complaints.append(RowResult(number, complaint.tracking_code, "new"))
+    fresh: dict[str, list[tuple[ComplaintDraft, dict]]] = {}
+    for number, values, entry, draft in good:
+        before = existing.get((entry.channel, draft.external_id))
+        if before is not None:
+            result.complaints.append(RowResult(number, before.tracking_code, "unchanged"))
+            result.unchanged += 1
+        else:
+            fresh.setdefault(entry.channel, []).append((draft, values))
+            result.complaints.append(RowResult(number, tracking_code(entry.channel, draft.external_id), "new"))
             result.written += 1
-        session.commit()
-    except NormaliseError as exc:  # reference data changed under us: nothing of this batch stays
+    failed = [v.error for channel, entries in fresh.items()
+              for v in _write(session, channel, entries, settings, actor, entered_by) if v.outcome == "failed"]
+    if failed:  # reference data changed under us: nothing of this batch stays
         session.rollback()
         result.written = result.unchanged = 0
         result.complaints = []
-        result.errors.append(Problem(None, "-", f"gagal menyimpan: {exc}"))
+        result.errors.append(Problem(None, "-", f"gagal menyimpan: {failed[0]}"))
         return result
+    session.commit()
     result.committed = True
     return result
 

@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 mapping: our categories are services, complaints are service requests.
 
 Public output never carries reporter data, and confidential (rahasia) complaints never appear.
-A POSTed request is landed in the inbox as received, then normalised like any channel's payload.
+A POSTed request is landed in the inbox as received (`new_payload`), then goes through the intake
+pipeline with the `open311` connector (connectors/open311.py) like any channel's payload.
 """
 
 from __future__ import annotations
@@ -9,15 +10,13 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
 from sqlalchemy import Select, select
 from sqlmodel import Session
 
-from connectors.base import Connector
-from core.intake.ingest import ComplaintDraft
+from core.identity.access import PUBLIC
 from models import Category, Complaint, Opd, Region, Status
 from models.enums import OPEN_STATUSES, STATUS_LABEL_ID
 
@@ -45,7 +44,7 @@ def requests_select() -> Select:
     """Service requests: never confidential ones, never reporter columns."""
     c = Complaint
     return (select(c.tracking_code, c.status, c.body, c.title, c.received_at, c.updated_at, c.resolution_due_at,
-                   c.location_text, c.desa, c.kecamatan, c.lat, c.lon, Category.code.label("service_code"),
+                   c.location_text, c.desa, c.kecamatan, c.lat, c.lon, c.rahasia, Category.code.label("service_code"),
                    Category.name.label("service_name"), Opd.name.label("agency"))
             .select_from(c)
             .outerjoin(Category, Category.id == c.category_id)
@@ -55,7 +54,9 @@ def requests_select() -> Select:
 
 def service_request(row, tz: ZoneInfo) -> dict[str, Any]:
     status = Status(row.status)
-    address = ", ".join(part for part in (row.location_text, row.desa and f"Desa {row.desa}",
+    shown = PUBLIC.mask({"status": status, "rahasia": row.rahasia, "title": row.title, "body": row.body,
+                         "location_text": row.location_text, "lat": row.lat, "lon": row.lon})
+    address = ", ".join(part for part in (shown["location_text"], row.desa and f"Desa {row.desa}",
                                           row.kecamatan and f"Kec. {row.kecamatan}") if part)
     return {
         "service_request_id": row.tracking_code,
@@ -63,7 +64,7 @@ def service_request(row, tz: ZoneInfo) -> dict[str, Any]:
         "status_notes": STATUS_LABEL_ID.get(status, status.value),
         "service_name": row.service_name,
         "service_code": row.service_code,
-        "description": row.body or row.title,
+        "description": shown["body"] or shown["title"],
         "agency_responsible": row.agency,
         "service_notice": None,
         "requested_datetime": w3c(row.received_at, tz),
@@ -72,8 +73,8 @@ def service_request(row, tz: ZoneInfo) -> dict[str, Any]:
         "address": address or None,
         "address_id": None,
         "zipcode": None,
-        "lat": row.lat,
-        "long": row.lon,
+        "lat": shown["lat"],
+        "long": shown["lon"],
         "media_url": None,
     }
 
@@ -96,39 +97,3 @@ def new_payload(form: dict[str, str], received_at: datetime, kecamatan: str | No
     external_id = uuid.uuid4().hex
     return external_id, {"id": external_id, "received_at": received_at.isoformat(), "form": form,
                          "kecamatan": kecamatan}
-
-
-class NoConfig(BaseModel):
-    """Open311 intake has nothing to configure: requests arrive through our own route."""
-
-
-class Open311Intake(Connector):
-    """Turns a landed POST payload into a complaint draft (the connector role for this channel)."""
-
-    name: ClassVar[str] = CHANNEL
-    channel: ClassVar[str] = CHANNEL
-    Config: ClassVar[type[BaseModel]] = NoConfig
-
-    def __init__(self) -> None:
-        super().__init__({})
-
-    def normalise(self, payload: dict[str, Any]) -> ComplaintDraft:
-        form = payload["form"]
-        description = (form.get("description") or "").strip()
-        first_line = description.splitlines()[0] if description else form["service_code"]
-        name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p).strip() or None
-        contact = form.get("email") or form.get("phone") or None
-        lat, lon = form.get("lat"), form.get("long")
-        return ComplaintDraft(
-            external_id=payload["id"],
-            title=first_line[:120],
-            body=description,
-            received_at=datetime.fromisoformat(payload["received_at"]),
-            category_code=form["service_code"],
-            reporter_name=name,
-            reporter_contact=contact,
-            location_text=form.get("address_string") or None,
-            kecamatan=payload.get("kecamatan"),
-            lat=float(lat) if lat not in (None, "") else None,
-            lon=float(lon) if lon not in (None, "") else None,
-        )

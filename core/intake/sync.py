@@ -1,9 +1,10 @@
 """The pull runner: one connector instance, one shared HTTP client, page by page.
 
-Each page is landed in the inbox, normalised and committed together with the new bookmark, so a
-crash anywhere loses nothing and a restart resumes after the last committed page. Retriable errors
-are retried inside the connector (bounded); whatever still escapes stops the run and is recorded
-in `SyncState` (status=error, last_error) for the connector page and /health.
+Each page goes through the intake pipeline (land → translate → apply) and is committed together with
+the bookmark, which the runner moves itself: per partition, to the highest `cursor_field` committed
+(on pages that settle). A crash anywhere loses nothing and a restart resumes after the last committed
+page. Retriable errors are retried inside the connector (bounded); whatever still escapes stops the
+run and is recorded in `SyncState` (status=error, last_error) for the connector page and /health.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from pydantic import ValidationError
@@ -24,13 +26,23 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from connectors import registry
-from connectors.base import Connector, ConnectorError, FatalError, HttpPolicy, PullConnector, RetriableError
-from core.intake.inbox import land_page, normalise_page
+from core.intake import pipeline, registry
+from core.intake.contract import (
+    Connector,
+    ConnectorError,
+    Context,
+    FatalError,
+    HttpPolicy,
+    Page,
+    RetriableError,
+    dig,
+    parse_timestamp,
+)
+from core.intake.http import client_for
 from core.intake.ingest import Resolver
 from core.runtime.db import get_engine
 from core.runtime.settings import Settings, get_settings
-from models import ConnectorInstance, RawState, SyncState
+from models import ConnectorInstance, SyncState
 from models.types import utcnow
 
 log = logging.getLogger("aduan.sync")
@@ -89,6 +101,11 @@ def config_problems(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def context(settings: Settings) -> Context:
+    """What a connector is told when it is built (it never reads settings itself)."""
+    return Context(tz=settings.tz, http=http_policy(settings))
+
+
 def build_connector(instance: ConnectorInstance, settings: Settings | None = None) -> Connector:
     """The instance's connector with its validated config; FatalError names what is wrong."""
     try:
@@ -96,9 +113,7 @@ def build_connector(instance: ConnectorInstance, settings: Settings | None = Non
     except registry.UnknownConnector as exc:
         raise FatalError(f"jenis konektor {instance.kind!r} tidak terpasang ({exc.args[0]})") from None
     try:
-        if issubclass(cls, PullConnector):
-            return cls(instance.config, http_policy(settings or get_settings()))
-        return cls(instance.config)
+        return cls(instance.config, context(settings or get_settings()))
     except ValidationError as exc:
         raise FatalError(f"konfigurasi {instance.name!r} tidak valid: {config_problems(exc)}") from None
 
@@ -154,24 +169,58 @@ def _acquire(session: Session, state: SyncState, settings: Settings) -> str | No
     return owner if result.rowcount == 1 else None
 
 
+def marks_of(bookmark: dict[str, Any] | None) -> dict[str, datetime]:
+    """Partition → highest cursor committed. Bookmarks written before the runner kept them itself held
+    `updated_since` (LAPOR!) or `locations` (Google reviews); they are read as the same marks."""
+    bookmark = bookmark or {}
+    stored = bookmark.get("marks")
+    if stored is None:
+        stored = dict(bookmark.get("locations") or {})
+        if bookmark.get("updated_since"):
+            stored[""] = bookmark["updated_since"]
+    return {partition: parse_timestamp(value) for partition, value in stored.items()}
+
+
+class Bookmark:
+    """The runner's high-water marks: raised by each landed page, stored when a page settles."""
+
+    def __init__(self, connector: Connector, stored: dict[str, Any] | None):
+        self.cursor_field = connector.cursor_field
+        self.marks = marks_of(stored)
+        self.high = dict(self.marks)
+
+    def see(self, page: Page) -> None:
+        if not self.cursor_field:
+            return
+        for external_id, payload in page.records:
+            try:
+                value = parse_timestamp(dig(payload, self.cursor_field))
+            except ValueError:
+                raise FatalError(f"record {external_id} tanpa {self.cursor_field!r} yang valid dari upstream") from None
+            if page.partition not in self.high or value > self.high[page.partition]:
+                self.high[page.partition] = value
+
+    def settled(self, page: Page) -> dict[str, Any] | None:
+        """The bookmark to store with this page, or None when it does not move."""
+        if not page.settles or self.high.get(page.partition) == self.marks.get(page.partition):
+            return None
+        self.marks[page.partition] = self.high[page.partition]
+        return {"marks": {partition: mark.isoformat() for partition, mark in self.marks.items()}}
+
+
 def _commit_page(session: Session, state_id: int, instance_id: int, connector: Connector, resolver: Resolver,
-                 page, summary: SyncSummary, owner: str) -> None:
+                 page: Page, bookmark: Bookmark, summary: SyncSummary, owner: str) -> None:
+    bookmark.see(page)
+    batch = pipeline.ingest(session, connector, page.records, resolver, instance_id=instance_id)
     counts = dict.fromkeys(COUNTS, 0)
+    counts.update({k: v for k, v in batch.counts.items() if k in counts})
     counts["fetched"] = len(page.records)
-    resolver.prefetch_complaints(connector.channel, [external_id for external_id, _ in page.records])
-    todo = []
-    for landed in land_page(session, connector.channel, page.records, instance_id):
-        if landed.is_new or landed.state == RawState.pending:
-            todo.append(landed)
-        else:
-            counts["unchanged"] += 1  # this exact payload was handled before
-    for outcome in normalise_page(session, todo, connector, resolver):
-        counts[outcome] += 1
     state = session.get(SyncState, state_id)
     if (state.last_counts or {}).get("owner") != owner:
         raise FatalError("sinkronisasi ini dianggap mati dan diambil alih proses lain; dihentikan")
-    if page.bookmark is not None:
-        state.bookmark = page.bookmark
+    moved = bookmark.settled(page)
+    if moved is not None:
+        state.bookmark = moved
     state.fetched_total += counts["fetched"]
     state.new_total += counts["new"]
     state.updated_total += counts["updated"]
@@ -226,7 +275,7 @@ def _finish(session: Session, state_id: int, owner: str, summary: SyncSummary) -
     session.commit()
 
 
-def _describe(exc: BaseException, policy: HttpPolicy) -> str:
+def describe_error(exc: BaseException, policy: HttpPolicy) -> str:
     if isinstance(exc, RetriableError):
         return f"upstream tetap gagal setelah {policy.attempts} percobaan: {exc}"
     if isinstance(exc, ConnectorError):
@@ -247,7 +296,7 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
         if instance is None:
             raise UnknownInstance(name)
         cls = registry.available().get(instance.kind)
-        if cls is not None and not issubclass(cls, PullConnector):
+        if cls is not None and not registry.of_kind(cls, "pull"):
             raise NotPullable(f"{name!r} ({instance.kind}) is not a pull connector")
         state = state_for(session, instance)
         owner = _acquire(session, state, settings)
@@ -255,18 +304,18 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             summary.status, summary.error = "busy", "sinkronisasi lain untuk konektor ini sedang berjalan"
             return summary
         state_id, instance_id, bookmark = state.id, instance.id, state.bookmark
-        connector: PullConnector | None = None
+        connector: Any = None
         own_client = client is None
         try:
             connector = build_connector(instance, settings)
             if own_client:
-                client = httpx.Client(timeout=connector.retrier.policy.timeout(),
-                                      headers={"User-Agent": "aduan-terpadu/1 (+sinkronisasi)"})
+                client = client_for(connector.retrier.policy)
             log.info("sync %s: start from bookmark %s", name, bookmark)
+            marks = Bookmark(connector, bookmark)
             resolver = Resolver(session, settings)
             stats_at = _STATS_FIRST_AT
-            for page in connector.fetch_pages(client, bookmark):
-                _commit_page(session, state_id, instance_id, connector, resolver, page, summary, owner)
+            for page in connector.fetch_pages(client, dict(marks.marks)):
+                _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner)
                 if summary.fetched >= stats_at:
                     _refresh_lookup_stats(session)
                     stats_at = 2 * summary.fetched
@@ -274,7 +323,7 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
                     progress(summary)
         except BaseException as exc:  # recorded for the operator; the bookmark stays at the last good page
             policy = connector.retrier.policy if connector else http_policy(settings)
-            summary.status, summary.error = "error", _describe(exc, policy)
+            summary.status, summary.error = "error", describe_error(exc, policy)
             if not isinstance(exc, Exception):
                 summary.error = f"dihentikan ({exc.__class__.__name__})"
                 raise
@@ -296,7 +345,7 @@ def enabled_pull_instances(session: Session) -> list[ConnectorInstance]:
                              .order_by(ConnectorInstance.name)).all()
     kinds = registry.available()
     # Unknown kinds stay in: their run records "not installed", which the operator must see.
-    return [i for i in instances if i.kind not in kinds or issubclass(kinds[i.kind], PullConnector)]
+    return [i for i in instances if i.kind not in kinds or registry.of_kind(kinds[i.kind], "pull")]
 
 
 def due_instances(session: Session, now: datetime) -> list[str]:
@@ -313,11 +362,3 @@ def due_instances(session: Session, now: datetime) -> list[str]:
         if last is None or now - last >= timedelta(seconds=instance.schedule_seconds):
             due.append(instance.name)
     return due
-
-
-def sync_all(*, engine: Engine | None = None, client: httpx.Client | None = None,
-             progress: ProgressFn | None = None) -> list[SyncSummary]:
-    """Every enabled pull instance, one after the other (scheduled or not)."""
-    with Session(engine or get_engine()) as session:
-        names = [i.name for i in enabled_pull_instances(session)]
-    return [sync_instance(name, engine=engine, client=client, progress=progress) for name in names]

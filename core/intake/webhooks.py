@@ -1,7 +1,8 @@
-"""Push deliveries: verify, land, acknowledge; normalise after landing; replay what a crash left.
+"""Push deliveries: verify, land, acknowledge; apply after landing; replay what a crash left.
 
 The HTTP route only hands bytes and headers to `receive` and schedules `normalise_records`;
-everything about the wire format belongs to the connector.
+everything about the wire format belongs to the connector, everything after landing to the
+intake pipeline (core.intake.pipeline).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from connectors import registry
-from connectors.base import MAX_JSON_DEPTH, PushConnector
-from core.intake import inbox
+from core.intake import inbox, pipeline, registry
+from core.intake.contract import Connector
+from core.intake.http import MAX_JSON_DEPTH
 from core.intake.ingest import Resolver
-from core.intake.sync import state_for
+from core.intake.sync import context, state_for
 from core.runtime.settings import get_settings
 from models import ConnectorInstance, RawRecord, RawState
 from models.types import utcnow
@@ -49,7 +50,7 @@ class Delivery:
         return self.received - len(self.new_ids)
 
 
-def push_connector(session: Session, name: str) -> tuple[ConnectorInstance, PushConnector]:
+def push_connector(session: Session, name: str) -> tuple[ConnectorInstance, Connector]:
     instance = session.exec(select(ConnectorInstance).where(ConnectorInstance.name == name)).first()
     if instance is None or not instance.enabled:
         raise UnknownInstance(f"no enabled webhook connector named {name!r}")
@@ -57,9 +58,9 @@ def push_connector(session: Session, name: str) -> tuple[ConnectorInstance, Push
         cls = registry.get(instance.kind)
     except registry.UnknownConnector as exc:
         raise UnknownInstance(str(exc)) from None
-    if not issubclass(cls, PushConnector):
+    if not registry.of_kind(cls, "push"):
         raise UnknownInstance(f"connector {name!r} ({instance.kind}) does not receive webhooks")
-    return instance, cls(instance.config)
+    return instance, cls(instance.config, context(get_settings()))
 
 
 def handshake(session: Session, name: str, params: dict[str, str]) -> str | None:
@@ -81,11 +82,11 @@ def receive(session: Session, name: str, body: bytes, headers: Any) -> Delivery:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadDelivery(f"cannot read delivery: {exc}") from None
     delivery = Delivery(instance=name, received=len(pairs))
-    for external_id, payload in pairs:
-        record, is_new = inbox.land(session, connector.channel, external_id, payload, instance.id)
-        if is_new:
-            session.flush()
-            delivery.new_ids.append(record.id)
+    seen = set()
+    for landed in inbox.land_page(session, connector.channel, pairs, instance.id):
+        if landed.is_new and landed.id not in seen:
+            seen.add(landed.id)
+            delivery.new_ids.append(landed.id)
     _count(session, instance, fetched=len(pairs))
     session.commit()
     return delivery
@@ -105,17 +106,12 @@ def _count(session: Session, instance: ConnectorInstance, fetched: int = 0, outc
 
 
 def normalise_records(engine: Engine, name: str, record_ids: list[int]) -> Counter:
-    """Normalise freshly landed records in arrival order, committing each one."""
-    counts: Counter = Counter()
+    """Apply freshly landed records in arrival order, one batch, one commit."""
     with Session(engine, expire_on_commit=False) as session:
         instance, connector = push_connector(session, name)
         resolver = Resolver(session, get_settings())
-        for record_id in sorted(record_ids):
-            record = session.get(RawRecord, record_id)
-            if record is None or record.state != RawState.pending:
-                continue  # replay got there first
-            counts[inbox.normalise(session, record, connector, resolver)] += 1
-            session.commit()
+        landed = pipeline.pending(session, record_ids)  # replay may have got there first
+        counts = Counter(v.outcome for v in pipeline.process(session, connector, landed, resolver))
         _count(session, instance, outcomes=counts)
         session.commit()
     return counts
@@ -132,16 +128,15 @@ def replay_pending(session: Session, name: str | None = None, grace_seconds: int
     resolver = Resolver(session, settings)
     for instance in session.exec(query).all():
         cls = registry.available().get(instance.kind)
-        if cls is None or not issubclass(cls, PushConnector):
+        if not registry.of_kind(cls, "push"):
             continue
-        connector = cls(instance.config)
-        records = session.exec(select(RawRecord).where(
+        connector = cls(instance.config, context(settings))
+        record_ids = session.exec(select(RawRecord.id).where(
             RawRecord.connector_instance_id == instance.id, RawRecord.state == RawState.pending,
-            RawRecord.received_at <= utcnow() - timedelta(seconds=grace)).order_by(RawRecord.id)).all()
-        outcomes: Counter = Counter()
-        for record in records:
-            outcomes[inbox.normalise(session, record, connector, resolver)] += 1
-            session.commit()
+            RawRecord.received_at <= utcnow() - timedelta(seconds=grace))).all()
+        landed = pipeline.pending(session, list(record_ids))
+        outcomes = Counter(v.outcome for v in pipeline.process(session, connector, landed, resolver))
+        session.commit()
         if outcomes:
             _count(session, instance, outcomes=outcomes)
             session.commit()

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from core.runtime.settings import Settings, get_settings
+
 
 def _as_aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -75,8 +77,15 @@ class WorkingCalendar:
         return _as_aware(moment).astimezone(self.tz).date()
 
 
-def default_calendar() -> WorkingCalendar:
-    from core.runtime.settings import get_settings
+def calendar_for(settings: Settings) -> WorkingCalendar:
+    """The working calendar of these settings: their timezone and regional holidays (one per distinct pair)."""
+    return _calendar(settings.timezone, tuple(sorted(settings.regional_holidays)))
 
-    settings = get_settings()
-    return WorkingCalendar(settings.tz, settings.regional_holidays)
+
+@lru_cache(maxsize=16)
+def _calendar(tz: str, regional_holidays: tuple[date, ...]) -> WorkingCalendar:
+    return WorkingCalendar(tz, regional_holidays)
+
+
+def default_calendar() -> WorkingCalendar:
+    return calendar_for(get_settings())

@@ -17,7 +17,7 @@ from models import Category, EscalationStep, Opd, OpdKind, Region, SlaTier
 TIER_NAMES = {"cepat": "Cepat (informasi, sederhana)", "sedang": "Sedang (tanpa cek lapangan)",
               "lama": "Lama (cek lapangan / kebijakan)"}
 
-# The Sampang practice (DESIGN.md §2): a reminder every working morning from the first working day after
+# The Sampang practice (docs/domain.md): a reminder every working morning from the first working day after
 # receipt, letters on working days 2 and 3, escalation after (core/casework/escalation.py).
 DEFAULT_LADDER = [
     dict(code="reminder", position=1, working_day=1, action="whatsapp_reminder", recipients="opd_admins",

@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import Select, and_, case, or_, select
 from sqlmodel import Session
 
+from core.casework.sla import overdue_clause
 from core.identity.access import Access
-from core.reporting.filters import FilterError, ResolvedFilter, overdue_clause, supported_moment
-from models import Category, Complaint, ComplaintEvent, ComplaintPublic, EventKind, Opd, RawRecord, Role
+from core.reporting.filters import FilterError, ResolvedFilter, supported_moment
+from models import Category, Complaint, ComplaintEvent, ComplaintPublic, EventKind, Opd, RawRecord
 from models.types import DB_INT_MAX, utcnow
 
 PUBLIC_FIELDS = tuple(ComplaintPublic.model_fields)
@@ -136,13 +137,12 @@ def get_complaint(session: Session, complaint_id: int, access: Access) -> dict[s
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
         .order_by(ComplaintEvent.at, ComplaintEvent.id)
     ).scalars().all()
-    complaint_meta = session.get(Complaint, complaint_id)
-    hide_text = complaint_meta.rahasia and not access.sees_rahasia
-    hide_reporter = not access.is_admin and (complaint_meta.anonim or access.role is Role.viewer)
+    meta = session.get(Complaint, complaint_id)
+    hide_text, hide_reporter = access.hides_content(meta.rahasia), access.hides_reporter(meta.anonim)
     data["events"] = [_event_dict(ev, hide_text, hide_reporter) for ev in events]
     data["raw"] = None
-    if access.is_admin and complaint_meta.raw_record_id:
-        record = session.get(RawRecord, complaint_meta.raw_record_id)
+    if access.is_admin and meta.raw_record_id:
+        record = session.get(RawRecord, meta.raw_record_id)
         data["raw"] = record.payload if record else None
     return data
 

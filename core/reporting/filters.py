@@ -17,11 +17,8 @@ from sqlalchemy import and_, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
+from core.casework.sla import overdue_clause
 from models import Category, Classification, Complaint, Opd, Status
-from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
-
-# Postponed complaints have their clock paused, so they are never overdue.
-RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s is not Status.postponed)
 
 
 class FilterError(ValueError):
@@ -144,15 +141,6 @@ def category_with_descendants(session: Session, codes: list[str]) -> list[int]:
             found.add(cid)
             todo.extend(children.get(cid, []))
     return sorted(found)
-
-
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """Open past its response deadline (while awaiting one) or past its resolution deadline."""
-    c = Complaint
-    return or_(
-        and_(c.status.in_(AWAITING_RESPONSE), c.response_due_at.is_not(None), c.response_due_at < now),
-        and_(c.status.in_(RUNNING_STATUSES), c.resolution_due_at.is_not(None), c.resolution_due_at < now),
-    )
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Rapor per OPD (Kemendagri SP4N-LAPOR! evaluation format), as data, XLSX and PDF.
 
-Buckets follow DESIGN.md §2: selesai, proses, belum ditindaklanjuti, belum terverifikasi;
+Buckets follow docs/domain.md: selesai, proses, belum ditindaklanjuti, belum terverifikasi;
 rejected and archived complaints are excluded from the total.
 """
 

@@ -17,9 +17,10 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from core.casework.sla import overdue_clause
 from core.identity.access import Access
 from core.intake.channels import channel_label
-from core.reporting.filters import ResolvedFilter, overdue_clause
+from core.reporting.filters import ResolvedFilter
 from core.runtime.sqlfuncs import day_diff, local_period, unordered
 from models import Category, Complaint, Opd, Region, Status
 from models.enums import OPEN_STATUSES, RAPOR_BUCKET, RaporBucket

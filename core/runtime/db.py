@@ -41,10 +41,6 @@ def get_engine() -> Engine:
                        max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout_seconds)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""

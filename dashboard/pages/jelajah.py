@@ -28,7 +28,9 @@ from dashboard.client import ApiError
 dash.register_page(__name__, path="/jelajah", name="Jelajah", title="Jelajah aduan — Aduan Terpadu", order=3)
 
 BLOCK = 50
-CURSORS = shaping.CursorBook()
+# Cursors belong to one person's grid: another person's cursor at the same row would walk their own rows
+# (another role sees other rows; a later reader sees newer ones), so the book is keyed by browser.
+CURSORS = shaping.CursorBook(max_filters=2000)
 SORTABLE = {"received": "received_at"}
 
 GRID_COLUMNS = [
@@ -40,11 +42,9 @@ GRID_COLUMNS = [
     {"field": "category", "headerName": "Kategori", "flex": 1, "minWidth": 160},
     {"field": "kecamatan", "headerName": "Kecamatan", "width": 130},
     {"field": "status", "headerName": "Status", "width": 160, "cellStyle": {"styleConditions": [
-        {"condition": f"params.data && ['{a}','{b}','{c}'].includes(params.data.status_code)", "style": s}
-        for a, b, c, s in (
-            ("unverified", "verified", "dispatched", {"color": "#9b2a1f", "fontWeight": 700}),
-            ("in_progress", "postponed", "postponed", {"color": "#7a5b00", "fontWeight": 700}),
-            ("resolved", "resolved", "resolved", {"color": "#1e6b43", "fontWeight": 700}))]}},
+        {"condition": f"params.data && params.data.status_tone === '{tone}'", "style": {"color": colour,
+                                                                                       "fontWeight": 700}}
+        for tone, colour in (("red", "#9b2a1f"), ("yellow", "#7a5b00"), ("green", "#1e6b43"))]}},
     {"field": "overdue", "headerName": "Lewat tenggat", "width": 130,
      "cellStyle": {"color": "#c0392b", "fontWeight": 700}},
 ]
@@ -80,8 +80,9 @@ def layout(**query) -> html.Div:
     opd, _ = state.reference("opd", lambda c: c.opd())
     categories, _ = state.reference("categories", lambda c: c.categories())
     kecamatan, _ = state.reference("kecamatan", lambda c: c.kecamatan())
-    channel_opts = _options(channels) or [{"label": v, "value": k} for k, v in shaping.CHANNEL_LABELS.items()]
-    status_opts = [{"label": v, "value": k} for k, v in shaping.STATUS_LABELS.items()]
+    statuses, _ = state.reference("statuses", lambda c: c.statuses())
+    channel_opts = _options(channels)
+    status_opts = _options(statuses)
     filter_bar = html.Div([
         dbc.Row([
             dbc.Col(_dropdown(ids.JL_CHANNEL, "Kanal", channel_opts, filters.channel), xs=12, md=6, xl=2),
@@ -200,7 +201,8 @@ def show_count_and_status(data):
     by_status = got.get("by_status", (None, None))[0]
     count = f"{shaping.fmt_int(summary.get('total'))} aduan cocok · {shaping.fmt_int(summary.get('open'))} terbuka · " \
             f"{shaping.fmt_int(summary.get('overdue'))} lewat tenggat"
-    return count, figures.status_bars((by_status or summary).get("by_status") or {}, selected=filters.status), None
+    return count, figures.status_bars((by_status or summary).get("by_status") or {}, state.labels(),
+                                      selected=filters.status), None
 
 
 def _dimension_chart(name: str, data, top: int | None = None):
@@ -253,7 +255,7 @@ def serve_rows(request, data):
     for rule in request.get("sortModel") or []:
         if rule.get("colId") in SORTABLE:
             sort = ("-" if rule.get("sort") == "desc" else "") + SORTABLE[rule["colId"]]
-    key = filters.key() + "|" + sort
+    key = "|".join((state.browser_id(), filters.key(), sort))
     tz = state.tz()
 
     def fetch(cursor, limit):
@@ -264,7 +266,8 @@ def serve_rows(request, data):
         items, total = shaping.page_rows(fetch, CURSORS, key, request["startRow"], request["endRow"])
     except ApiError:  # the grid shows its empty overlay; the page's alert explains the API problem
         return {"rowData": [], "rowCount": 0}
-    response = {"rowData": [shaping.grid_row(i, tz) for i in items]}
+    labels = state.labels()
+    response = {"rowData": [shaping.grid_row(i, tz, labels) for i in items]}
     if total is not None:
         response["rowCount"] = total
     return response

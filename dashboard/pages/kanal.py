@@ -16,11 +16,9 @@ PERIODS = [("7", "7 hari"), ("30", "30 hari"), ("90", "90 hari"), ("365", "12 bu
 
 def layout(channel: str | None = None, **_query) -> html.Div:
     channels, err = state.reference("channels", lambda c: c.channels())
-    options = [{"label": c.get("label") or shaping.CHANNEL_LABELS.get(c["code"], c["code"]), "value": c["code"]}
-               for c in channels or []]
-    if not options:
-        options = [{"label": label, "value": code} for code, label in shaping.CHANNEL_LABELS.items()
-                   if code != "open311"]
+    options = [{"label": c.get("label") or c["code"], "value": c["code"]} for c in channels or []]
+    if not options:  # the API is away: the page says so, the switch keeps the channel asked for
+        options = [{"label": channel or "lapor", "value": channel or "lapor"}]
     codes = [o["value"] for o in options]
     selected = channel if channel in codes else codes[0]
     controls = [
@@ -77,7 +75,7 @@ def show_summary(channel, period):
         shaping.Kpi("Dijawab ≤ 3 hari kerja", shaping.fmt_pct((times or {}).get("answered_within_3_working_days_pct")),
                     "dari aduan yang ditanggapi"),
     ]
-    return components.kpi_row(kpis, "lg"), figures.status_donut(summary.get("by_status") or {}), None
+    return components.kpi_row(kpis, "lg"), figures.status_donut(summary.get("by_status") or {}, state.labels()), None
 
 
 @callback(Output(ids.KANAL_VOLUME, "figure"), Input(ids.KANAL_CHANNEL, "value"), Input(ids.KANAL_PERIOD, "value"))
@@ -143,10 +141,10 @@ def _awaiting_panel(params):
     page, err = state.fetch(lambda c: c.complaints([("channel", "whatsapp"), *status], limit=12))
     if err:
         return components.panel("Percakapan WhatsApp menunggu balasan", components.list_unavailable(err))
-    tz = state.tz()
+    tz, labels = state.tz(), state.labels()
     rows = [html.Tr([html.Td(shaping.local_time(i.get("received_at"), tz)), html.Td(i.get("title")),
                      html.Td(i.get("opd_name") or "–"),
-                     html.Td(components.status_badge(i.get("status"), shaping.STATUS_LABELS.get(i.get("status"), "")))])
+                     html.Td(components.status_badge(i.get("status"), labels.status(i.get("status"), "")))])
             for i in page.items]
     table = dbc.Table([html.Thead(html.Tr([html.Th("Diterima"), html.Th("Judul"), html.Th("OPD"), html.Th("Status")])),
                        html.Tbody(rows)], size="sm", hover=True, className="mb-0") if rows else \

@@ -32,7 +32,7 @@ def show_connectors(_n, _synced):
         return components.error_alert(err, "Konektor")
     if not connectors:
         return components.unavailable("Belum ada konektor yang dikonfigurasi")
-    rows = shaping.connector_rows(connectors, state.now(), state.tz(), me.get("role"))
+    rows = shaping.connector_rows(connectors, state.now(), state.tz(), state.labels(), me.get("role"))
     kpis = components.kpi_row(shaping.connector_kpis(connectors, state.now()), "md")
     head = html.Thead(html.Tr([html.Th(h) for h in (
         "Konektor", "Kanal", "Status", "Terakhir berhasil", "Keterlambatan", "Diambil", "Baru", "Diperbarui",

@@ -48,7 +48,8 @@ def layout(code: str | None = None, **_query) -> html.Div:
 
     page, overdue_err = state.fetch(lambda c: c.complaints([*params, ("overdue", "true")], limit=100,
                                                            sort="received_at"))
-    overdue_rows = [shaping.grid_row(i, tz) for i in (page.items if page else [])]
+    labels = state.labels()
+    overdue_rows = [shaping.grid_row(i, tz, labels) for i in (page.items if page else [])]
     escalations, esc_err = state.fetch(lambda c: c.escalations(params))
     start = (today - timedelta(weeks=26)).isoformat()
     trend, trend_err = state.fetch(lambda c: c.timeseries("week", [*params, ("received_from", start)]))

@@ -17,7 +17,7 @@ from sqlmodel import select
 from core.casework.escalation import run_sweep
 from core.intake.ingest import Resolver, upsert_complaint
 from models import ChannelCall, Complaint, Letter, Opd
-from tests.api.test_escalations import wib
+from tests.api.test_escalations import WIB, wib
 from tests.factories import draft
 
 API = "/api/v1"
@@ -131,7 +131,8 @@ def test_lapor_handback_shows_each_role_its_rows_only(world):
 
 def test_aggregates_count_each_role_its_rows(world):
     client, heads, _, _ = world
-    period = {"period_start": "2025-01-01", "period_end": datetime.now(UTC).date().isoformat()}
+    # Today as the pemda counts it: between 17:00 and 24:00 UTC it is already tomorrow in Jakarta.
+    period = {"period_start": "2025-01-01", "period_end": datetime.now(WIB).date().isoformat()}
     for role, rows in COUNTED.items():
         assert _get(client, heads, role, "/stats/summary").json()["total"] == len(rows), role
         by_opd = _get(client, heads, role, "/stats/by-opd").json()["items"]

@@ -2,6 +2,7 @@
 
 from sqlmodel import select
 
+from core.intake.contract import parse_timestamp
 from core.intake.sync import sync_instance
 from models import ConnectorInstance, SyncState
 from tests.emulated import Complaint, Faults, RawRecord, add_google, add_lapor, count, google_upstream, lapor_upstream
@@ -22,7 +23,9 @@ def test_repeated_page_token_stops_the_run_keeping_what_was_committed(session, e
     assert count(session, Complaint) == 200  # pages 1-4 landed; the 4th repeated its token
     state = state_of(session, "lapor1")
     assert (state.status, state.last_success_at) == ("error", None)
-    assert state.bookmark["updated_since"]
+    # The runner's bookmark: the newest updated_at among the records it committed.
+    landed = session.exec(select(RawRecord.payload).where(RawRecord.channel == "lapor")).all()
+    assert parse_timestamp(state.bookmark["marks"][""]) == max(parse_timestamp(p["updated_at"]) for p in landed)
 
     [row] = client.get("/api/v1/connectors", headers=key_for("analyst")).json()
     assert row["status"] == "error" and "page token" in row["last_error"]

@@ -14,7 +14,7 @@ from core.intake.ingest import Resolver, upsert_complaint
 from core.runtime import settings as core_settings
 from models import Opd, OpdAdmin, Status
 from models.types import utcnow
-from tests.factories import draft
+from tests.factories import draft, overdue_mix
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -118,6 +118,22 @@ def test_overdue_list_per_opd(client, session, settings, key_for):
     viewer = client.get("/api/v1/opd/DPUPR/overdue", headers=key_for("viewer"))
     assert viewer.status_code == 403  # viewers see aggregates only, never a complaint's title
     assert client.get("/api/v1/opd/NOPE/overdue", headers=key_for("analyst")).status_code == 404
+
+
+def test_overdue_is_one_rule_for_the_opd_list_the_complaint_filter_and_the_summary(client, session, key_for):
+    cases = overdue_mix(session, utcnow())
+    overdue_mix(session, utcnow(), opd_code="DINKES")  # another OPD's: in none of DPUPR's answers
+    expected = {complaint_id: kind for complaint_id, kind in cases.values() if kind}
+    analyst = key_for("analyst")
+    opd_list = client.get("/api/v1/opd/DPUPR/overdue", headers=analyst).json()["items"]
+    listed = client.get("/api/v1/complaints?overdue=true&opd=DPUPR&limit=100", headers=analyst).json()["items"]
+    on_time = client.get("/api/v1/complaints?overdue=false&opd=DPUPR&limit=100", headers=analyst).json()["items"]
+    summary = client.get("/api/v1/stats/summary?opd=DPUPR", headers=analyst).json()
+
+    assert {i["complaint_id"]: i["kind"] for i in opd_list} == expected
+    assert {i["id"] for i in listed} == set(expected) and all(i["overdue"] for i in listed)
+    assert {i["id"] for i in on_time} == {i for i, _ in cases.values()} - set(expected)
+    assert summary["overdue"] == len(expected) == 3
 
 
 def test_ladder_is_admin_configuration(client, session, settings, engine, key_for):

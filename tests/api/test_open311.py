@@ -158,3 +158,21 @@ def test_control_characters_in_a_posted_field_are_an_open311_error(client, sessi
     assert r.status_code == 400
     assert r.json() == [{"code": 400, "description": "description tidak boleh memuat karakter kendali (mis. NUL)"}]
     assert session.exec(select(RawRecord)).all() == []
+
+
+def test_public_requests_never_show_the_text_of_an_unverified_complaint(client, session):
+    fresh = add_complaint(session, "whatsapp", "wa-1", title="Pak RT menagih pungutan",
+                          body="Saya Siti, rumah nomor 5, ditagih Rp50.000",
+                          location_text="Rumah Bu Siti, Jl. Melati 5")
+    checked = add_complaint(session, "lapor", "l-1", status="verified", body="Lubang besar di depan pasar")
+    secret = add_complaint(session, "lapor", "l-2", status="verified", rahasia=True, body="Pungli di loket")
+
+    def public(complaint) -> dict:
+        return client.get(f"/open311/v2/requests/{complaint.tracking_code}.json").json()[0]
+
+    hidden = public(fresh)
+    assert hidden["description"] is None and hidden["status_notes"] == "Belum diverifikasi"
+    assert "Siti" not in str(hidden) and "pungutan" not in str(hidden)
+    assert hidden["address"] == "Desa Gogodeso, Kec. Kanigoro"  # where, roughly; never what was typed
+    assert public(checked)["description"] == "Lubang besar di depan pasar"
+    assert client.get(f"/open311/v2/requests/{secret.tracking_code}.json").status_code == 404

@@ -23,6 +23,17 @@ def test_channels_include_those_seen_in_data(client, session, key_for):
     assert channels["instagram"] == "Instagram"
 
 
+def test_statuses_carry_label_rapor_bucket_and_tone_in_workflow_order(client, key_for):
+    statuses = client.get(f"{API}/statuses", headers=key_for("viewer")).json()
+    assert [s["code"] for s in statuses] == ["unverified", "verified", "dispatched", "in_progress", "postponed",
+                                             "resolved", "rejected", "archived"]
+    by_code = {s["code"]: s for s in statuses}
+    assert by_code["postponed"] == {"code": "postponed", "label": "Ditunda", "bucket": "proses", "tone": "yellow"}
+    assert by_code["dispatched"]["tone"] == "red" and by_code["resolved"]["tone"] == "green"
+    assert by_code["archived"] == {"code": "archived", "label": "Diarsipkan", "bucket": "dikecualikan", "tone": "grey"}
+    assert client.get(f"{API}/statuses").status_code == 401
+
+
 def test_opd_crud(client, session, key_for):
     h = key_for("admin")
     r = client.post(f"{API}/opd", json={"code": "DISPORA", "name": "Dinas Pemuda dan Olahraga",

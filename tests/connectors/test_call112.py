@@ -181,10 +181,15 @@ def test_watched_folder_imports_each_new_file_once(ref, session, tmp_path):
     assert count(session, ChannelCall) == 50
 
 
-def test_http_source_imports_new_content_and_records_upstream_errors(ref, session):
+def test_http_source_imports_new_content_and_records_upstream_errors(ref, session, monkeypatch):
+    from core.runtime.settings import get_settings
+
+    monkeypatch.setenv("ADUAN_SYNC_RETRY_ATTEMPTS", "2")  # a 5xx is retried like a pull's, then recorded
+    monkeypatch.setenv("ADUAN_SYNC_BACKOFF_SECONDS", "0")
+    get_settings.cache_clear()
     export = generate(10, seed=5)
     answers = iter([httpx.Response(200, content=export.csv_bytes()), httpx.Response(200, content=export.csv_bytes()),
-                    httpx.Response(503)])
+                    httpx.Response(503), httpx.Response(503)])
     seen_auth = []
 
     def upstream(request: httpx.Request) -> httpx.Response:
@@ -198,9 +203,9 @@ def test_http_source_imports_new_content_and_records_upstream_errors(ref, sessio
         assert [r.rows for r in sync_instance(session, "cad-api", http)] == [10]
         assert sync_instance(session, "cad-api", http) == []
         assert sync_instance(session, "cad-api", http) == []
-    assert seen_auth == ["Bearer t0k"] * 3
+    assert seen_auth == ["Bearer t0k"] * 4
     state = session.exec(select(SyncState)).one()
-    assert state.status == "error" and "503" in state.last_error
+    assert state.status == "error" and "503" in state.last_error and "setelah 2 percobaan" in state.last_error
     assert count(session, ChannelCall) == 10
 
 

@@ -116,14 +116,12 @@ def test_an_edited_review_updates_its_complaint_and_a_late_reply_is_its_first_re
 
 
 def _land_and_normalise(session, settings, connector, payload):
-    from core.intake import inbox
+    from core.intake import pipeline
     from core.intake.ingest import Resolver
 
-    record, _ = inbox.land(session, "google_reviews", payload["name"], payload)
-    session.flush()
-    outcome = inbox.normalise(session, record, connector, Resolver(session, settings))
+    batch = pipeline.ingest(session, connector, [(payload["name"], payload)], Resolver(session, settings))
     session.commit()
-    return outcome
+    return batch.verdicts[0].outcome
 
 
 def _one_star_here():

@@ -94,11 +94,12 @@ def test_nested_token_paths_and_the_last_page():
 
 
 def test_an_instance_overrides_only_the_retry_settings_it_names():
+    from connectors.base import Context
     from connectors.lapor import LaporConnector
 
     settings_policy = HttpPolicy(attempts=9, backoff_seconds=2.0)
     connector = LaporConnector({"base_url": "http://127.0.0.1:9", "token": "t", "http": {"backoff_seconds": 0.1}},
-                               settings_policy)
+                               Context(http=settings_policy))
     assert (connector.retrier.policy.attempts, connector.retrier.policy.backoff_seconds) == (9, 0.1)
 
 

@@ -9,15 +9,14 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from connectors import registry
 from core.entry.cli import app
+from core.intake import registry
 from core.intake.sync import sync_instance
 from models import Complaint
 from tests.factories import seeded
 
 PLUGIN = '''
-from connectors.base import Page, PullConfig, PullConnector, TokenPaginator
-from core.intake.ingest import ComplaintDraft
+from connectors.base import ComplaintDraft, Page, PullConfig, PullConnector, TokenPaginator
 
 
 class KotakSaranConfig(PullConfig):
@@ -36,11 +35,11 @@ class KotakSaranConnector(PullConnector):
     cursor_field = "dibuat"
     paginator = TokenPaginator("berikutnya")
 
-    def fetch_pages(self, client, bookmark):
+    def fetch_pages(self, client, marks):
         url = self.config.base_url + "/saran"
         fetch = lambda token: self.get_json(client, url, {"setelah": token or ""}, {"X-Key": self.config.api_key})
         for body in self.paginator.pages(fetch):
-            yield Page([(self.external_id(r), r) for r in body["saran"]], {"berikutnya": body["berikutnya"]})
+            yield Page([(self.external_id(r), r) for r in body["saran"]])
 
     def normalise(self, payload):
         return ComplaintDraft(external_id=payload["id"], title=payload["judul"], received_at=payload["dibuat"],

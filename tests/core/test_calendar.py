@@ -67,3 +67,17 @@ def test_working_days_between_counts_day_of_handling():
     assert cal.working_days_between(received, wib(2025, 4, 8, 9, 0)) == 1
     assert cal.working_days_between(received, wib(2025, 4, 10, 9, 0)) == 3
     assert cal.working_days_between(wib(2025, 4, 10), received) == 0
+
+
+def test_one_calendar_per_timezone_and_regional_holidays():
+    from core.reference.calendar import calendar_for
+    from core.runtime.settings import load_settings
+
+    base = load_settings(database_url="sqlite://", timezone="Asia/Makassar",
+                         regional_holidays=[date(2026, 11, 24)])
+    same = load_settings(database_url="sqlite://", timezone="Asia/Makassar",
+                         regional_holidays=[date(2026, 11, 24)])
+    calendar = calendar_for(base)
+    assert calendar is calendar_for(same)
+    assert str(calendar.tz) == "Asia/Makassar" and not calendar.is_working_day(date(2026, 11, 24))
+    assert calendar_for(load_settings(database_url="sqlite://", timezone="Asia/Makassar")) is not calendar

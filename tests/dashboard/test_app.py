@@ -75,6 +75,9 @@ def test_opd_page_shows_escalation_history_and_overdue_list(app):
     from dashboard.pages import opd_detail
 
     answers = {
+        "/api/v1/channels": [{"code": "lapor", "label": "SP4N-LAPOR!"}],
+        "/api/v1/statuses": [{"code": "dispatched", "label": "Didisposisikan", "bucket": "belum_ditindaklanjuti",
+                              "tone": "red"}],
         "/api/v1/opd": [{"code": "DPUPR", "name": "Dinas Pekerjaan Umum dan Penataan Ruang"}],
         "/api/v1/stats/summary": {"total": 41, "open": 13, "overdue": 2, "completion_pct": 68.3,
                                   "avg_followup_days": 15.6, "new_this_month": 9},
@@ -97,6 +100,6 @@ def test_opd_page_shows_escalation_history_and_overdue_list(app):
     page = str(opd_detail.layout(code="DPUPR"))
     assert "Dinas Pekerjaan Umum dan Penataan Ruang" in page and "68,3 %" in page
     assert "Surat teguran 1" in page and "05/11/2026 08:00" in page
-    assert "LPR-ABC" in page
+    assert "LPR-ABC" in page and "SP4N-LAPOR!" in page and "Didisposisikan" in page
     overdue_query = next(u for u in seen if u.path.endswith("/complaints"))
     assert overdue_query.params["opd"] == "DPUPR" and overdue_query.params["overdue"] == "true"

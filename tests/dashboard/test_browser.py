@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import Session
 
 from connectors.emulators import lapor
+from core.intake.channels import channel_label
 from core.intake.instances import save_instance
 from dashboard import ids
-from dashboard.shaping import CHANNEL_LABELS
 from tests.dashboard.demo_data import seed_demo
 from tests.dashboard.stack import SESSION_COOKIE, launch_stack, wait_dash_idle, wait_grid_rows
 from tests.emulated import FAST_HTTP, lapor_upstream
@@ -115,7 +115,7 @@ def test_clicking_a_chart_bar_on_jelajah_filters_the_grid(page, stack):
 
     chosen = keys[-1]
     page.wait_for_url(re.compile(rf"channel={chosen}"))
-    label = CHANNEL_LABELS[chosen]
+    label = channel_label(chosen)  # as GET /channels serves it
     page.wait_for_function(
         f"() => {{ const cells = [...document.querySelectorAll('#{ids.JL_GRID} .ag-center-cols-container "
         f".ag-row [col-id=channel]')]; return cells.length > 0 && cells.every(c => c.innerText === '{label}'); }}",

@@ -13,22 +13,33 @@ SUMMARY = {"total": 41, "open": 13, "overdue": 4, "by_status": {"resolved": 28, 
            "new_this_month": 41, "latest_received_at": "2026-11-23T02:00:00Z", "generated_at": "2026-11-23T03:00:00Z"}
 
 
+class Bearer:
+    """A person's log-in as the dashboard forwards it (dashboard.client.Credentials)."""
+
+    def headers(self, http):
+        return {"Authorization": "Bearer adu_secret"}
+
+    def refresh(self, http, rejected):
+        return False
+
+
 def client_for(handler) -> ApiClient:
-    return ApiClient("http://api.test/", "adu_secret", transport=httpx.MockTransport(handler))
+    return ApiClient("http://api.test/", transport=httpx.MockTransport(handler))
 
 
-def test_sends_the_key_and_repeated_filters_to_the_versioned_path():
+def test_sends_the_callers_token_and_repeated_filters_to_the_versioned_path():
     seen = {}
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen["path"] = request.url.path
-        seen["key"] = request.headers.get("X-API-Key")
+        seen["auth"] = request.headers.get("Authorization")
         seen["channels"] = request.url.params.get_list("channel")
         return httpx.Response(200, json=SUMMARY)
 
-    summary = client_for(handler).summary([("channel", "lapor"), ("channel", "whatsapp"), ("q", "")])
+    api = client_for(handler).as_caller(Bearer())
+    summary = api.summary([("channel", "lapor"), ("channel", "whatsapp"), ("q", "")])
     assert summary["completion_pct"] == 68.3
-    assert seen == {"path": "/api/v1/stats/summary", "key": "adu_secret", "channels": ["lapor", "whatsapp"]}
+    assert seen == {"path": "/api/v1/stats/summary", "auth": "Bearer adu_secret", "channels": ["lapor", "whatsapp"]}
 
 
 def test_complaint_pages_follow_the_cursor():
@@ -112,10 +123,9 @@ def test_rapor_file_returns_bytes_with_period_params():
     assert client_for(handler).rapor_file("pdf", "2026-11-01", "2026-11-30", "calendar").startswith(b"%PDF")
 
 
-def test_connectors_accepts_a_bare_list_or_items_wrapper():
+def test_connectors_are_the_apis_list():
     rows = [{"name": "lapor-blitar", "status": "ok"}]
     assert client_for(lambda r: httpx.Response(200, json=rows)).connectors() == rows
-    assert client_for(lambda r: httpx.Response(200, json={"items": rows})).connectors() == rows
 
 
 def test_unreadable_json_is_an_api_error():

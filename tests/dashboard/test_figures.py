@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dashboard import figures
+from tests.dashboard.api_labels import LABELS
 
 
 def test_horizontal_bars_carry_keys_for_cross_filtering():
@@ -17,7 +18,7 @@ def test_horizontal_bars_carry_keys_for_cross_filtering():
 
 
 def test_empty_input_gives_a_friendly_placeholder():
-    for fig in (figures.hbar([]), figures.trend([]), figures.kecamatan_map([]), figures.status_donut({}),
+    for fig in (figures.hbar([]), figures.trend([]), figures.kecamatan_map([]), figures.status_donut({}, LABELS),
                 figures.calls({}), figures.ratings([("1 ★", 0)])):
         assert fig.layout.annotations[0].text == "Data belum tersedia"
 
@@ -44,9 +45,9 @@ def test_trend_has_received_bars_and_resolved_line_by_day():
 
 
 def test_status_views_use_workflow_colours():
-    fig = figures.status_bars({"resolved": 3, "unverified": 2}, selected=("resolved",))
+    fig = figures.status_bars({"resolved": 3, "unverified": 2}, LABELS, selected=("resolved",))
     assert list(fig.data[0].customdata) == ["resolved", "unverified"]
-    donut = figures.status_donut({"resolved": 3, "unverified": 2})
+    donut = figures.status_donut({"resolved": 3, "unverified": 2}, LABELS)
     assert list(donut.data[0].labels) == ["Belum diverifikasi", "Selesai"]
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard import shaping
 from dashboard.shaping import CursorBook, Filters, apply_chart_click, page_rows
+from tests.dashboard.api_labels import LABELS
 
 JKT = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 14:00 WIB
@@ -127,14 +128,14 @@ def test_timeline_is_chronological_with_indonesian_labels():
         {"at": "2026-11-23T02:00:00Z", "kind": "created", "actor": "system", "to_status": "unverified"},
         {"at": "2026-11-23T03:00:00Z", "kind": "status", "from_status": "unverified", "to_status": "dispatched"},
     ]}
-    rows = shaping.timeline(detail, JKT)
+    rows = shaping.timeline(detail, JKT, LABELS)
     assert [r["title"] for r in rows] == ["Diterima", "Belum diverifikasi → Didisposisikan", "Tindak lanjut"]
     assert rows[0]["when"] == "23/11/2026 09:00" and rows[2]["note"] == "Sudah dijadwalkan"
 
 
 def test_grid_row_translates_codes():
     row = shaping.grid_row({"id": 7, "channel": "call112", "status": "in_progress", "overdue": True,
-                            "received_at": "2026-11-23T02:00:00Z", "opd_name": "BPBD"}, JKT)
+                            "received_at": "2026-11-23T02:00:00Z", "opd_name": "BPBD"}, JKT, LABELS)
     assert row["channel"] == "Call Center 112" and row["status"] == "Ditindaklanjuti" and row["overdue"] == "Ya"
 
 
@@ -173,24 +174,26 @@ def test_page_rows_jumping_ahead_walks_from_the_nearest_cursor():
 def test_connector_rows_and_sync_message():
     rows = shaping.connector_rows([{"name": "gmaps", "channel": "google_reviews", "status": "error", "enabled": True,
                                     "last_success_at": "2026-11-23T04:00:00Z", "lag_seconds": 10800,
-                                    "fetched_total": 1200, "last_error": "429", "inbox_failed": 2}], NOW, JKT)
+                                    "fetched_total": 1200, "last_error": "429", "inbox_failed": 2}], NOW, JKT,
+                                  LABELS)
     assert rows[0]["status"] == "Galat" and rows[0]["tone"] == "danger"
     assert rows[0]["last_success"] == "23/11/2026 11:00" and rows[0]["last_success_ago"] == "3 jam lalu"
     assert rows[0]["lag"] == "3 jam" and rows[0]["fetched"] == "1.200"
     assert rows[0]["can_sync"] is False  # no role known: no button
     admin_rows = shaping.connector_rows([{"name": "lapor", "pullable": True, "enabled": True},
                                          {"name": "whatsapp", "pullable": False, "enabled": True},
-                                         {"name": "lama", "pullable": True, "enabled": False}], NOW, JKT, "admin")
+                                         {"name": "lama", "pullable": True, "enabled": False}], NOW, JKT, LABELS,
+                                        "admin")
     assert [r["can_sync"] for r in admin_rows] == [True, False, False]
     assert not any(r["can_sync"] for r in shaping.connector_rows([{"name": "lapor", "pullable": True}], NOW, JKT,
-                                                                 "analyst"))
+                                                                 LABELS, "analyst"))
     tone, text = shaping.sync_message("lapor", {"fetched": 10, "new": 2, "updated": 1, "failed": 0, "duration_s": 1.5})
     assert tone == "success" and "2 baru" in text
     assert shaping.sync_message("lapor", {"error": "token kedaluwarsa"})[0] == "danger"
 
 
 def test_kanal_helpers():
-    assert shaping.status_mix({"resolved": 3, "unverified": 1, "archived": 0})[0][:3] == ("unverified",
+    assert shaping.status_mix({"resolved": 3, "unverified": 1, "archived": 0}, LABELS)[0][:3] == ("unverified",
                                                                                         "Belum diverifikasi", 1)
     assert shaping.calls_by_type({"items": [{"day": "2026-11-22", "call_type": "prank", "count": 3}]}) == {
         "prank": {"2026-11-22": 3}}
