@@ -69,7 +69,8 @@ MATRIX = [
     ("GET", "/export/lapor-manual.xlsx", None, casework(petugas=200)),
     ("GET", "/complaints/import/template.xlsx", None, {**casework(petugas=200), "opd_other": 200}),
     ("GET", "/connectors", None, {**admin_only(), "analyst": 200}),
-    *[("GET", f"/{name}", None, everyone()) for name in ("opd", "categories", "channels", "kecamatan", "sla-tiers")],
+    *[("GET", f"/{name}", None, everyone()) for name in (
+        "opd", "categories", "channels", "statuses", "kecamatan", "sla-tiers")],
     ("GET", "/opd/DPUPR/admins", None, {**admin_only(), "opd_own": 200}),
     ("POST", "/opd", lambda: {"code": uniq("X"), "name": "Kantor Baru"}, admin_only(201)),
     ("PATCH", "/opd/DPUPR", lambda: {"head_name": "Ir. Budi"}, admin_only()),
