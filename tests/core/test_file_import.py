@@ -3,8 +3,6 @@ a bomb or an oversized export is one clear file-level problem and lands nothing.
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 from sqlmodel import func, select
