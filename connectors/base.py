@@ -25,13 +25,17 @@ from core.intake.contract import (
     DraftEvent,
     FatalError,
     HttpPolicy,
+    Lifecycle,
     Marks,
     NormaliseError,
     Page,
+    RefusedError,
     RetriableError,
     Skip,
     ThreadMessage,
     Translation,
+    UpstreamAck,
+    UpstreamAction,
     dig,
     parse_timestamp,
 )
@@ -40,6 +44,7 @@ from core.intake.http import MAX_JSON_DEPTH, Retrier, TokenPaginator, get_json_o
 __all__ = ["Connector", "PullConnector", "PushConnector", "FileConnector", "PullConfig", "Page", "Marks", "Skip",
            "ComplaintDraft", "DraftEvent", "ThreadMessage", "DeliveryReceipt", "CallTally", "NormaliseError",
            "Translation", "Context", "ConnectorError", "RetriableError", "FatalError", "HttpPolicy",
+           "Lifecycle", "UpstreamAction", "UpstreamAck", "RefusedError",
            "TokenPaginator", "dig", "parse_timestamp", "parse_json", "MAX_JSON_DEPTH"]
 
 

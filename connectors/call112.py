@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from connectors.base import CallTally, ComplaintDraft, DraftEvent, FileConnector, NormaliseError, Skip
+from connectors.base import CallTally, ComplaintDraft, DraftEvent, FileConnector, Lifecycle, NormaliseError, Skip
 from core.reference.id_dates import parse_id_datetime
 from models.enums import Classification, EventKind, Status
 
@@ -89,6 +89,11 @@ class Call112Connector(FileConnector):
     secret_fields: ClassVar[tuple[str, ...]] = ("token",)
     resolves_kecamatan: ClassVar[bool] = True
     primary_key: ClassVar[str] = "id"
+    # Emergencies are the CAD's from call to `tanggal_selesai`; street lights, roads… follow our ladder.
+    lifecycle: ClassVar[Lifecycle] = Lifecycle(
+        first_response="penanganan di CAD 112 (darurat) atau tindak lanjut OPD", closes="tanggal_selesai di CAD 112 "
+        "(darurat) atau OPD menandai selesai",
+        ladder_exempt=frozenset({"KEBAKARAN", "KESEHATAN", "BENCANA", "TRANTIB", "TRANSPORTASI"}))
 
     config: Call112Config
 

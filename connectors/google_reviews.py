@@ -20,6 +20,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from connectors.base import (
     ComplaintDraft,
     DraftEvent,
+    Lifecycle,
     Marks,
     NormaliseError,
     Page,
@@ -82,6 +83,8 @@ class GoogleReviewsConnector(PullConnector):
     paginator = TokenPaginator("nextPageToken")
     # A review that is already a complaint keeps what staff recorded locally (resolved, postponed…).
     keeps_handled_status = True
+    lifecycle = Lifecycle(first_response="balasan pada ulasan (publik)", closes="OPD menandai selesai",
+                          write_back=frozenset({"respond"}), reply_max_chars=4096)
 
     def __init__(self, config, policy=None):
         super().__init__(config, policy)

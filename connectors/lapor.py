@@ -21,6 +21,7 @@ from connectors.base import (
     ComplaintDraft,
     DraftEvent,
     FatalError,
+    Lifecycle,
     Marks,
     NormaliseError,
     Page,
@@ -167,6 +168,9 @@ class LaporConnector(PullConnector):
     primary_key = FIELDS["id"]
     cursor_field = FIELDS["updated"]
     paginator = TokenPaginator(NEXT_TOKEN)
+    lifecycle = Lifecycle(
+        status_owner="SP4N-LAPOR!", first_response="balasan instansi di LAPOR!", closes="selesai di LAPOR!",
+        write_back=frozenset({"verify", "dispatch", "respond", "postpone", "resolve", "reject"}))
 
     def __init__(self, config, policy=None):
         super().__init__(config, policy)

@@ -47,6 +47,11 @@ class FatalError(ConnectorError):
     """401/403/404, bad config, a repeated page token: the run stops and records why."""
 
 
+class RefusedError(ConnectorError):
+    """The upstream read a write-back and said no (a closed report, a transition it does not allow): the
+    action is marked failed with the upstream's reason, never retried."""
+
+
 # --- what a connector returns ---------------------------------------------------------------------
 
 
@@ -149,6 +154,56 @@ Result = ComplaintDraft | ThreadMessage | DeliveryReceipt | CallTally | Skip
 Translation = Result | Sequence[Result]
 
 
+# --- a channel's lifecycle and write-back ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """How a channel's complaints live (docs/domain.md, "Each channel's own rules"); core applies it.
+
+    - `status_owner`: "pemda" when the status is ours, else the upstream's name as users know it
+      ("SP4N-LAPOR!", "CAD 112"): our actions on such complaints go out through the outbox
+      (`write_back`) and an upstream update never silently reverts one that is pending or confirmed;
+    - `first_response` / `closes`: what counts as the OPD's first response and what closes a complaint,
+      in words for the docs and the complaint panel;
+    - `ladder_exempt`: category codes (their children included; "*" = every category) that the upstream
+      handles to the end: no deadlines here, never on the escalation ladder, open means in progress.
+      `ADUAN_LADDER_EXEMPT` overrides it per channel;
+    - `write_back`: workflow actions the upstream must hear of (`Connector.send` posts them);
+    - `reply_max_chars`: the upstream's cap on a reply's length (a longer one is refused with 422).
+    """
+
+    status_owner: str = "pemda"
+    first_response: str = "tindak lanjut OPD"
+    closes: str = "OPD menandai selesai"
+    ladder_exempt: frozenset[str] = frozenset()
+    write_back: frozenset[str] = frozenset()
+    reply_max_chars: int | None = None
+
+    @property
+    def upstream_owned(self) -> bool:
+        return self.status_owner != "pemda"
+
+
+@dataclass(frozen=True)
+class UpstreamAction:
+    """One action taken here that the upstream must hear of, as the outbox hands it to `Connector.send`."""
+
+    external_id: str  # the upstream record (LAPOR! tracking id, review name…)
+    action: str  # the workflow action: respond, postpone, resolve, reject, verify, dispatch
+    note: str | None = None  # the follow-up / reply / reason text
+    opd_name: str | None = None  # dispatch: the OPD's name as the upstream knows agencies
+
+
+@dataclass(frozen=True)
+class UpstreamAck:
+    """The upstream took the action. `event_external_id`: the id under which the posted reply or follow-up
+    comes back on the next pull (as `DraftEvent.external_id`), so it is recognised, not added twice."""
+
+    event_external_id: str | None = None
+    detail: str | None = None
+
+
 # --- how a pull connector talks to its upstream ---------------------------------------------------
 
 
@@ -206,6 +261,7 @@ class Connector:
     resolves_kecamatan: ClassVar[bool] = False
     # Titles of a thread opened without words; the reporter's first worded message replaces them.
     placeholder_titles: ClassVar[frozenset[str]] = frozenset()
+    lifecycle: ClassVar[Lifecycle] = Lifecycle()
 
     def __init__(self, config: BaseModel | Mapping[str, Any], context: Context | None = None):
         self.config = config if isinstance(config, BaseModel) else self.Config.model_validate(config)
@@ -218,6 +274,11 @@ class Connector:
     def normalise(self, payload: Any) -> Translation:
         """Pure: turn one landed payload into data, or raise NormaliseError (it stays in the inbox)."""
         raise NotImplementedError
+
+    def send(self, client: Any, action: UpstreamAction) -> UpstreamAck:
+        """Post one of `lifecycle.write_back`'s actions upstream with `client` (an httpx.Client). Raise
+        RefusedError when the upstream says no, RetriableError/FatalError as a pull does."""
+        raise NotImplementedError(f"{self.name} tidak mengirim aksi ke hulu")
 
     def thread_window_minutes(self) -> int | None:
         """How far apart a reporter's messages may be and still be one complaint; None = core's default."""

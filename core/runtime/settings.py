@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         description='Completion deadline in working days per SLA tier, as a JSON object, e.g. {"cepat": 5}',
     )
     default_sla_tier: str = Field("sedang", description="SLA tier of complaints whose category has none")
+    ladder_exempt: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Per channel, the category codes its upstream handles to the end (no deadlines, no '
+                    'escalation ladder; children included, "*" = all), replacing what the connector declares, '
+                    'as a JSON object, e.g. {"call112": ["KEBAKARAN", "BENCANA"], "whatsapp": []}',
+    )
     predikat_thresholds: list[tuple[str, float, float]] = Field(
         default_factory=lambda: [
             ("Sangat Baik", 95.0, 5.0),
