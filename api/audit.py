@@ -19,13 +19,14 @@ from core.identity.principal import Principal
 from core.runtime.db import get_engine
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-AUDITED_READS = ("/api/v1/export/",)  # bulk downloads of personal data
+# Bulk downloads of personal data, and the rapor files (a signed-off report leaving the building).
+AUDITED_READS = ("/api/v1/export/", "/api/v1/rapor.")
 # Meta's signed deliveries arrive by the thousand and are kept whole in the raw inbox already.
 NOT_AUDITED = ("/api/v1/webhooks/",)
 
 
 def note(request: Request, **fields: Any) -> None:
-    """Add to this request's audit entry: action, target, detail (dict), actor, actor_name, message."""
+    """Add to this request's audit entry: action, target, detail (dict), actor, actor_name, role, message."""
     request.state.audit = {**getattr(request.state, "audit", {}), **fields}
 
 
@@ -91,7 +92,7 @@ def _fields(scope: Scope, status: int) -> dict[str, Any]:
     return {
         "actor": extra.pop("actor", None) or (principal.ref if principal else "anonymous"),
         "actor_name": extra.pop("actor_name", None) or (principal.name if principal else None),
-        "role": str(principal.role) if principal else None,
+        "role": extra.pop("role", None) or (str(principal.role) if principal else None),
         "action": extra.pop("action", None) or (getattr(route, "name", None) or "unrouted"),
         "target": extra.pop("target", None) or _target(path_format, scope.get("path_params", {})),
         "outcome": _outcome(status),

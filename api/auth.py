@@ -29,7 +29,7 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
     if raw_key or (credentials and credentials.credentials.startswith(KEY_PREFIX)):
         key = lookup(session, raw_key or credentials.credentials)
         if key is None:
-            raise unauthorized("invalid, expired or revoked API key")
+            raise unauthorized("kunci API tidak sah, kedaluwarsa atau sudah dicabut")
         principal = Principal.of_key(key)
     elif credentials:
         try:
@@ -37,8 +37,8 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
         except TokenError as exc:
             raise unauthorized(str(exc)) from None
     else:
-        raise unauthorized("missing credentials: Authorization: Bearer <token from POST /api/v1/auth/login> "
-                           "or X-API-Key")
+        raise unauthorized("belum masuk: kirim Authorization: Bearer <token dari POST /api/v1/auth/login> "
+                           "atau X-API-Key")
     request.state.principal = principal  # for the audit log
     return principal
 
@@ -62,7 +62,7 @@ def require_roles(*roles: Role):
         if not has_role(principal, roles):
             allowed = ", ".join(r.value for r in roles)
             raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"role {principal.role} may not do this (needs: {allowed})")
+                                f"peran {principal.role} tidak boleh melakukan ini (perlu: {allowed})")
         return principal
 
     return check

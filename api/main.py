@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 from api.access_log import AccessLogMiddleware
 from api.audit import AuditMiddleware
 from api.body_limit import BodySizeLimitMiddleware
+from api.docs import install_offline_docs
 from api.inputs import refuse_unwritable_url
 from api.metrics import install_metrics
 from api.overload import install_overload_handlers
@@ -39,7 +40,10 @@ def create_app() -> FastAPI:
         version="1.0",
         description="Integrated public-complaint API for pemda: complaints, stats, rapor, Open311.",
         dependencies=[Depends(refuse_unwritable_url)],
+        docs_url=None,  # served from local assets below: the CDN defaults are blank without internet
+        redoc_url=None,
     )
+    install_offline_docs(app)
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(auth.router, prefix="/api/v1")
     # Statuses every route of a router can answer with (401 no valid credentials, 403 role refused).

@@ -117,7 +117,7 @@ def _require_token(request: Request) -> None:
         return
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
-        raise HTTPException(401, "metrics token missing or wrong", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "token metrik tidak ada atau salah", headers={"WWW-Authenticate": "Bearer"})
 
 
 def install_metrics(app: FastAPI) -> None:

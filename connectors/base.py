@@ -39,13 +39,13 @@ from core.intake.contract import (
     dig,
     parse_timestamp,
 )
-from core.intake.http import MAX_JSON_DEPTH, Retrier, TokenPaginator, get_json_once, parse_json
+from core.intake.http import MAX_JSON_DEPTH, Retrier, TokenPaginator, get_json_once, parse_json, send_json_once
 
 __all__ = ["Connector", "PullConnector", "PushConnector", "FileConnector", "PullConfig", "Page", "Marks", "Skip",
            "ComplaintDraft", "DraftEvent", "ThreadMessage", "DeliveryReceipt", "CallTally", "NormaliseError",
            "Translation", "Context", "ConnectorError", "RetriableError", "FatalError", "HttpPolicy",
            "Lifecycle", "UpstreamAction", "UpstreamAck", "RefusedError",
-           "TokenPaginator", "dig", "parse_timestamp", "parse_json", "MAX_JSON_DEPTH"]
+           "TokenPaginator", "dig", "parse_timestamp", "parse_json", "MAX_JSON_DEPTH", "send_json_once"]
 
 
 

@@ -89,6 +89,9 @@ class Call112Connector(FileConnector):
     secret_fields: ClassVar[tuple[str, ...]] = ("token",)
     resolves_kecamatan: ClassVar[bool] = True
     primary_key: ClassVar[str] = "id"
+    # A re-import of an edited row keeps what staff recorded on a non-emergency (resolved, postponed…);
+    # emergencies (ladder_exempt) always take the CAD's status.
+    keeps_handled_status: ClassVar[bool] = True
     # Emergencies are the CAD's from call to `tanggal_selesai`; street lights, roads… follow our ladder.
     lifecycle: ClassVar[Lifecycle] = Lifecycle(
         first_response="penanganan di CAD 112 (darurat) atau tindak lanjut OPD", closes="tanggal_selesai di CAD 112 "

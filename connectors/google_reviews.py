@@ -5,6 +5,9 @@ bookmark) is read until the reviews get older than its mark minus `reply_lookbac
 not move a review's updateTime, so recent reviews are re-read to catch replies). A location's pages
 settle only when its walk has finished, so the runner moves its mark then; pages in between are
 committed and idempotent, so a crash costs at most a re-read.
+
+Write-back (`send`): an OPD's reply goes out as `PUT /v4/{review name}/reply {"comment"}`; Google answers
+with the ReviewReply, whose `updateTime` names the reply event the next pull brings (`gbp-reply:…`).
 """
 
 from __future__ import annotations
@@ -26,14 +29,22 @@ from connectors.base import (
     Page,
     PullConfig,
     PullConnector,
+    RefusedError,
+    RetriableError,
     Skip,
     TokenPaginator,
+    UpstreamAck,
+    UpstreamAction,
     dig,
     parse_timestamp,
+    send_json_once,
 )
 from models.enums import EventKind, Status
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
+# Google's error status of a refused reply → the reason staff read on the complaint.
+REFUSALS = {"NOT_FOUND": "ulasan sudah tidak ada di Google",
+            "INVALID_ARGUMENT": "Google menolak balasan (maks. 4.096 karakter, tidak boleh kosong)"}
 LOCATION_NAME = re.compile(r"^accounts/[^/]+/locations/[^/]+$")
 
 
@@ -90,9 +101,12 @@ class GoogleReviewsConnector(PullConnector):
         super().__init__(config, policy)
         self.locations = {loc.name: loc for loc in self.config.locations}
 
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.config.access_token}"}
+
     def fetch_pages(self, client: httpx.Client, marks: Marks) -> Iterator[Page]:
         cfg: GoogleReviewsConfig = self.config
-        headers = {"Authorization": f"Bearer {cfg.access_token}"}
+        headers = self._headers()
         for location in cfg.locations:
             url = f"{str(cfg.base_url).rstrip('/')}/v4/{location.name}/reviews"
             mark = marks.get(location.name)
@@ -112,6 +126,32 @@ class GoogleReviewsConnector(PullConnector):
                 yield Page(records, partition=location.name, settles=caught_up or not dig(body, "nextPageToken"))
                 if caught_up:
                     break
+
+    def send(self, client: httpx.Client, action: UpstreamAction) -> UpstreamAck:
+        """Post the OPD's reply to the review (replacing an earlier one, as Google does)."""
+        if action.action != "respond":
+            raise RefusedError(f"aksi '{action.action}' tidak dikirim ke Google; hanya balasan ulasan")
+        comment = (action.note or "").strip()
+        if not comment:
+            raise RefusedError("balasan ulasan kosong")
+        name = action.external_id
+        if LOCATION_NAME.match(name.split("/reviews/")[0]) is None or "/reviews/" not in name:
+            raise RefusedError(f"nama ulasan tidak dikenal: {name!r}")
+        url = f"{str(self.config.base_url).rstrip('/')}/v4/{name}/reply"
+
+        def put() -> str:
+            try:
+                body = send_json_once(client, "PUT", url, {"comment": comment}, self._headers(),
+                                      refuse=(400, 404), message_path="error.status")
+            except RefusedError as exc:
+                raise RefusedError(REFUSALS.get(str(exc), "Google menolak balasan") + f" ({exc})") from exc
+            stamp = dig(body, "updateTime")
+            if not isinstance(stamp, str) or not stamp:  # a cut body: PUT is idempotent, so try again
+                raise RetriableError(f"jawaban Google atas balasan tanpa updateTime (PUT {url})")
+            return stamp
+
+        stamp = self.retrier.call(put)
+        return UpstreamAck(event_external_id=f"gbp-reply:{stamp}", detail="balasan tampil di Google Maps")
 
     def normalise(self, payload: Any) -> ComplaintDraft | Skip:
         cfg: GoogleReviewsConfig = self.config

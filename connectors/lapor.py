@@ -28,8 +28,11 @@ from connectors.base import (
     PullConfig,
     PullConnector,
     TokenPaginator,
+    UpstreamAck,
+    UpstreamAction,
     dig,
     parse_timestamp,
+    send_json_once,
 )
 from models.enums import Classification, EventKind, Status
 
@@ -65,8 +68,28 @@ FIELDS = {
     "thread_author": "author",
     "thread_text": "content",
     "thread_at": "created_at",
+    "source": "source",  # how the report came in: web, sms (1708), aplikasi, media_sosial
 }
 REPORTS_PATH = "/api/v1/laporan"
+# The write side: paths under a report and the names of the fields posted. The other place to touch.
+WRITE = {
+    "followup_path": "/api/v1/laporan/{id}/tindak-lanjut",
+    "status_path": "/api/v1/laporan/{id}/status",
+    "followup_text": "content",
+    "status": "status",
+    "status_note": "note",
+    "status_agency": "agency",
+    "followup_id": "data.id",  # in the answer to a follow-up
+    "status_followup_id": "data.followup_id",  # in the answer to a status change with a note
+    "message": "message",  # the reason of a refusal (409/422)
+}
+# Our workflow action → the LAPOR! status it sets (respond posts a follow-up instead).
+ACTION_STATUS = {"verify": "terverifikasi", "dispatch": "didisposisikan", "postpone": "ditunda",
+                 "resolve": "selesai", "reject": "bukan_kewenangan"}
+SOURCES = {"web": "web", "website": "web", "sms": "sms", "sms_1708": "sms", "1708": "sms", "aplikasi": "aplikasi",
+           "app": "aplikasi", "mobile": "aplikasi", "android": "aplikasi", "ios": "aplikasi",
+           "media_sosial": "media_sosial", "medsos": "media_sosial", "twitter": "media_sosial",
+           "facebook": "media_sosial", "instagram": "media_sosial", "social_media": "media_sosial"}
 NEXT_TOKEN = "pagination.next_page_token"
 AGENCY_REPLY_TYPES = {"instansi", "admin"}
 
@@ -161,6 +184,7 @@ class LaporConfig(PullConfig):
 
 
 class LaporConnector(PullConnector):
+    probe_path = REPORTS_PATH  # what `aduan doctor` asks for below base_url (401 without the token: reachable)
     name = "lapor"
     channel = "lapor"
     Config = LaporConfig
@@ -230,11 +254,54 @@ class LaporConnector(PullConnector):
             kecamatan=f("kecamatan"),
             lat=f("lat"),
             lon=f("lon"),
+            source_channel=self._source(f("source")),
             verified_at=parse_timestamp(f("verified")) if f("verified") else None,
             dispatched_at=min(dispatched) if dispatched else None,
             resolved_at=parse_timestamp(closed) if closed and status == Status.resolved else None,
             events=events,
         )
+
+    # -- write back --------------------------------------------------------------------------------
+    def send(self, client: httpx.Client, action: UpstreamAction) -> UpstreamAck:
+        """One action to LAPOR!: a follow-up (respond) or a status change; 409/422 → RefusedError."""
+        cfg: LaporConfig = self.config
+        base = str(cfg.base_url).rstrip("/")
+        headers = {cfg.token_header: cfg.token}
+        # 404 here is about the report (unknown to LAPOR!), not the address: the action is refused too.
+        refusal = {"message_path": WRITE["message"], "refuse": (404, 409, 422)}
+        if action.action == "respond":
+            url = base + WRITE["followup_path"].format(id=action.external_id)
+            body = send_json_once(client, "POST", url, {WRITE["followup_text"]: action.note or ""}, headers,
+                                  **refusal)
+            posted = dig(body, WRITE["followup_id"])
+            return UpstreamAck(event_external_id=f"lapor:{posted}" if posted else None)
+        if action.action not in ACTION_STATUS:
+            raise FatalError(f"aksi {action.action!r} tidak dikirim ke LAPOR!")
+        payload: dict[str, Any] = {WRITE["status"]: ACTION_STATUS[action.action]}
+        if action.action == "dispatch":
+            if not action.opd_name:
+                raise FatalError("disposisi tanpa nama OPD tujuan")
+            payload[WRITE["status_agency"]] = self._agency_name(action.opd_name)
+        elif action.note:
+            payload[WRITE["status_note"]] = action.note
+        url = base + WRITE["status_path"].format(id=action.external_id)
+        body = send_json_once(client, "POST", url, payload, headers, **refusal)
+        posted = dig(body, WRITE["status_followup_id"])
+        return UpstreamAck(event_external_id=f"lapor:{posted}" if posted else None)
+
+    def _agency_name(self, opd_name: str) -> str:
+        """Our OPD name as LAPOR! knows the agency: a configured agency_map name, else name + suffix."""
+        for upstream, code in self.config.agency_map.items():
+            if self.agency_map.get(_key(opd_name)) == code:
+                return upstream
+        suffix = self.config.agency_suffix or ""
+        return opd_name if opd_name.endswith(suffix) else opd_name + suffix
+
+    def _source(self, value: Any) -> str | None:
+        if not value:
+            return None
+        key = _key(value)
+        return SOURCES.get(key, key[:32])
 
     def _status(self, value: Any) -> Status:
         try:

@@ -97,6 +97,7 @@ class RaporRow(TypedDict):
     total: int
     resolved: int
     in_progress: int
+    postponed: int
     not_followed_up: int
     unverified: int
     completion_pct: float | None
@@ -108,9 +109,26 @@ class Rapor(TypedDict):
     period_start: str
     period_end: str
     days: str
+    channel: str | None
+    opd_scoped: bool
     generated_at: str
     rows: list[RaporRow]
     total: RaporRow
+
+
+class ChannelAge(TypedDict):
+    channel: str
+    label: str
+    latest_received_at: str | None
+    age_seconds: int | None
+    stale_after_hours: float
+    stale: bool
+
+
+class Freshness(TypedDict):
+    generated_at: str
+    latest_received_at: str | None
+    items: list[ChannelAge]
 
 
 class ConnectorStatus(TypedDict):
@@ -131,6 +149,8 @@ class ConnectorStatus(TypedDict):
     updated_total: int
     failed_total: int
     inbox_failed: int
+    writeback_pending: int  # actions waiting to go out to the upstream (LAPOR!, Google)
+    writeback_failed: list[dict[str, Any]]  # {complaint_id, tracking_code, action, error, at}
 
 
 @dataclass
@@ -268,8 +288,15 @@ class ApiClient:
     def ratings(self, params: Params = None) -> dict[str, Any]:
         return self.get_json("/stats/ratings", params)
 
+    def freshness(self) -> Freshness:
+        """Newest complaint per channel, kabupaten-wide (not filtered, not OPD-scoped)."""
+        return self.get_json("/stats/freshness")
+
     def calls(self, params: Params = None) -> dict[str, Any]:
         return self.get_json("/stats/calls", params)
+
+    def call_handling_time(self, params: Params = None) -> dict[str, Any]:
+        return self.get_json("/stats/calls/handling-time", params)
 
     # complaints
     def complaints(self, params: Params = None, limit: int = 50, cursor: str | None = None,
@@ -287,12 +314,12 @@ class ApiClient:
         return self.get_bytes(f"/export/complaints.{fmt}", params)
 
     # rapor and escalations
-    def rapor(self, period_start: str, period_end: str, days: str = "working") -> Rapor:
-        return self.get_json("/rapor", {"period_start": period_start, "period_end": period_end, "days": days})
+    def rapor(self, period_start: str, period_end: str, days: str = "working", channel: str | None = None) -> Rapor:
+        return self.get_json("/rapor", _rapor_query(period_start, period_end, days, channel))
 
-    def rapor_file(self, fmt: str, period_start: str, period_end: str, days: str = "working") -> bytes:
-        return self.get_bytes(f"/rapor.{fmt}", {"period_start": period_start, "period_end": period_end,
-                                                "days": days})
+    def rapor_file(self, fmt: str, period_start: str, period_end: str, days: str = "working",
+                   channel: str | None = None) -> bytes:
+        return self.get_bytes(f"/rapor.{fmt}", _rapor_query(period_start, period_end, days, channel))
 
     def escalations(self, params: Params = None) -> list[dict[str, Any]]:
         return self.get_json("/escalations", params).get("items", [])
@@ -352,3 +379,10 @@ def _text(value: Any) -> str:
 def _clean(params: Params) -> list[tuple[str, str]] | None:
     pairs = _pairs(params)
     return pairs or None
+
+
+def _rapor_query(period_start: str, period_end: str, days: str, channel: str | None) -> dict[str, str]:
+    query = {"period_start": period_start, "period_end": period_end, "days": days}
+    if channel:
+        query["channel"] = channel
+    return query

@@ -15,9 +15,11 @@ GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah", "/jelajah"),
              ("Konektor", "/konektor"), ("Audit", "/audit")]
-ADMIN_ONLY = {"/audit"}
-# Pages a role would find empty: viewers see aggregates only, so no complaint-by-complaint drill-down.
-HIDDEN_FOR = {"viewer": {"/jelajah"}}
+# Who may open a page (the API refuses the others, so the menu does not offer it): audit is for admins,
+# connector health for admins and analysts (GET /connectors), and viewers see aggregates only, so no
+# complaint-by-complaint drill-down. Pages not listed are for everyone logged in.
+PAGE_ROLES = {"/audit": {"admin"}, "/konektor": {"admin", "analyst"},
+              "/jelajah": {"admin", "analyst", "opd_admin", "petugas"}}
 ROLE_LABELS = {"admin": "Admin", "analyst": "Analis", "opd_admin": "Admin OPD", "viewer": "Pimpinan (lihat saja)",
                "petugas": "Petugas pelayanan"}
 
@@ -29,7 +31,8 @@ def role_label(role: str | None, opd_code: str | None = None) -> str:
 
 def page_allowed(href: str, role: str | None) -> bool:
     """Whether a role's menu offers the page (and the page opens rather than saying 'no access')."""
-    return href not in HIDDEN_FOR.get(role, set()) and (role == "admin" or href not in ADMIN_ONLY)
+    allowed = PAGE_ROLES.get(href)
+    return allowed is None or role in allowed
 
 
 def navbar(pemda_name: str, login=None, csrf: str = "") -> html.Header:
@@ -69,8 +72,10 @@ def real_click(clicks: list | None) -> bool:
     return bool(ctx.triggered_id and any(clicks or []) and ctx.triggered[0].get("value"))
 
 
-def no_access(what: str = "rincian aduan") -> dbc.Alert:
-    return dbc.Alert([html.Strong("Tidak ada akses. "), f"Peran Anda hanya dapat melihat ringkasan, bukan {what}."],
+def no_access(what: str = "rincian aduan", reason: str | None = None) -> dbc.Alert:
+    """`reason` replaces the viewer's wording ('only summaries') for pages closed to other roles too."""
+    return dbc.Alert([html.Strong("Tidak ada akses. "),
+                      reason or f"Peran Anda hanya dapat melihat ringkasan, bukan {what}."],
                      color="secondary", className="no-access")
 
 

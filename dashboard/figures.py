@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.shaping import CALL_TYPE_LABELS, Labels, status_mix
+from dashboard.shaping import CALL_TYPE_LABELS, Labels, fmt_pct, status_mix
 
 NAVY = "#12355b"
 TEAL = "#1a7f8e"
@@ -63,7 +63,7 @@ def trend(items: list[dict[str, Any]], height: int | None = None, font_size: int
                     line=dict(color=GREEN, width=3), marker=dict(size=5), customdata=periods,
                     hovertemplate="%{x|%d/%m/%Y}<br>Selesai: %{y}<extra></extra>")
     # Numeric dates: plotly's month names are English and no locale bundle is loaded (offline).
-    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False)
+    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0)
     peak = max([i.get("total", 0) for i in items] + [i.get("resolved", 0) for i in items])
     fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", dtick=1 if peak <= 6 else None)
     _base(fig, height, font_size, showlegend=True, bargap=0.25,
@@ -85,6 +85,7 @@ def hbar(items: list[dict[str, Any]], value: str = "total", height: int | None =
     fig = go.Figure(go.Bar(
         x=[i.get(value) or 0 for i in rows], y=labels, orientation="h", marker_color=colours,
         customdata=[i.get("key") for i in rows], text=[_num(i.get(value)) for i in rows], textposition="auto",
+        textangle=0,  # never turned 90° to fit a thin bar
         hovertemplate="%{y}: %{x}<extra></extra>", cliponaxis=False))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(automargin=True, ticksuffix="  ")
@@ -101,6 +102,7 @@ def status_bars(by_status: dict[str, int], labels: Labels, height: int | None = 
         x=[n for _, _, n, _ in rows], y=[label for _, label, _, _ in rows], orientation="h",
         marker_color=[c if not selected or code in selected else "#c5cfdb" for code, _, _, c in rows],
         customdata=[code for code, _, _, _ in rows], text=[_num(n) for _, _, n, _ in rows], textposition="auto",
+        textangle=0,
         hovertemplate="%{y}: %{x}<extra></extra>"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(automargin=True, ticksuffix="  ")
@@ -111,39 +113,114 @@ def status_donut(by_status: dict[str, int], labels: Labels, height: int | None =
     mix = status_mix(by_status or {}, labels)
     if not mix:
         return empty(height=height)
+    total = sum(m[2] for m in mix) or 1
     fig = go.Figure(go.Pie(labels=[m[1] for m in mix], values=[m[2] for m in mix], hole=0.55, sort=False,
-                           marker=dict(colors=[m[3] for m in mix]), textinfo="percent",
+                           marker=dict(colors=[m[3] for m in mix]), textinfo="text",
+                           text=[fmt_pct(100 * m[2] / total) for m in mix],  # "41,0 %", as everywhere
                            hovertemplate="%{label}: %{value}<extra></extra>"))
     return _base(fig, height, showlegend=True, legend=dict(orientation="v", x=1, y=0.5))
 
 
 def kecamatan_map(items: list[dict[str, Any]], height: int | None = None, font_size: int = 12,
-                  selected: tuple[str, ...] = (), labels: bool = True) -> go.Figure:
-    """Bubbles at kecamatan centroids on plain lon/lat axes (no map tiles: works offline)."""
+                  selected: tuple[str, ...] = (), labels: bool = True,
+                  size_px: tuple[float, float] | None = None, marker_scale: float = 1.0) -> go.Figure:
+    """Bubbles at kecamatan centroids on plain lon/lat axes (no map tiles: works offline).
+
+    With `size_px` (the graph's width and height on screen) each name goes where it collides with no other
+    name (below, above, right or left of its bubble, biggest bubbles first); a name with no free place is left
+    to the hover label rather than printed over a neighbour's."""
     points = [i for i in items if i.get("lat") is not None and i.get("lon") is not None]
     if not points:
         return empty(height=height)
     biggest = max((i.get("total") or 0) for i in points) or 1
-    sizes = [10 + 34 * math.sqrt((i.get("total") or 0) / biggest) for i in points]
+    sizes = [(10 + 34 * math.sqrt((i.get("total") or 0) / biggest)) * marker_scale for i in points]
     share = [((i.get("overdue") or 0) / i["total"]) if i.get("total") else 0 for i in points]
+    names = [str(i.get("label") or i.get("key")) for i in points]
+    lons, lats = [i["lon"] for i in points], [i["lat"] for i in points]
+    pad = 0.04
+    x_range = [min(lons) - pad, max(lons) + pad]
+    y_range = [min(lats) - pad * 1.6, max(lats) + pad]
+    margin = max(4, round(font_size / 3))
+    colorbar_px = 30 + 4.6 * font_size  # bar, its padding and the "100,0 %" tick labels
+    text, positions = names, ["bottom center"] * len(points)
+    if labels and size_px:
+        plot_w, plot_h = size_px[0] - 2 * margin - colorbar_px, size_px[1] - 2 * margin
+        text, positions = _place_labels(lons, lats, sizes, names, font_size - 1, plot_w, plot_h, x_range, y_range)
     fig = go.Figure(go.Scatter(
-        x=[i["lon"] for i in points], y=[i["lat"] for i in points], mode="markers+text" if labels else "markers",
-        text=[i.get("label") or i.get("key") for i in points], textposition="bottom center",
+        x=lons, y=lats, mode="markers+text" if labels else "markers",
+        text=text, textposition=positions,
         textfont=dict(size=font_size - 1, color="#33475b"), customdata=[i.get("key") for i in points],
         marker=dict(size=sizes, color=share, cmin=0, cmax=max(0.3, max(share)), sizemode="diameter",
                     colorscale=[[0, "#2e8b57"], [0.5, "#e6a23c"], [1, "#c0392b"]],
                     line=dict(color=["#12355b" if i.get("key") in selected else "white" for i in points],
                               width=[3 if i.get("key") in selected else 1 for i in points]),
-                    opacity=0.85, colorbar=dict(tickformat=".0%", thickness=10, len=0.7, outlinewidth=0)),
-        hovertemplate=[f"<b>{i.get('label') or i.get('key')}</b><br>Aduan: {i.get('total', 0)}<br>"
+                    opacity=0.85,
+                    colorbar=dict(**_pct_ticks(max(0.3, max(share))), thickness=10, len=0.7, outlinewidth=0)),
+        hovertemplate=[f"<b>{name}</b><br>Aduan: {i.get('total', 0)}<br>"
                        f"Terbuka: {i.get('open', 0)}<br>Lewat tenggat: {i.get('overdue', 0)}<extra></extra>"
-                       for i in points]))
-    lons, lats = [i["lon"] for i in points], [i["lat"] for i in points]
-    pad = 0.04
-    fig.update_xaxes(visible=False, range=[min(lons) - pad, max(lons) + pad], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[min(lats) - pad * 1.6, max(lats) + pad], fixedrange=True,
-                     scaleanchor="x", scaleratio=1.0)
-    return _base(fig, height, font_size, plot_bgcolor="#eef3f8", margin=dict(l=4, r=4, t=4, b=4))
+                       for name, i in zip(names, points, strict=True)]))
+    fig.update_xaxes(visible=False, range=x_range, fixedrange=True)
+    fig.update_yaxes(visible=False, range=y_range, fixedrange=True, scaleanchor="x", scaleratio=1.0)
+    if size_px:
+        fig.update_layout(meta={"size_px": list(size_px)})  # the names were placed for this size
+    return _base(fig, height, font_size, plot_bgcolor="#eef3f8",
+                 margin=dict(l=margin, r=margin, t=margin, b=margin))
+
+
+# Where a name may go around its bubble, in order of preference: (plotly textposition, dx, dy) with dx/dy the
+# direction from the bubble's centre (screen y grows downwards).
+_LABEL_SPOTS = [("bottom center", 0, 1), ("top center", 0, -1), ("middle right", 1, 0), ("middle left", -1, 0),
+                ("bottom right", 1, 1), ("bottom left", -1, 1), ("top right", 1, -1), ("top left", -1, -1)]
+
+
+def _place_labels(lons: list[float], lats: list[float], sizes: list[float], names: list[str], font_px: float,
+                  plot_w: float, plot_h: float, x_range: list[float], y_range: list[float],
+                  ) -> tuple[list[str], list[str]]:
+    """Greedy label placement in screen pixels; `scaleanchor` keeps one pixel per degree on both axes, and
+    plotly widens the shorter range around its centre, so the scale is the tighter of the two."""
+    x_span, y_span = x_range[1] - x_range[0], y_range[1] - y_range[0]
+    ppd = min(plot_w / x_span, plot_h / y_span) if plot_w > 0 and plot_h > 0 else 0
+    if ppd <= 0:
+        return names, ["bottom center"] * len(names)
+    cx, cy = (x_range[0] + x_range[1]) / 2, (y_range[0] + y_range[1]) / 2
+    centres = [((lon - cx) * ppd, -(lat - cy) * ppd) for lon, lat in zip(lons, lats, strict=True)]
+    half_w, half_h = plot_w / 2, plot_h / 2
+    text_h = font_px * 1.3
+    placed: list[tuple[float, float, float, float]] = []
+    bubbles = [(x - s * 0.4, y - s * 0.4, x + s * 0.4, y + s * 0.4) for (x, y), s in zip(centres, sizes, strict=True)]
+    text, positions = [""] * len(names), ["bottom center"] * len(names)
+    for k in sorted(range(len(names)), key=lambda n: -sizes[n]):
+        # plotly leaves a small gap between bubble and name
+        (x, y), r, w = centres[k], sizes[k] / 2 + 0.15 * font_px, _text_width(names[k], font_px)
+        spots = []
+        for position, dx, dy in _LABEL_SPOTS:
+            left = x - w / 2 if dx == 0 else (x + r if dx > 0 else x - r - w)
+            top = y - text_h / 2 if dy == 0 else (y + r if dy > 0 else y - r - text_h)
+            if dx and dy:  # corners: plotly puts the text's corner at the bubble's bounding box corner
+                left, top = (x + r * 0.7 if dx > 0 else x - r * 0.7 - w), (y + r * 0.7 if dy > 0 else y - r * 0.7
+                                                                               - text_h)
+            box = (left - 4, top - 3, left + w + 4, top + text_h + 3)  # a margin for our guesses
+            inside = box[0] >= -half_w and box[2] <= half_w and box[1] >= -half_h and box[3] <= half_h
+            if inside and not any(_overlap(box, other) for other in placed):
+                spots.append((position, box))
+        # Never over another name; over another bubble only when there is no clear spot.
+        clear = [spot for spot in spots if not any(_overlap(spot[1], b) for n, b in enumerate(bubbles) if n != k)]
+        if clear or spots:
+            position, box = (clear or spots)[0]
+            placed.append(box)
+            text[k], positions[k] = names[k], position
+    return text, positions
+
+
+def _text_width(text: str, font_px: float) -> float:
+    """A generous estimate of Liberation Sans (Arial metrics) text width."""
+    narrow = sum(ch in "ijlrtfI.,' " for ch in text)
+    wide = sum(ch in "mwMW" for ch in text)
+    return font_px * (0.58 * (len(text) - narrow - wide) + 0.3 * narrow + 0.85 * wide)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def ratings(rows: list[tuple[str, int]], height: int | None = None) -> go.Figure:
@@ -151,8 +228,9 @@ def ratings(rows: list[tuple[str, int]], height: int | None = None) -> go.Figure
         return empty(height=height)
     colours = [RED, "#e07b39", GOLD, "#7fb069", GREEN]
     fig = go.Figure(go.Bar(x=[label for label, _ in rows], y=[n for _, n in rows], marker_color=colours,
-                           text=[_num(n) for _, n in rows], textposition="auto",
+                           text=[_num(n) for _, n in rows], textposition="auto", textangle=0,
                            hovertemplate="%{x}: %{y}<extra></extra>"))
+    fig.update_xaxes(tickangle=0)  # bar labels stay horizontal
     fig.update_yaxes(visible=False)
     return _base(fig, height)
 
@@ -166,10 +244,16 @@ def calls(by_type: dict[str, dict[str, int]], height: int | None = None) -> go.F
     for call_type, series in sorted(by_type.items()):
         fig.add_bar(x=days, y=[series.get(d, 0) for d in days], name=CALL_TYPE_LABELS.get(call_type, call_type),
                     marker_color=CALL_COLOURS.get(call_type, NAVY))
-    fig.update_xaxes(type="date", tickformat="%d/%m")
+    fig.update_xaxes(type="date", tickformat="%d/%m", tickangle=0)  # fewer ticks rather than turned labels
     return _base(fig, height, barmode="stack", showlegend=True,
                  legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                  margin=dict(l=8, r=8, t=28, b=8))
+
+
+def _pct_ticks(top: float) -> dict[str, list]:
+    """Colour-bar ticks for a 0..top share, written like every other percentage ("15,0 %")."""
+    values = [0, top / 2, top]
+    return {"tickvals": values, "ticktext": [fmt_pct(100 * v) for v in values]}
 
 
 def _clip(text: str, width: int) -> str:

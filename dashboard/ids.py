@@ -14,6 +14,7 @@ WALL_SLOW_OPD = "wall-slow-opd"
 WALL_MAP = "wall-map"
 WALL_TREND = "wall-trend"
 WALL_ERROR = "wall-error"
+WALL_VIEWPORT = "wall-viewport"
 
 # Kanal
 KANAL_CHANNEL = "kanal-channel"
@@ -28,6 +29,7 @@ KANAL_ERROR = "kanal-error"
 # OPD (rapor) and OPD detail
 OPD_MONTH = "opd-month"
 OPD_DAYS = "opd-days"
+OPD_CHANNEL = "opd-channel"
 OPD_GRID = "opd-grid"
 OPD_ERROR = "opd-error"
 OPD_XLSX = "opd-xlsx"
@@ -65,6 +67,8 @@ JL_ACTION = "jl-action"  # pattern-matching: {"type": JL_ACTION, "action": <work
 JL_ACTION_NOTE = "jl-action-note"
 JL_ACTION_OPD = "jl-action-opd"
 JL_ACTION_RESULT = "jl-action-result"
+JL_ACTION_COUNT = "jl-action-count"  # characters typed / the upstream's cap on a reply
+JL_SYNC = "jl-sync"
 JL_NO_ACCESS = "jl-no-access"
 JL_CSV = "jl-csv"
 JL_XLSX = "jl-xlsx"

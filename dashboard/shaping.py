@@ -186,7 +186,7 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def local_time(value: str | datetime | None, tz: ZoneInfo, fmt: str = "%d/%m/%Y %H:%M") -> str:
+def local_time(value: str | datetime | None, tz: ZoneInfo, fmt: str = "%d/%m/%Y %H.%M") -> str:
     moment = parse_time(value) if isinstance(value, str) or value is None else value
     if moment is None:
         return "–"
@@ -221,6 +221,48 @@ def ago(value: str | None, now: datetime) -> str:
     if moment is None:
         return "belum pernah"
     return humanise_seconds((now - moment).total_seconds()) + " lalu"
+
+
+def coarse_age(seconds: float | None) -> str:
+    """"3 minggu", "5 jam": how old a channel's newest record is, at a glance."""
+    if seconds is None:
+        return "–"
+    minutes = max(0, int(seconds)) // 60
+    if minutes < 90:
+        return f"{minutes} menit"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} jam"
+    days = hours // 24
+    if days < 14:
+        return f"{days} hari"
+    if days < 60:
+        return f"{days // 7} minggu"
+    return f"{days // 30} bulan"
+
+
+@dataclass
+class ChannelAge:
+    text: str  # "data terbaru 3 minggu lalu"
+    stale: bool
+    hint: str = ""  # "batas 48 jam"
+    label: str = ""  # "Call Center 112"
+    age: str = ""  # "3 minggu"
+
+
+def channel_ages(freshness: dict[str, Any] | None) -> dict[str, ChannelAge]:
+    """Per channel code, the age of its newest record from `/stats/freshness` (empty when unavailable)."""
+    out = {}
+    for item in (freshness or {}).get("items") or []:
+        hours = item.get("stale_after_hours")
+        limit = f"batas {hours:g} jam".replace(".", ",") if hours is not None else ""
+        label = item.get("label") or item.get("channel") or ""
+        if item.get("latest_received_at") is None:
+            out[item.get("channel")] = ChannelAge("belum ada data", False, limit, label)
+            continue
+        age = coarse_age(item.get("age_seconds"))
+        out[item.get("channel")] = ChannelAge(f"data terbaru {age} lalu", bool(item.get("stale")), limit, label, age)
+    return out
 
 
 def last_n_days(today: date, n: int) -> tuple[str, str]:
@@ -267,11 +309,12 @@ def wall_kpis(summary: dict[str, Any]) -> list[Kpi]:
     tone_completion = "success" if (completion or 0) >= 85 else "warning" if (completion or 0) >= 70 else "danger"
     return [
         Kpi("Aduan hari ini", fmt_int(summary.get("new_today")), "masuk sejak 00.00 WIB"),
-        Kpi("Bulan ini", fmt_int(summary.get("new_this_month")), "aduan masuk"),
-        Kpi("Belum selesai", fmt_int(summary.get("open")), "masih terbuka", "warning"),
-        Kpi("Lewat tenggat", fmt_int(overdue), "melewati batas waktu", "danger" if overdue else "success"),
-        Kpi("Penyelesaian", fmt_pct(completion), "selesai / total", tone_completion),
-        Kpi("Rata-rata tindak lanjut", fmt_days(summary.get("avg_followup_days")), "hari kerja"),
+        # Say what each figure covers: the rapor (OPD page) is per complete month and leaves rejected ones out.
+        Kpi("Bulan ini", fmt_int(summary.get("new_this_month")), "masuk bulan berjalan, termasuk ditolak"),
+        Kpi("Belum selesai", fmt_int(summary.get("open")), "masih terbuka, semua periode", "warning"),
+        Kpi("Lewat tenggat", fmt_int(overdue), "saat ini melewati batas waktu", "danger" if overdue else "success"),
+        Kpi("Penyelesaian", fmt_pct(completion), "selesai / total semua periode, tanpa ditolak", tone_completion),
+        Kpi("Rata-rata tindak lanjut", fmt_days(summary.get("avg_followup_days")), "hari kerja, semua periode"),
     ]
 
 
@@ -283,20 +326,22 @@ class Staleness:
 
 
 def staleness(summary: dict[str, Any] | None, connectors: list[dict[str, Any]] | None, now: datetime,
-              stale_minutes: int, tz: ZoneInfo) -> Staleness:
-    """Stale when the newest complaint is older than `stale_minutes` or a connector is failing."""
+              stale_minutes: int, tz: ZoneInfo, freshness: dict[str, Any] | None = None) -> Staleness:
+    """Stale when the kabupaten's newest complaint is older than `stale_minutes` or a connector is failing.
+    The newest complaint comes from `/stats/freshness` (kabupaten-wide) when given: a quiet OPD's own
+    queue says nothing about whether the feeds still arrive."""
     reasons: list[str] = []
     generated = parse_time((summary or {}).get("generated_at")) or now
-    as_of = "Data per " + generated.astimezone(tz).strftime("%H:%M") + " WIB"
+    as_of = "Data per " + generated.astimezone(tz).strftime("%H.%M") + " WIB"
     if summary is None:
         reasons.append("Data ringkasan tidak dapat dimuat dari API.")
     else:
-        latest = parse_time(summary.get("latest_received_at"))
+        latest = parse_time((freshness if freshness is not None else summary).get("latest_received_at"))
         if latest is None:
             reasons.append("Belum ada aduan yang masuk.")
         elif now - latest > timedelta(minutes=stale_minutes):
             reasons.append(f"Aduan terakhir masuk {humanise_seconds((now - latest).total_seconds())} lalu "
-                           f"({local_time(latest, tz, '%d/%m %H:%M')} WIB).")
+                           f"({local_time(latest, tz, '%d/%m %H.%M')} WIB).")
     for conn in connectors or []:
         if conn.get("enabled", True) and conn.get("status") == "error":
             reasons.append(f"Konektor {conn.get('name')} galat: {(conn.get('last_error') or '').strip()[:80]}")
@@ -358,9 +403,11 @@ def completion_tone(pct: float | None) -> str:
 
 
 def rapor_rows(rapor: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows for the rapor grid: numbers kept numeric (sortable) plus a display link to the OPD page."""
+    """Rows for the rapor grid: numbers kept numeric (sortable) plus a display link to the OPD page.
+    An OPD's own rapor (`opd_scoped`) with nothing in the period still shows that OPD, with zeros."""
     rows = []
-    for row in rapor.get("rows", []):
+    source = rapor.get("rows") or ([rapor["total"]] if rapor.get("opd_scoped") and rapor.get("total") else [])
+    for row in source:
         code = row.get("opd_code") or ""
         rows.append({**row, "opd_link": f"[{row.get('opd_name') or code}](/opd/{code})",
                      "completion_pct": row.get("completion_pct"),
@@ -369,10 +416,12 @@ def rapor_rows(rapor: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def rapor_total_row(rapor: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pinned bottom row: the kabupaten total; none for an OPD's own rapor, whose last row is that OPD."""
     total = rapor.get("total")
-    if not total:
+    if not total or rapor.get("opd_scoped"):
         return []
-    return [{**total, "opd_name": "Total kabupaten", "opd_link": "**Total kabupaten**"}]
+    name = total.get("opd_name") or "Total kabupaten"
+    return [{**total, "opd_name": name, "opd_link": f"**{name}**"}]
 
 
 # --- complaints (grid, detail) ---------------------------------------------------------------------
@@ -414,7 +463,9 @@ def timeline(detail: dict[str, Any], tz: ZoneInfo, labels: Labels) -> list[dict[
 def detail_facts(detail: dict[str, Any], tz: ZoneInfo, labels: Labels) -> list[tuple[str, str]]:
     return [
         ("Kode", detail.get("tracking_code") or "–"),
-        ("Kanal", labels.channel(detail.get("channel"))),
+        ("Kanal", labels.channel(detail.get("channel"))
+         + (f" · {SOURCE_LABELS.get(detail['source_channel'], detail['source_channel'])}"
+            if detail.get("source_channel") else "")),
         ("Status", labels.status(detail.get("status"))),
         ("OPD", detail.get("opd_name") or "–"),
         ("Kategori", detail.get("category_name") or "–"),
@@ -477,19 +528,31 @@ def page_rows(fetch, book: CursorBook, key: str, start_row: int, end_row: int) -
 # --- connectors ------------------------------------------------------------------------------------
 
 
+WRITEBACK_ACTIONS = {"respond": "tindak lanjut", "resolve": "selesai", "postpone": "tunda", "verify": "verifikasi",
+                     "dispatch": "disposisi", "reject": "tolak"}
+SOURCE_LABELS = {"web": "Situs web", "sms": "SMS 1708", "aplikasi": "Aplikasi", "media_sosial": "Media sosial"}
+
+
 def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo, labels: Labels,
-                   role: str | None = None) -> list[dict[str, Any]]:
-    """Rows of the connector table; `can_sync` only for admins and connectors that can be pulled now."""
+                   role: str | None = None, ages: dict[str, ChannelAge] | None = None) -> list[dict[str, Any]]:
+    """Rows of the connector table; `can_sync` only for admins and connectors that can be pulled now.
+    A connector that syncs fine but whose channel has had no new record past its limit is not "Normal"."""
     rows = []
+    ages = ages or {}
     for c in connectors:
         status = c.get("status") or "never"
+        age = ages.get(c.get("channel"))
         if not c.get("enabled", True):
             tone, label = "secondary", "Nonaktif"
+        elif status == "ok" and age and age.stale:
+            tone, label = "warning", "Data lama"
         else:
             tone, label = {"ok": ("success", "Normal"), "error": ("danger", "Galat"),
                            "running": ("info", "Berjalan"), "never": ("secondary", "Belum pernah")}.get(
                 status, ("secondary", status))
         rows.append({
+            "data_age": age.text if age else "–", "data_stale": bool(age and age.stale and c.get("enabled", True)),
+            "data_limit": age.hint if age else "",
             "name": c.get("name"), "kind": c.get("kind") or "–",
             "channel": labels.channel(c.get("channel")),
             "tone": tone, "status": label,
@@ -499,26 +562,54 @@ def connector_rows(connectors: list[dict[str, Any]], now: datetime, tz: ZoneInfo
             "fetched": fmt_int(c.get("fetched_total") or 0), "new": fmt_int(c.get("new_total") or 0),
             "updated": fmt_int(c.get("updated_total") or 0), "failed": c.get("failed_total") or 0,
             "inbox_failed": c.get("inbox_failed") or 0, "error": c.get("last_error") or "",
+            "writeback_pending": c.get("writeback_pending") or 0,
+            "writeback_failed": [
+                f"{w.get('tracking_code') or '–'} · {WRITEBACK_ACTIONS.get(w.get('action'), w.get('action'))}: "
+                f"{w.get('error') or 'gagal'} ({local_time(w.get('at'), tz)} WIB)"
+                for w in c.get("writeback_failed") or [] if isinstance(w, dict)],
             "can_sync": role == "admin" and bool(c.get("pullable", True)) and c.get("enabled", True),
         })
     return rows
 
 
-def connector_kpis(connectors: list[dict[str, Any]], now: datetime) -> list[Kpi]:
+def connector_problems(conn: dict[str, Any]) -> list[str]:
+    """What is wrong with one connector: a failed run, rows that failed normalisation, actions upstream refused."""
+    problems = []
+    if conn.get("enabled", True) and conn.get("status") == "error":
+        problems.append("sinkron galat")
+    if conn.get("inbox_failed"):
+        problems.append(f"{fmt_int(conn['inbox_failed'])} baris gagal")
+    if conn.get("writeback_failed"):
+        problems.append(f"{fmt_int(len(conn['writeback_failed']))} aksi hulu gagal")
+    return problems
+
+
+def connector_kpis(connectors: list[dict[str, Any]], now: datetime,
+                   ages: dict[str, ChannelAge] | None = None) -> list[Kpi]:
+    """"Galat" counts every connector with a failed run, failed inbox rows or refused write-backs: it never
+    says "semua normal" beside a failed row."""
     active = [c for c in connectors if c.get("enabled", True)]
-    failing = [c for c in active if c.get("status") == "error"]
+    failing = [(c, problems) for c in connectors if (problems := connector_problems(c))]
     inbox_failed = sum(c.get("inbox_failed") or 0 for c in connectors)
     lags = [c["lag_seconds"] for c in active if c.get("lag_seconds") is not None]
     latest = max((c["last_success_at"] for c in active if c.get("last_success_at")), default=None)
-    return [
+    quiet = sorted({c.get("channel") for c in active if (ages or {}).get(c.get("channel"))
+                    and ages[c.get("channel")].stale})
+    kpis = [
         Kpi("Konektor aktif", f"{len(active)} / {len(connectors)}", "instans dikonfigurasi"),
-        Kpi("Galat", fmt_int(len(failing)), ", ".join(c["name"] for c in failing) or "semua normal",
+        Kpi("Galat", fmt_int(len(failing)),
+            "; ".join(f"{c['name']}: {', '.join(p)}" for c, p in failing) or "semua normal",
             "danger" if failing else "success"),
         Kpi("Inbox gagal normalisasi", fmt_int(inbox_failed), "menunggu perbaikan pemetaan",
             "warning" if inbox_failed else "success"),
         Kpi("Keterlambatan terbesar", humanise_seconds(max(lags)) if lags else "–", "sejak sinkron berhasil"),
         Kpi("Sinkron terakhir", ago(latest, now), "berhasil"),
     ]
+    if ages is not None:
+        kpis.append(Kpi("Kanal tanpa data baru", fmt_int(len(quiet)),
+                        ", ".join(f"{ages[q].label} {ages[q].age}" for q in quiet)
+                        or "semua kanal dalam batas", "warning" if quiet else "success"))
+    return kpis
 
 
 def sync_message(name: str, result: dict[str, Any]) -> tuple[str, str]:
@@ -563,7 +654,7 @@ def audit_rows(items: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, Any]
     """Audit entries for the grid: who (name and reference), what, on what, how it ended, from where."""
     return [{
         "id": e.get("id"),
-        "at": local_time(e.get("at"), tz, "%d/%m/%Y %H:%M:%S"),
+        "at": local_time(e.get("at"), tz, "%d/%m/%Y %H.%M.%S"),
         "actor": f"{e['actor_name']} ({e.get('actor')})" if e.get("actor_name") else e.get("actor"),
         "role": e.get("role") or "–",
         "action": e.get("action"),

@@ -27,6 +27,8 @@ class ComplaintBase(SQLModel):
     kecamatan: str | None = Field(default=None, max_length=120)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    # How it reached the upstream when the upstream says (LAPOR!: web, sms, aplikasi, media_sosial).
+    source_channel: str | None = Field(default=None, max_length=32)
 
 
 class Complaint(ComplaintBase, table=True):

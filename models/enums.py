@@ -20,6 +20,7 @@ class RaporBucket(StrEnum):
     unverified = "belum_terverifikasi"
     not_followed_up = "belum_ditindaklanjuti"
     in_progress = "proses"
+    postponed = "tertunda"
     resolved = "selesai"
     excluded = "dikecualikan"
 
@@ -29,7 +30,7 @@ RAPOR_BUCKET: dict[Status, RaporBucket] = {
     Status.verified: RaporBucket.not_followed_up,
     Status.dispatched: RaporBucket.not_followed_up,
     Status.in_progress: RaporBucket.in_progress,
-    Status.postponed: RaporBucket.in_progress,
+    Status.postponed: RaporBucket.postponed,
     Status.resolved: RaporBucket.resolved,
     Status.rejected: RaporBucket.excluded,
     Status.archived: RaporBucket.excluded,

@@ -42,22 +42,22 @@ def response(at: datetime, note: str = "Sedang ditindaklanjuti oleh OPD") -> lis
 
 def rapor_fixture(session: Session, opd_code: str = "DINKES", resolved: int = 28, in_progress: int = 3,
                   dispatched: int = 9, unverified: int = 1, received_at: datetime = MONDAY,
-                  prefix: str = "r") -> list:
+                  prefix: str = "r", postponed: int = 0, channel: str = "lapor") -> list:
     """Complaints in one OPD in the given statuses. Responses come 2 working days after receipt
     (Monday → Wednesday), so the average follow-up is exactly 2.0 working days."""
     replied_at = received_at + timedelta(days=2)
     made, n = [], 0
-    plan = [(Status.resolved, resolved), (Status.in_progress, in_progress), (Status.dispatched, dispatched),
-            (Status.unverified, unverified)]
+    plan = [(Status.resolved, resolved), (Status.in_progress, in_progress), (Status.postponed, postponed),
+            (Status.dispatched, dispatched), (Status.unverified, unverified)]
     for status, count in plan:
         for _ in range(count):
             n += 1
             extra = {}
-            if status in (Status.resolved, Status.in_progress):
+            if status in (Status.resolved, Status.in_progress, Status.postponed):
                 extra["events"] = response(replied_at)
             if status is Status.resolved:
                 extra["resolved_at"] = replied_at + timedelta(days=1)
-            made.append(add_complaint(session, external_id=f"{prefix}{n}", status=status, opd_code=opd_code,
+            made.append(add_complaint(session, channel, f"{prefix}{n}", status=status, opd_code=opd_code,
                                       category_code="KESEHATAN", received_at=received_at, **extra))
     return made
 

@@ -87,13 +87,14 @@ def login(body: LoginIn, request: Request, session: SessionDep, settings: Settin
                             "coba lagi nanti", headers={"Retry-After": str(int(window.total_seconds()))})
     result = users.authenticate(session, settings, body.username, body.password)
     if result.user is not None:
-        note(request, actor=f"user:{result.user.id}", actor_name=result.user.name, target=f"user:{result.user.id}")
+        note(request, actor=f"user:{result.user.id}", actor_name=result.user.name, role=str(result.user.role),
+             target=f"user:{result.user.id}")
     note(request, message=result.audit_message)
     if result.outcome == "locked":
         wait = max(1, int((result.locked_until - utcnow()).total_seconds()))
         local = result.locked_until.astimezone(settings.tz)
         raise HTTPException(status.HTTP_423_LOCKED, f"akun terkunci karena terlalu banyak kata sandi salah; "
-                            f"coba lagi setelah pukul {local:%H:%M} atau hubungi admin",
+                            f"coba lagi setelah pukul {local:%H.%M} atau hubungi admin",
                             headers={"Retry-After": str(wait)})
     if result.outcome == "inactive":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "akun dinonaktifkan; hubungi admin")
@@ -118,7 +119,7 @@ def refresh(body: RefreshIn, request: Request, session: SessionDep, settings: Se
         user, pair = tokens.refresh(session, settings, body.refresh_token)
     except TokenError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-    note(request, actor=f"user:{user.id}", actor_name=user.name)
+    note(request, actor=f"user:{user.id}", actor_name=user.name, role=str(user.role))
     return _token_out(session, user, pair)
 
 
@@ -129,7 +130,8 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal,
     """End this log-in: its access and refresh tokens stop working at once."""
     note(request, action="auth.logout")
     if principal.kind != "user":
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "log-out is for people who logged in; revoke keys instead")
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            "keluar hanya untuk pengguna yang masuk; kunci API dicabut, bukan keluar")
     if body is not None:
         tokens.end_session(session, body.refresh_token)
     sid = tokens.session_id_of(credentials.credentials) if credentials else None
@@ -145,7 +147,7 @@ def change_password(body: PasswordIn, request: Request, session: SessionDep, set
     """Change your own password. Every log-in of yours ends (log in again with the new one)."""
     note(request, action="auth.password", target=principal.ref)
     if principal.kind != "user":
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "only people have passwords")
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "hanya pengguna yang punya kata sandi, bukan kunci API")
     user = session.get(User, principal.id)
     if users.authenticate(session, settings, user.username, body.current_password).outcome != "ok":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "kata sandi saat ini salah")

@@ -18,10 +18,10 @@ from core.casework.workflow import (
     ActionInputError,
     TransitionError,
     allowed_actions,
-    apply_action,
     role_may,
 )
 from core.identity.access import Access
+from core.intake.writeback import take_action
 from core.reference.calendar import calendar_for
 from core.reporting.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
 from core.reporting.filters import FilterError
@@ -43,14 +43,25 @@ class EventOut(BaseModel):
     id: int
     at: datetime
     kind: str
-    actor: str
+    actor: str = Field(description="Siapa, dalam kata: nama petugas, 'Sistem', atau nama kanal (mis. SP4N-LAPOR!)")
     from_status: str | None
     to_status: str | None
     note: str | None
 
 
+class UpstreamActionOut(BaseModel):
+    action: str
+    status: str = Field(description="menunggu | terkirim | gagal")
+    error: str | None = None
+    at: datetime | None = None
+
+
 class ComplaintDetail(ComplaintOut):
     events: list[EventOut]
+    upstream_actions: list[UpstreamActionOut] = Field(
+        default_factory=list, description="Aksi yang dikirim ke sistem hulu pemilik status (mis. SP4N-LAPOR!)")
+    sync_state: str | None = Field(None,
+                                   description="Ringkasan sinkron ke hulu, mis. 'menunggu sinkron ke SP4N-LAPOR!'")
     raw: Any | None = Field(None, description="Payload as received from upstream (admins only)")
     allowed_actions: list[str] = Field(default_factory=list, description="Actions this key may take now")
 
@@ -115,7 +126,8 @@ def act(
                             f"peran {access.role} tidak boleh melakukan aksi '{body.action}'")
     calendar = calendar_for(settings)
     try:
-        apply_action(session, complaint, body.action, access.actor, calendar, opd_code=body.opd, note=body.note)
+        take_action(session, complaint, body.action, access.actor, calendar, settings, opd_code=body.opd,
+                    note=body.note)
     except TransitionError as exc:
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, detail={

@@ -20,6 +20,14 @@ router = APIRouter(tags=["connectors"])
 AnalystKey = Annotated[Principal, Depends(require_roles(Role.analyst))]
 
 
+class FailedWriteback(BaseModel):
+    complaint_id: int | None
+    tracking_code: str | None
+    action: str
+    error: str | None
+    at: datetime
+
+
 class ConnectorStatus(BaseModel):
     name: str
     kind: str
@@ -38,6 +46,9 @@ class ConnectorStatus(BaseModel):
     failed_total: int
     inbox_failed: int
     last_counts: dict | None
+    writeback_pending: int = Field(0, description="Aksi yang menunggu dikirim ke hulu (mis. SP4N-LAPOR!)")
+    writeback_failed: list[FailedWriteback] = Field(
+        default_factory=list, description="Aksi terakhir yang gagal/ditolak hulu, dengan alasannya")
 
 
 class SyncResult(BaseModel):

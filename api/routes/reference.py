@@ -138,6 +138,7 @@ Tone = Literal["red", "yellow", "green", "grey"]
 # Jakarta's CRM convention: red while waiting, yellow in process, green done; grey for what the rapor leaves out.
 BUCKET_TONE: dict[RaporBucket, Tone] = {
     RaporBucket.unverified: "red", RaporBucket.not_followed_up: "red", RaporBucket.in_progress: "yellow",
+    RaporBucket.postponed: "yellow",
     RaporBucket.resolved: "green", RaporBucket.excluded: "grey",
 }
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep
 from api.filters import AccessDep, FilterDep
+from core.reporting.freshness import channel_freshness
 from core.reporting.stats import Stats
 
 router = APIRouter(prefix="/stats", tags=["stats"])
@@ -41,6 +42,7 @@ class GroupList(BaseModel):
 class Buckets(BaseModel):
     selesai: int
     proses: int
+    tertunda: int
     belum_ditindaklanjuti: int
     belum_terverifikasi: int
 
@@ -100,6 +102,21 @@ class KecamatanList(BaseModel):
     items: list[KecamatanItem]
 
 
+class ChannelAge(BaseModel):
+    channel: str
+    label: str
+    latest_received_at: datetime | None = Field(description="newest complaint of the channel (UTC); null: none yet")
+    age_seconds: int | None = Field(description="seconds since `latest_received_at`")
+    stale_after_hours: float = Field(description="the channel's ADUAN_CHANNEL_STALE_HOURS")
+    stale: bool = Field(description="true when the age is past `stale_after_hours`")
+
+
+class Freshness(BaseModel):
+    generated_at: datetime
+    latest_received_at: datetime | None = Field(description="newest complaint of the whole kabupaten (UTC)")
+    items: list[ChannelAge]
+
+
 def _stats(session, settings, filt, access, days="working") -> Stats:
     return Stats(session, filt, access, settings.tz, days)
 
@@ -155,3 +172,10 @@ def response_times(session: SessionDep, settings: SettingsDep, access: AccessDep
 def ratings(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep) -> dict[str, Any]:
     """Star-rating distribution (e.g. `channel=google_reviews`), reply rate and average."""
     return _stats(session, settings, filt, access).ratings()
+
+
+@router.get("/freshness", response_model=Freshness)
+def freshness(session: SessionDep, settings: SettingsDep, _access: AccessDep) -> dict[str, Any]:
+    """Age of the newest complaint per channel, kabupaten-wide for every role (timestamps only, no counts):
+    a stopped feed is a property of the channel, not of the OPD reading it. Ignores the complaint filters."""
+    return channel_freshness(session, settings)

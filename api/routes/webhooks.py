@@ -29,7 +29,7 @@ def verify_subscription(instance_name: str, request: Request, session: SessionDe
     except webhooks.UnknownInstance as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     if answer is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "hub.verify_token does not match")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "hub.verify_token tidak cocok")
     return PlainTextResponse(answer)
 
 

@@ -35,6 +35,12 @@ INCIDENTS = {
     "bencana": (["BPBD"], ["Pohon tumbang menutup jalan di {desa}", "Banjir setinggi lutut di permukiman {desa}",
                            "Tanah longsor di tebing dekat rumah warga {desa}"]),
 }
+# Not emergencies: the CAD forwards them to the OPD, and they follow our escalation ladder (docs/domain.md).
+NON_EMERGENCY = {
+    "infrastruktur": (["DPUPR", "Dishub"], ["Lampu penerangan jalan mati sepanjang jalan {desa}, gelap total",
+                                            "Jalan berlubang besar di jalur {kec}, sudah ada pengendara jatuh"]),
+}
+NON_EMERGENCY_SHARE = 0.08
 MALFORMED = [
     ("tanggal_terima", "31 Juni 2021 10:00"),
     ("tanggal_terima", "2021/08/20 07:15"),
@@ -100,8 +106,9 @@ def generate(rows: int = 1000, seed: int = 3, start: datetime | None = None, bad
                    no_telp_pelapor="08" + "".join(str(rng.randint(0, 9)) for _ in range(10)),
                    jenis_panggilan=call_type)
         if call_type in ("normal", "informasi"):
-            kategori = rng.choice(sorted(INCIDENTS))
-            opds, texts = INCIDENTS[kategori]
+            kinds_of = NON_EMERGENCY if call_type == "normal" and rng.random() < NON_EMERGENCY_SHARE else INCIDENTS
+            kategori = rng.choice(sorted(kinds_of))
+            opds, texts = kinds_of[kategori]
             row.update(nama_pelapor=fake.name(), kejadian=rng.choice(texts).format(desa=desa, kec=kec),
                        alamat=fake.street_address(), desa=desa, kecamatan=kec, kategori=kategori,
                        opd=rng.choice(opds),

@@ -4,6 +4,9 @@
 with `Authorization: Bearer <token>` → `{"reviews": [...], "averageRating", "totalReviewCount",
 "nextPageToken"}`; errors as Google's `{"error": {"code", "message", "status"}}`.
 A reply (reviewReply) does not change the review's updateTime, as upstream; an edit of the review does.
+Replying: `PUT /v4/accounts/{a}/locations/{l}/reviews/{r}/reply {"comment"}` (≤ 4,096 characters, else 400
+INVALID_ARGUMENT) stores the reply (replacing an earlier one) and answers the ReviewReply
+`{"comment", "updateTime"}`; `DELETE` on the same path removes it; an unknown review is 404.
 Control: `POST /_control/add {"n"}`, `POST /_control/edit {"n", "kind": "comment"|"reply"}`,
 `GET|POST /_control/faults`, `GET /_control/state` (lists the locations).
 """
@@ -24,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.emulators.faults import Faults, control_routes
+from connectors.emulators.faults import Faults, control_routes, read_json
 from connectors.emulators.texts import OWNER_REPLIES, REVIEW_TEXTS
 
 ACCOUNT = "112233445566778899"
@@ -65,6 +68,7 @@ class Review:
     comment_version: int = 0
     reply_at: datetime | None = None
     reply_version: int = 0
+    reply_text: str | None = None  # posted through the API (else a generated owner reply)
 
     @property
     def key(self) -> tuple[datetime, str]:
@@ -146,6 +150,16 @@ class ReviewStore:
             bisect.insort(keys, review.key)
         return [r.review_id for r in chosen]
 
+    def reply(self, review: Review, comment: str, at: datetime | None = None) -> dict[str, str]:
+        """The owner posts (or rewrites) the reply; the review's updateTime stays."""
+        review.reply_at = self._stamp(review.reply_at or review.created, at)
+        review.reply_version += 1
+        review.reply_text = comment
+        return {"comment": comment, "updateTime": rfc3339(review.reply_at)}
+
+    def unreply(self, review: Review) -> None:
+        review.reply_at, review.reply_version, review.reply_text = None, 0, None
+
     def payload(self, review: Review) -> dict[str, Any]:
         rng = random.Random(self.seed * 1_000_033 + review.idx)
         texts = REVIEW_TEXTS[review.rating]
@@ -173,6 +187,8 @@ class ReviewStore:
             text = OWNER_REPLIES[(review.idx + review.reply_version) % len(OWNER_REPLIES)]
             if review.reply_version > 1:
                 text += " Sudah kami tindak lanjuti."
+            if review.reply_text is not None:
+                text = review.reply_text
             body["reviewReply"] = {"comment": text, "updateTime": rfc3339(review.reply_at)}
         return body
 
@@ -203,16 +219,24 @@ def google_error(code: int, status: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "status": status}}, status_code=code)
 
 
+REPLY_MAX_CHARS = 4096
+
+
 def create_app(seed: int = 1, total: int = 500, days: int = 180, token: str = "ya29.emulator-token",
                faults: Faults | None = None, now: datetime | None = None,
                locations: tuple[tuple[str, str], ...] = DEFAULT_LOCATIONS, account: str = ACCOUNT) -> Starlette:
     store = ReviewStore(seed=seed, total=total, days=days, now=now, locations=locations, account=account)
     faults = faults or Faults(seed=seed)
 
-    async def reviews(request: Request) -> Response:
+    def unauthenticated(request: Request) -> Response | None:
         if request.headers.get("Authorization") != f"Bearer {token}":
             return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. "
                                 "Expected OAuth 2 access token.")
+        return None
+
+    async def reviews(request: Request) -> Response:
+        if (denied := unauthenticated(request)) is not None:
+            return denied
         account_id, location = request.path_params["account"], request.path_params["location"]
         if account_id != store.account or location not in store.locations:
             return google_error(404, "NOT_FOUND", "Requested entity was not found.")
@@ -244,8 +268,34 @@ def create_app(seed: int = 1, total: int = 500, days: int = 180, token: str = "y
                 body["nextPageToken"] = page_token
         return faults.body(body)
 
+    async def reply(request: Request) -> Response:
+        if (denied := unauthenticated(request)) is not None:
+            return denied
+        p = request.path_params
+        review = store.reviews.get(p["review"])
+        if p["account"] != store.account or review is None or review.location != p["location"]:
+            return google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        failure = await faults.before({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                                                 "message": "Quota exceeded for quota metric 'Requests'."}})
+        if failure is not None:
+            return failure
+        if request.method == "DELETE":
+            store.unreply(review)
+            return JSONResponse({})
+        try:
+            comment = (await read_json(request)).get("comment")
+        except (ValueError, AttributeError):
+            comment = None
+        if not isinstance(comment, str) or not comment.strip():
+            return google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument: comment is required.")
+        if len(comment) > REPLY_MAX_CHARS:
+            return google_error(400, "INVALID_ARGUMENT", f"Request contains an invalid argument: comment is longer "
+                                f"than {REPLY_MAX_CHARS} characters.")
+        return JSONResponse(store.reply(review, comment))
+
     app = Starlette(routes=[
         Route("/v4/accounts/{account}/locations/{location}/reviews", reviews),
+        Route("/v4/accounts/{account}/locations/{location}/reviews/{review}/reply", reply, methods=["PUT", "DELETE"]),
         *control_routes(store, faults, "comment", lambda: {
             "total": len(store.reviews), "account": store.account,
             "locations": [{"name": f"accounts/{store.account}/locations/{loc}", "title": title}

@@ -6,6 +6,14 @@ ordered by (updated_at, tracking_id); tokens are keyset positions, so edits duri
 Reports are generated deterministically from a seed and kept as small records; payloads are built
 on request. Control: `POST /_control/add {"n"}`, `POST /_control/edit {"n", "kind": "progress"|"content"}`,
 `GET|POST /_control/faults`, `GET /_control/state`.
+
+Write side (what an admin instansi's integration may do to a report, docs/wire-formats.md):
+`POST /api/v1/laporan/{tracking_id}/tindak-lanjut {"content"}` → 201 `{"data": {"id", …}}` (a follow-up by
+the agency; a disposed or postponed report moves to "Proses"), and
+`POST /api/v1/laporan/{tracking_id}/status {"status", "note"?, "agency"?}` → 200 with `status` one of
+terverifikasi, didisposisikan (needs `agency`), ditunda, selesai, bukan_kewenangan. A transition the report's
+status does not allow (e.g. it is already "Selesai") → 409 `{"message"}`; bad input → 422; unknown report → 404.
+Both move the report's `updated_at`, so the next pull sees it.
 """
 
 from __future__ import annotations
@@ -64,10 +72,16 @@ class Report:
     path: str
     stage_at: list[datetime]  # when each stage of the path was reached; [0] = created
     edits: list[datetime] = field(default_factory=list)  # content edits by the reporter
+    # Written through the integration API (the write side): the status it set (a label of `WRITE_STATUS`),
+    # when, the agency disposed to, and the follow-ups posted.
+    set_status: str | None = None
+    writes: list[datetime] = field(default_factory=list)
+    agency: str | None = None
+    posted: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def updated_at(self) -> datetime:
-        return max(self.stage_at[-1], self.edits[-1]) if self.edits else self.stage_at[-1]
+        return max([self.stage_at[-1], *self.edits[-1:], *self.writes[-1:]])
 
     @property
     def key(self) -> tuple[datetime, str]:
@@ -75,7 +89,25 @@ class Report:
 
     @property
     def status(self) -> str:
-        return PATHS[self.path][len(self.stage_at) - 1]
+        return self.set_status or PATHS[self.path][len(self.stage_at) - 1]
+
+
+# The write side: status key → (label, the labels it may be set from).
+WRITE_STATUS = {
+    "terverifikasi": ("Terverifikasi", {"Belum Terverifikasi"}),
+    "didisposisikan": ("Didisposisikan", {"Belum Terverifikasi", "Terverifikasi", "Didisposisikan"}),
+    "ditunda": ("Ditunda", {"Didisposisikan", "Proses"}),
+    "selesai": ("Selesai", {"Terverifikasi", "Didisposisikan", "Proses", "Ditunda"}),
+    "bukan_kewenangan": ("Bukan Kewenangan", {"Belum Terverifikasi", "Terverifikasi", "Didisposisikan"}),
+}
+CLOSED = {"Selesai", "Bukan Kewenangan", "Diarsipkan"}
+SOURCES = ("web", "sms", "aplikasi", "media_sosial")  # how a report came in: lapor.go.id, SMS 1708, app, social
+
+
+class WriteRefused(Exception):
+    def __init__(self, status_code: int, message: str):
+        super().__init__(message)
+        self.status_code, self.message = status_code, message
 
 
 class LaporStore:
@@ -166,7 +198,8 @@ class LaporStore:
         `content`: the reporter adds a line to the report text.
         `ids` picks the reports; otherwise `n` open ones are drawn from the seed."""
         if kind == "progress":
-            pool = [r for r in self.reports.values() if len(r.stage_at) < len(PATHS[r.path])]
+            pool = [r for r in self.reports.values()
+                    if len(r.stage_at) < len(PATHS[r.path]) and r.status not in CLOSED]
         elif kind == "content":
             pool = [r for r in self.reports.values() if r.status not in FINAL]
         else:
@@ -180,11 +213,77 @@ class LaporStore:
             chosen = self._ops.sample(pool, min(n, len(pool)))
         for report in chosen:
             stamp = self._stamp(report, at)
-            if kind == "progress":
-                self._touch(report, lambda r, s=stamp: r.stage_at.append(s))
+            if kind == "progress":  # the upstream's own workflow moves on (past whatever was written)
+                self._touch(report, lambda r, s=stamp: (r.stage_at.append(s), setattr(r, "set_status", None)))
             else:
                 self._touch(report, lambda r, s=stamp: r.edits.append(s))
         return [r.tracking_id for r in chosen]
+
+    # -- write side --------------------------------------------------------------------------------
+    def _report(self, tracking_id: str) -> Report:
+        report = self.reports.get(tracking_id)
+        if report is None:
+            raise WriteRefused(404, "laporan tidak ditemukan")
+        return report
+
+    def _post(self, report: Report, content: str, stamp: datetime, author_type: str = "instansi") -> dict:
+        agency = self.agency_of(report)
+        item = {"id": f"{report.tracking_id}-w{len(report.posted) + 1}", "author_type": author_type,
+                "author": agency, "content": content, "created_at": wib(stamp)}
+        report.posted.append(item)
+        return item
+
+    def follow_up(self, tracking_id: str, content: Any, at: datetime | None = None) -> dict:
+        """A follow-up by the agency; a disposed or postponed report moves to "Proses"."""
+        report = self._report(tracking_id)
+        if not isinstance(content, str) or not content.strip():
+            raise WriteRefused(422, "isi tindak lanjut (content) wajib diisi")
+        if report.status in CLOSED:
+            raise WriteRefused(409, f"laporan berstatus {report.status}: tidak dapat ditindaklanjuti")
+        if report.status in ("Belum Terverifikasi", "Terverifikasi"):
+            raise WriteRefused(409, "laporan belum didisposisikan ke instansi")
+        stamp = self._stamp(report, at)
+        item: dict = {}
+
+        def change(r: Report) -> None:
+            item.update(self._post(r, content.strip(), stamp))
+            if r.status in ("Didisposisikan", "Ditunda", "Belum Ditindaklanjuti"):
+                r.set_status = "Proses"
+            r.writes.append(stamp)
+        self._touch(report, change)
+        return item
+
+    def set_report_status(self, tracking_id: str, status: Any, note: Any = None, agency: Any = None,
+                          at: datetime | None = None) -> dict:
+        report = self._report(tracking_id)
+        key = "_".join(str(status or "").lower().split())
+        if key not in WRITE_STATUS:
+            raise WriteRefused(422, f"status tidak dikenal: {status!r} (pilihan: {', '.join(WRITE_STATUS)})")
+        label, sources = WRITE_STATUS[key]
+        if key == "didisposisikan" and not (isinstance(agency, str) and agency.strip()):
+            raise WriteRefused(422, "instansi tujuan (agency) wajib diisi untuk disposisi")
+        if report.status not in sources:
+            raise WriteRefused(409, f"status laporan {report.status}: tidak dapat diubah menjadi {label}")
+        stamp = self._stamp(report, at)
+        item: dict = {}
+
+        def change(r: Report) -> None:
+            if key == "didisposisikan":
+                r.agency = agency.strip()
+            if isinstance(note, str) and note.strip():
+                item.update(self._post(r, note.strip(), stamp, "instansi" if key in ("selesai", "ditunda")
+                                       else "admin"))
+            r.set_status = label
+            r.writes.append(stamp)
+        self._touch(report, change)
+        return {"tracking_id": tracking_id, "status": label, "followup_id": item.get("id"),
+                "updated_at": wib(stamp)}
+
+    def agency_of(self, report: Report) -> str:
+        if report.agency:
+            return report.agency
+        topic = self.topic_of(report.idx)
+        return self._agencies.get(topic.opd, self._agencies["DISKOMINFO"])[1]
 
     # -- wire format -------------------------------------------------------------------------------
     def payload(self, report: Report) -> dict[str, Any]:
@@ -227,10 +326,22 @@ class LaporStore:
             text = closing_text if report.path == "normal" else "Penanganan ditunda menunggu anggaran perubahan."
             followups.append({"id": f"{report.tracking_id}-3", "author_type": "instansi", "author": agency_name,
                               "content": text, "created_at": wib(last)})
+        if report.agency and report.writes:  # disposed (again) through the write side
+            dispositions = [*dispositions, {"agency": {"id": None, "name": report.agency},
+                                            "at": wib(report.writes[-1])}]
+        followups = sorted([*followups, *report.posted], key=lambda f: f["created_at"])
         parent = {"id": 100 + PARENTS.index(topic.parent), "name": topic.parent}
         category = ({"id": 1000 + TOPICS.index(topic), "name": topic.child, "parent": parent}
                     if topic.child else {**parent, "parent": None})
         status = report.status
+        source = random.Random(self.seed * 31 + report.idx).choices(SOURCES, (55, 15, 20, 10))[0]
+        verified_at = (wib(report.stage_at[1]) if stage >= 1 and report.path in ("normal", "postponed")
+                       else None)
+        if verified_at is None and report.set_status and report.set_status not in ("Belum Terverifikasi",
+                                                                                   "Bukan Kewenangan"):
+            verified_at = wib(report.writes[0])
+        closed = (wib(report.writes[-1]) if report.set_status else wib(report.stage_at[-1])) \
+            if status in FINAL else None
         return {
             "tracking_id": report.tracking_id,
             "url": f"https://www.lapor.go.id/pengaduan/{report.tracking_id}",
@@ -249,9 +360,9 @@ class LaporStore:
                          "regency": REGENCY, "latitude": lat, "longitude": lon},
             "attachments": attachments,
             "created_at": wib(report.stage_at[0]),
-            "verified_at": wib(report.stage_at[1]) if stage >= 1 and report.path in ("normal", "postponed")
-            else None,
-            "closed_at": wib(report.stage_at[-1]) if status in FINAL else None,
+            "source": source,
+            "verified_at": verified_at,
+            "closed_at": closed,
             "updated_at": wib(report.updated_at),
             "followups": followups,
         }
@@ -320,9 +431,36 @@ def create_app(seed: int = 1, total: int = 2000, days: int = 180, token: str = "
             return JSONResponse({"status": "error", "message": "laporan tidak ditemukan"}, status_code=404)
         return JSONResponse({"status": "success", "data": store.payload(report)})
 
+    async def write(request: Request, do, created: int) -> Response:
+        if request.headers.get("X-Lapor-Token") != token:
+            return JSONResponse({"status": "error", "message": "token tidak valid"}, status_code=401)
+        failure = await faults.before({"status": "error", "message": "terlalu banyak permintaan"})
+        if failure is not None:
+            return failure
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"status": "error", "message": "body harus objek JSON"}, status_code=422)
+        try:
+            data = do(request.path_params["tracking_id"], body)
+        except WriteRefused as exc:
+            return JSONResponse({"status": "error", "message": exc.message}, status_code=exc.status_code)
+        return JSONResponse({"status": "success", "data": data}, status_code=created)
+
+    async def follow_up(request: Request) -> Response:
+        return await write(request, lambda tid, body: store.follow_up(tid, body.get("content")), 201)
+
+    async def set_status(request: Request) -> Response:
+        return await write(request, lambda tid, body: store.set_report_status(
+            tid, body.get("status"), body.get("note"), body.get("agency")), 200)
+
     app = Starlette(routes=[
         Route("/api/v1/laporan", reports),
         Route("/api/v1/laporan/{tracking_id}", one),
+        Route("/api/v1/laporan/{tracking_id}/tindak-lanjut", follow_up, methods=["POST"]),
+        Route("/api/v1/laporan/{tracking_id}/status", set_status, methods=["POST"]),
         *control_routes(store, faults, "progress", lambda: {"total": len(store.reports)}),
     ])
     app.state.store, app.state.faults = store, faults

@@ -8,6 +8,10 @@ first response, the sweep works out its working day of handling and fires what i
   complaint arrived late, the worker was down) only the highest fires, so nobody gets three
   letters on one morning.
 
+A complaint without a response deadline (`response_due_at IS NULL`) is never on the ladder: its
+channel's upstream handles it to the end (a 112 emergency closed in the CAD; `Lifecycle.ladder_exempt`,
+`ADUAN_LADDER_EXEMPT`), so core.intake.ingest gives it no deadlines and shows it in progress while open.
+
 Each (OPD, step) batch is one transaction: its letter, the `EscalationRecord` of every complaint
 (unique per complaint × step × fire key), their history events and the outbox rows. A sweep that
 dies midway leaves whole batches behind it, and re-running it fires only what is missing.
@@ -95,8 +99,10 @@ def step_levels(steps: list[EscalationStep]) -> dict[str, int]:
 
 
 def _awaiting():
+    """Complaints on the ladder: awaiting their OPD's first response, clock running, with a response deadline
+    (none = handled upstream to the end, off the ladder)."""
     return (Complaint.status.in_(AWAITING_RESPONSE), Complaint.first_response_at.is_(None),
-            Complaint.paused_at.is_(None), Complaint.opd_id.is_not(None))
+            Complaint.paused_at.is_(None), Complaint.opd_id.is_not(None), Complaint.response_due_at.is_not(None))
 
 
 def plan(session: Session, settings: Settings, steps: list[EscalationStep], now: datetime,

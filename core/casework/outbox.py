@@ -157,6 +157,11 @@ class DispatchResult:
     def __bool__(self) -> bool:  # "did anything happen" (the worker logs only then)
         return bool(self.sent or self.retried or self.failed)
 
+    def __str__(self) -> str:  # for logs and the demo: words, not a dataclass repr
+        state = "; sending stopped (token refused)" if self.blocked else (
+            "; WhatsApp not configured" if self.unconfigured else "")
+        return f"{self.sent} sent, {self.retried} to retry, {self.failed} failed{state}"
+
 
 def dispatch_due(engine: Engine, settings: Settings, *, now: datetime | None = None,
                  sender: GraphSender | None = None, batch_size: int = 20, max_batches: int | None = None,
@@ -194,13 +199,15 @@ def _lease(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.whatsapp_timeout_seconds * 3 + 60)
 
 
-def claim(engine: Engine, now: datetime, limit: int, lease: timedelta) -> list[Notification]:
-    """Take up to `limit` due rows (pending, or `sending` with an expired lease) for this worker."""
+def claim(engine: Engine, now: datetime, limit: int, lease: timedelta, *,
+          upstream: bool = False) -> list[Notification]:
+    """Take up to `limit` due rows (pending, or `sending` with an expired lease) for this worker: WhatsApp
+    messages, or with `upstream` the write-backs to every other channel (core.intake.writeback)."""
     due = or_(
         (Notification.status == NotificationStatus.pending)
         & or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
         (Notification.status == NotificationStatus.sending) & (Notification.next_attempt_at <= now),
-    )
+    ) & (Notification.channel != "whatsapp" if upstream else Notification.channel == "whatsapp")
     candidates = (select(Notification.id).where(due).order_by(Notification.next_attempt_at, Notification.id)
                   .limit(limit).with_for_update(skip_locked=True))
     with Session(engine, expire_on_commit=False) as session:
@@ -297,7 +304,8 @@ def _blocked(engine: Engine, settings: Settings) -> bool:
 
 def sender_health(session: Session, settings: Settings) -> dict[str, Any]:
     """What GET /health shows about WhatsApp sending: ok | blocked | unconfigured, with queue sizes."""
-    counts = dict(session.exec(select(Notification.status, func.count()).group_by(Notification.status)).all())
+    counts = dict(session.exec(select(Notification.status, func.count()).where(Notification.channel == "whatsapp")
+                               .group_by(Notification.status)).all())
     state = _state(session)
     configured = bool(settings.whatsapp_token and settings.whatsapp_phone_number_id)
     blocked = (state is not None and state.status == "blocked"

@@ -143,7 +143,7 @@ def demo(
     """Migrate, load a realistic demo kabupaten through the real connectors, and serve."""
     import threading
 
-    from core.entry.demo import keep_arriving, load_demo, say
+    from core.entry.demo import keep_arriving, load_demo
     from core.entry.serve import serve_all
 
     settings = settings_or_exit()
@@ -154,15 +154,20 @@ def demo(
         return
     stop = threading.Event()
     threading.Thread(target=keep_arriving, args=(demo_run, stop), daemon=True, name="demo-arrivals").start()
-    say(f"admin API key (shown once): {demo_run.admin_key}")
     dashboard = f"http://{settings.api_host}:{settings.dashboard_port}"
-    say(f"log in at {dashboard}/masuk (new passwords each run):")
-    for login in demo_run.logins:
-        say(f"  {login.username:<9} {login.password}   {login.what}")
-    say(f"wall TV (no log-in): {dashboard}/masuk/layar?token={demo_run.display_token}")
-    quiet = {} if "log_level" in settings.model_fields_set else {"log_level": "WARNING"}  # no access lines
+    access_log = Path("var/demo/access.log")
+    # Printed last, once the servers have said where they listen, and kept on screen: each request's line
+    # goes to the access log file, not the terminal.
+    lines = [f"admin API key (shown once): {demo_run.admin_key}",
+             f"log in at {dashboard}/masuk (new passwords each run):",
+             *(f"  {login.username:<9} {login.password}   {login.what}" for login in demo_run.logins),
+             f"wall TV (no log-in): {dashboard}/masuk/layar?token={demo_run.display_token}",
+             f"each request is logged to {access_log}",
+             "ready — Ctrl+C to stop"]
+    quiet = {} if "log_level" in settings.model_fields_set else {"log_level": "WARNING"}
     try:
-        serve_all(demo_run.settings.model_copy(update=quiet), ready_message="[demo] ready — Ctrl+C to stop")
+        serve_all(demo_run.settings.model_copy(update=quiet), ready_message="\n".join(f"[demo] {x}" for x in lines),
+                  access_log=access_log)
     finally:
         stop.set()
         demo_run.stack.close()

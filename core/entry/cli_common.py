@@ -21,3 +21,8 @@ def cli_session() -> Session:
 
     settings_or_exit()
     return Session(get_engine(), expire_on_commit=False)
+
+
+def decimal(value: float, places: int = 1) -> str:
+    """A number as Indonesians write it: decimal comma (12,5), as the dashboard does."""
+    return f"{value:.{places}f}".replace(".", ",")

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlmodel import Session, select
 
+from core.entry.cli_common import decimal
+
 connector_app = typer.Typer(help="Connector instances configured in the database.", no_args_is_help=True)
 inbox_app = typer.Typer(help="The inbox of payloads as received.", no_args_is_help=True)
 console = Console(highlight=False)
@@ -89,8 +91,11 @@ def kinds() -> None:
     """Connector kinds installed (entry points of the `aduan.connectors` group)."""
     from core.intake import registry
 
-    for name, cls in sorted(registry.available().items()):
-        console.print(f"{name}\tkanal {cls.channel}\t{cls.__module__}.{cls.__qualname__}")
+    rows = [(name, f"kanal {cls.channel}", f"{cls.__module__}.{cls.__qualname__}")
+            for name, cls in sorted(registry.available().items())]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(2)]
+    for name, channel, target in rows:  # plain echo: rich would hard-wrap long rows at the terminal's width
+        typer.echo(f"{name:<{widths[0]}}  {channel:<{widths[1]}}  {target}")
 
 
 def _set_enabled(name: str, enabled: bool) -> None:
@@ -123,7 +128,7 @@ def disable(name: str) -> None:
 def summary_line(s) -> str:
     line = (f"{s.name}: {s.status} — {s.fetched} diambil, {s.new} baru, {s.updated} diperbarui, "
             f"{s.unchanged} tetap, {s.failed} gagal, {s.skipped} dilewati; {s.pages} halaman, "
-            f"{s.retries} percobaan ulang, {s.duration_s:.1f} dtk")
+            f"{s.retries} percobaan ulang, {decimal(s.duration_s)} dtk")
     return line + (f"\n  galat: {s.error}" if s.error else "")
 
 

@@ -26,12 +26,15 @@ from connectors.emulators import call112_export, google_reviews, lapor, meta_gra
 from connectors.emulators.runner import serve
 from core.casework.escalation import run_sweep
 from core.casework.outbox import GraphSender, dispatch_due
+from core.entry.cli_common import decimal
 from core.entry.demo_people import DemoLogin, demo_people
+from core.identity import audit
 from core.identity.keys import create_key, revoke_named
 from core.intake import file_import
 from core.intake.instances import save_instance
 from core.intake.manual_entry import ManualComplaintIn, create_one
 from core.intake.sync import sync_instance
+from core.intake.writeback import dispatch_writebacks
 from core.reference.seed import desa_of, seed_reference
 from core.runtime.db import get_engine
 from core.runtime.settings import Settings
@@ -105,7 +108,7 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
     for name in ("lapor", "google-layanan-publik"):
         summary = sync_instance(name, engine=engine)
         say(f"sync {name}: {summary.fetched} fetched, {summary.new} new, {summary.updated} updated "
-            f"({summary.duration_s:.1f} s)")
+            f"({decimal(summary.duration_s)} s)")
     write_112_exports(folder, anchor)
     with Session(engine, expire_on_commit=False) as session:
         reports = file_import.sync_instance(session, "call112")
@@ -114,6 +117,14 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
     deliver_whatsapp_history(settings, anchor)
     type_in_walk_ins(settings, anchor)
     follow_up_by_staff(settings)
+    # A fresh demo opens on a wall that is current, not on a stale-data warning until the first arrival: the
+    # seeded history follows office hours and can end hours ago at night, so one report comes in "just now".
+    # A rerun soon after (its newest complaint is recent) adds nothing.
+    with Session(engine) as session:
+        newest = session.exec(select(func.max(Complaint.received_at))).one()
+    if newest is None or utcnow() - newest > timedelta(minutes=settings.stale_minutes / 2):
+        httpx.post(f"{lapor_url}/_control/add", json={"n": 1}, timeout=10).raise_for_status()
+        sync_instance("lapor", engine=engine)
     with Session(engine, expire_on_commit=False) as session:
         for channel, n in session.exec(select(Complaint.channel, func.count()).group_by(Complaint.channel)).all():
             counts[channel] = n
@@ -203,6 +214,7 @@ def type_in_walk_ins(settings: Settings, anchor: datetime) -> None:
               ("PERIZINAN", "Izin usaha mikro belum terbit", "Pengajuan lewat OSS belum ada kabar."),
               ("AIR", "Air PDAM keruh dan sering mati", "Sudah seminggu air keruh setiap pagi.")]
     engine = get_engine()
+    entries: list[dict] = []
     with Session(engine, expire_on_commit=False) as session:
         for i in range(MANUAL_TOTAL):
             category, title, body = topics[i % len(topics)]
@@ -212,7 +224,12 @@ def type_in_walk_ins(settings: Settings, anchor: datetime) -> None:
                 desa=rng.choice(desas[kecamatan]), reporter_name=fake.name(),
                 reporter_contact="08" + "".join(str(rng.randint(0, 9)) for _ in range(10)),
                 received_at=anchor - timedelta(days=rng.uniform(1, DAYS)), reference=f"AGENDA/{SEED}/{i + 1:04d}")
-            create_one(session, entry, settings, actor="petugas-demo", external_id=f"demo-loket-{i + 1:04d}")
+            complaint, outcome, _ = create_one(session, entry, settings, actor="Petugas loket (demo)",
+                                               external_id=f"demo-loket-{i + 1:04d}")
+            if outcome == "new":  # a re-run finds last run's walk-ins: already audited then
+                entries.append(_staff_entry("demo:loket", "Petugas loket (demo)", "petugas", "create_complaint",
+                                            complaint.id, complaint.received_at))
+    audit.record_many(engine, entries)
     say(f"walk-ins: {MANUAL_TOTAL} typed in at the front desk")
 
 
@@ -237,6 +254,7 @@ def follow_up_by_staff(settings: Settings) -> None:
     now = utcnow()
     engine = get_engine()
     done = 0
+    entries: list[dict] = []
     with Session(engine, expire_on_commit=False) as session:
         opd_codes = {o.id: o.code for o in session.exec(select(Opd)).all()}
         waiting = session.exec(select(Complaint).where(Complaint.channel.in_(["whatsapp", "manual"]),
@@ -255,11 +273,22 @@ def follow_up_by_staff(settings: Settings) -> None:
             for (action, opd, note), when in zip(steps, times, strict=True):
                 if when >= now or rng.random() < 0.06:
                     break  # not yet (or forgotten): these are the ones the ladder chases
-                apply_action(session, complaint, action, f"demo:{code.lower()}", calendar, opd_code=opd,
-                             note=note, now=when)
+                # The admin instansi dispatches; the OPD's desk answers and closes.
+                actor, name, role = (("demo:admin", "Admin Diskominfo", "admin") if action is Action.dispatch
+                                     else (f"demo:{code.lower()}", f"Petugas {code}", "opd_admin"))
+                apply_action(session, complaint, action, name, calendar, opd_code=opd, note=note, now=when)
+                entries.append(_staff_entry(actor, name, role, "act", complaint.id, when, {"action": action.value}))
             done += 1
         session.commit()
+    audit.record_many(engine, entries)
     say(f"staff follow-up: {done} WhatsApp/walk-in complaints triaged and answered at each OPD's pace")
+
+
+def _staff_entry(actor: str, name: str, role: str, action: str, complaint_id: int, at: datetime,
+                 detail: dict | None = None) -> dict:
+    """An audit entry for a demo staff action, as the API would have written it (dated when it happened)."""
+    return {"actor": actor, "actor_name": name, "role": role, "action": action, "target": f"complaint:{complaint_id}",
+            "outcome": "ok", "at": at, "detail": detail, "message": "demo"}
 
 
 def fresh_key(session: Session, name: str) -> str:
@@ -287,5 +316,6 @@ def keep_arriving(demo: Demo, stop: threading.Event, every_seconds: float = 20.0
                         meta_webhooks.deliver(webhook, WA_SECRET, body, client=client)
                 run_sweep(engine, settings, now=utcnow())
                 dispatch_due(engine, settings, now=utcnow(), sender=GraphSender(settings))
+                dispatch_writebacks(engine, settings)  # actions taken in the dashboard reach LAPOR!/Google
             except Exception:  # the demo keeps going; the connector page shows what failed
                 log.exception("demo arrivals")

@@ -51,12 +51,21 @@ def origin(url: str) -> str:
 
 
 def reachable(check: str, url: str, fix: str) -> Finding:
-    """Any HTTP answer (even 401/404) proves the host is reachable; only no answer is a failure."""
+    """Any HTTP answer proves the host is reachable (401/403: it wants credentials, as an API does); no
+    answer is a failure. 404/410 at a path is a warning: something answers there, but not at this path, so
+    the configured URL is probably wrong (a typo, a moved API); at a bare host ("/") it says nothing, many
+    APIs have no page there. A 5xx says the upstream itself is unwell."""
     try:
         response = httpx.get(url, timeout=REACH_TIMEOUT_SECONDS, follow_redirects=False)
     except httpx.HTTPError as exc:
         return Finding("FAIL", check, f"cannot reach {origin(url)} ({exc.__class__.__name__}); {fix}")
-    return Finding("OK", check, f"{origin(url)} answers (HTTP {response.status_code})")
+    code = response.status_code
+    if code in (404, 410) and urlsplit(url).path.strip("/"):
+        return Finding("WARN", check, f"{origin(url)} answers HTTP {code} (not found) at the configured path: "
+                                      "check the path in the URL")
+    if code >= 500:
+        return Finding("WARN", check, f"{origin(url)} answers HTTP {code}: the upstream reports an error of its own")
+    return Finding("OK", check, f"{origin(url)} answers (HTTP {code})")
 
 
 def check_settings(settings: Settings) -> Iterator[Finding]:
@@ -175,13 +184,15 @@ def check_instance(instance: ConnectorInstance, state: SyncState | None, secrets
         yield Finding("WARN", check, f"last sync failed: {_scrub(state.last_error or '?', secrets)[:300]}")
     else:
         yield Finding("OK", check, f"{instance.kind} config valid, last sync {state.status if state else 'never'}")
-    yield from check_source(check, config)
+    yield from check_source(check, config, getattr(cls, "probe_path", ""))
 
 
-def check_source(check: str, config: Any) -> Iterator[Finding]:
+def check_source(check: str, config: Any, probe_path: str = "") -> Iterator[Finding]:
+    """`probe_path`: what the connector reads below its base URL (its class's `probe_path`), if it says."""
     url = getattr(config, "base_url", None) or getattr(config, "url", None)
     if url:
-        yield reachable(f"{check} upstream", str(url), "check the URL in its config, DNS and the firewall")
+        url = str(url).rstrip("/") + probe_path if probe_path else str(url)
+        yield reachable(f"{check} upstream", url, "check the URL in its config, DNS and the firewall")
     folder = getattr(config, "folder", None)
     if folder and not Path(folder).is_dir():
         yield Finding("FAIL", f"{check} folder", f"{folder} is not a readable folder: create it or fix the config")

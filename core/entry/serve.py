@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import uvicorn
 from werkzeug.serving import make_server
 
 from core.intake.tabular import stop_parsers
-from core.runtime.logs import configure_logging
+from core.runtime.logs import access_log_to_file, configure_logging
 from core.runtime.settings import Settings
 
 
@@ -20,8 +21,11 @@ class ApiServer(uvicorn.Server):
 
 
 def serve_all(settings: Settings, api_only: bool = False, dashboard_only: bool = False,
-              ready_message: str | None = None) -> None:
+              ready_message: str | None = None, access_log: Path | None = None) -> None:
+    """`access_log`: write the per-request lines there instead of the terminal."""
     configure_logging(settings)
+    if access_log is not None:
+        access_log_to_file(settings, access_log)
     base = f"http://{settings.api_host}"
     dash_server = None
     if not api_only:

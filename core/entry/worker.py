@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from core.casework.escalation import run_sweep
 from core.casework.outbox import GraphSender, dispatch_due
 from core.intake import registry
+from core.intake.writeback import dispatch_writebacks
 from core.runtime.db import make_engine, session_scope
 from core.runtime.logs import configure_logging
 from core.runtime.settings import Settings, get_settings
@@ -85,6 +86,8 @@ def run_worker(once: bool = False, settings: Settings | None = None, stop: threa
                 Job("sla_sweep", settings.sla_sweep_minutes * 60, lambda: run_sweep(engine, settings)),
                 Job("outbox", settings.outbox_poll_seconds,
                     lambda: dispatch_due(engine, settings, sender=sender, should_stop=stop.is_set)),
+                Job("writeback", settings.outbox_poll_seconds,
+                    lambda: dispatch_writebacks(engine, settings, should_stop=stop.is_set)),
             ]
             log.info("worker started (%s): sweep every %s min, outbox every %s s%s", engine.dialect.name,
                      settings.sla_sweep_minutes, settings.outbox_poll_seconds, ", once" if once else "")

@@ -42,6 +42,20 @@ def record(engine: Engine, **fields: Any) -> AuditEntry | None:
         return None
 
 
+def record_many(engine: Engine, entries: list[dict[str, Any]]) -> None:
+    """Several entries in one transaction (e.g. the demo's staff actions, dated when they happened)."""
+    if not entries:
+        return
+    with Session(engine) as session:
+        for fields in entries:
+            fields = {**fields, "detail": _clean(fields.get("detail"))}
+            for name, limit in (("actor", 120), ("actor_name", 120), ("target", 120)):
+                if isinstance(fields.get(name), str):
+                    fields[name] = fields[name][:limit]
+            session.add(AuditEntry(**fields))
+        session.commit()
+
+
 def record_cli(engine: Engine, action: str, target: str | None = None, detail: dict[str, Any] | None = None,
                outcome: str = "ok") -> AuditEntry | None:
     """An administrative change made on the server's command line."""

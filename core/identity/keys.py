@@ -26,10 +26,10 @@ def create_key(session: Session, name: str, role: Role | str, opd_code: str | No
     if opd_code:
         opd = session.exec(select(Opd).where(Opd.code == opd_code)).first()
         if opd is None:
-            raise ValueError(f"unknown OPD code {opd_code!r}")
+            raise ValueError(f"kode OPD tidak dikenal: {opd_code!r}")
         opd_id = opd.id
     if role is Role.opd_admin and opd_id is None:
-        raise ValueError("an opd_admin key needs --opd")
+        raise ValueError("kunci opd_admin memerlukan OPD (--opd)")
     raw = PREFIX + secrets.token_urlsafe(24)
     expires_at = utcnow() + timedelta(days=valid_days) if valid_days else None
     key = ApiKey(name=name, role=role, opd_id=opd_id, prefix=raw[:10], key_hash=hash_key(raw), expires_at=expires_at)

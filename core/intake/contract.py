@@ -85,6 +85,7 @@ class ComplaintDraft(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     rating: int | None = Field(default=None, ge=1, le=5)
+    source_channel: str | None = Field(default=None, max_length=32)  # how it reached the upstream (LAPOR!: sms…)
     sla_tier: str | None = None
     verified_at: datetime | None = None
     dispatched_at: datetime | None = None

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from core.intake.contract import FatalError, HttpPolicy, RetriableError, dig
+from core.intake.contract import FatalError, HttpPolicy, RefusedError, RetriableError, dig
 
 USER_AGENT = "aduan-terpadu/1 (+sinkronisasi)"
 DOWNLOAD_CHUNK = 64 * 1024
@@ -83,6 +83,31 @@ def get_json_once(client: httpx.Client, url: str, params: Mapping[str, Any] | No
         return parse_json(response.content)
     except ValueError as exc:  # truncated or garbled body: the next try usually gets it whole
         raise RetriableError(f"JSON tidak utuh/tidak valid dari GET {url} ({len(response.content)} byte)") from exc
+
+
+def send_json_once(client: httpx.Client, method: str, url: str, body: Any,
+                   headers: Mapping[str, str] | None = None, refuse: tuple[int, ...] = (409, 422),
+                   message_path: str = "message") -> Any:
+    """One write (POST/PUT…) of a write-back: `refuse` statuses raise RefusedError with the upstream's own
+    reason (at `message_path` of its JSON body, else the body's text); the rest is classified as a GET is.
+    Returns the parsed JSON body (None when it is empty or unreadable: the write was taken)."""
+    try:
+        response = client.request(method, url, json=body, headers=headers)
+    except httpx.TimeoutException as exc:
+        raise RetriableError(f"batas waktu habis ({exc.__class__.__name__}) pada {method} {url}") from exc
+    except httpx.TransportError as exc:
+        raise RetriableError(f"gagal terhubung ({exc.__class__.__name__}) pada {method} {url}: {exc}") from exc
+    if response.status_code in refuse:
+        try:
+            reason = dig(parse_json(response.content), message_path)
+        except ValueError:
+            reason = None
+        raise RefusedError(str(reason or response.text[:500] or f"HTTP {response.status_code}"))
+    _classify(response)
+    try:
+        return parse_json(response.content) if response.content else None
+    except ValueError:
+        return None
 
 
 def get_bytes_once(client: httpx.Client, url: str, headers: Mapping[str, str] | None, max_bytes: int,

@@ -19,10 +19,13 @@ from sqlmodel import Session, select
 
 from core.casework.followup import stamp_working_days
 from core.casework.sla import track_pause
+from core.intake.channels import channel_label
 from core.intake.contract import ComplaintDraft, DraftEvent, NormaliseError
+from core.intake.lifecycles import ladder_exempt, lifecycle_of
 from core.reference.calendar import calendar_for
 from core.runtime.settings import Settings
 from models import Category, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
+from models.enums import AWAITING_RESPONSE
 from models.types import utcnow
 
 
@@ -43,7 +46,7 @@ CHANNEL_PREFIX = {"lapor": "LPR", "whatsapp": "WA", "call112": "112", "google_re
 
 # Fields copied verbatim from the draft onto the complaint.
 _COPIED = ("title", "body", "classification", "rahasia", "anonim", "reporter_name", "reporter_contact",
-           "location_text", "desa", "kecamatan", "lat", "lon", "rating")
+           "location_text", "desa", "kecamatan", "lat", "lon", "rating", "source_channel")
 
 
 def tracking_code(channel: str, external_id: str) -> str:
@@ -65,6 +68,7 @@ class Resolver:
         self._tiers: dict[str, int] | None = None
         self._complaints: dict[tuple[str, str], Complaint | None] = {}
         self._deadlines: dict[tuple[date, int], datetime] = {}
+        self._parent_codes: dict[int, str | None] = {}
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """`calendar.add_working_days`, remembered per local date (it depends on nothing else)."""
@@ -117,6 +121,24 @@ class Resolver:
             self._cat[code] = cat
         return self._cat[code]
 
+    def ladder_exempt(self, channel: str, category: Category | None) -> bool:
+        """Whether the channel's upstream handles complaints of this category to the end (off the ladder)."""
+        if category is None:
+            return ladder_exempt(lifecycle_of(channel, self.settings), None)
+        parent_id = category.parent_id
+        if parent_id is not None and parent_id not in self._parent_codes:
+            parent = self.session.get(Category, parent_id)
+            self._parent_codes[parent_id] = parent.code if parent else None
+        parent_code = self._parent_codes.get(parent_id) if parent_id is not None else None
+        return ladder_exempt(lifecycle_of(channel, self.settings), category.code, parent_code)
+
+    def draft_exempt(self, channel: str, draft: ComplaintDraft) -> bool:
+        """`ladder_exempt` for a draft's category code (False when the code is unknown: the upsert fails it)."""
+        try:
+            return self.ladder_exempt(channel, self.category(draft.category_code))
+        except NormaliseError:
+            return False
+
     def tier_days(self, tier: str) -> int:
         if self._tiers is None:
             self._tiers = dict(self.settings.sla_tiers)
@@ -127,9 +149,15 @@ class Resolver:
         return self._tiers[tier]
 
 
-def apply_due_dates(complaint: Complaint, resolver: Resolver) -> None:
-    """Response due in N working days, resolution due by tier; stored so 'overdue' is plain SQL."""
+def apply_due_dates(complaint: Complaint, resolver: Resolver, exempt: bool = False) -> None:
+    """Response due in N working days, resolution due by tier; stored so 'overdue' is plain SQL.
+    `exempt` (the channel's upstream handles the category to the end): no deadlines at all, so the
+    complaint is never overdue and never on the escalation ladder."""
     settings = resolver.settings
+    if exempt:
+        complaint.response_due_at = complaint.resolution_due_at = None
+        complaint.sla_tier = complaint.sla_tier or settings.default_sla_tier
+        return
     paused = complaint.paused_working_days or 0  # days spent postponed never count (core.casework.sla)
     complaint.response_due_at = resolver.add_working_days(complaint.received_at, settings.response_days + paused)
     tier = complaint.sla_tier or settings.default_sla_tier
@@ -143,9 +171,16 @@ class _Resolved:
     category: Category | None
     opd_id: int | None
     tier: str | None
+    exempt: bool = False  # handled upstream to the end: no deadlines, open = in progress
+
+    def status(self, draft: ComplaintDraft) -> Status:
+        """The draft's status as we keep it: an exempt complaint awaiting response is in progress upstream."""
+        if self.exempt and draft.status in AWAITING_RESPONSE:
+            return Status.in_progress
+        return draft.status
 
 
-def _resolve(draft: ComplaintDraft, resolver: Resolver) -> _Resolved:
+def _resolve(draft: ComplaintDraft, resolver: Resolver, channel: str | None = None) -> _Resolved:
     """Every look-up a draft needs, done before anything is touched (NormaliseError leaves no trace)."""
     category = resolver.category(draft.category_code)
     opd_id = resolver.opd_id(draft.opd_code)
@@ -153,7 +188,8 @@ def _resolve(draft: ComplaintDraft, resolver: Resolver) -> _Resolved:
         opd_id = category.default_opd_id
     tier = draft.sla_tier or (category.sla_tier if category else None)
     resolver.tier_days(tier or resolver.settings.default_sla_tier)
-    return _Resolved(category, opd_id, tier)
+    exempt = channel is not None and resolver.ladder_exempt(channel, category)
+    return _Resolved(category, opd_id, tier, exempt)
 
 
 def _fill_new(target, channel: str, draft: ComplaintDraft, resolved: _Resolved, resolver: Resolver,
@@ -161,7 +197,7 @@ def _fill_new(target, channel: str, draft: ComplaintDraft, resolved: _Resolved, 
     """Set a new complaint's fields on `target` (an ORM object or a plain namespace for bulk insert)."""
     target.channel, target.external_id = channel, draft.external_id
     target.tracking_code = tracking_code(channel, draft.external_id)
-    target.received_at, target.status = draft.received_at, draft.status
+    target.received_at, target.status = draft.received_at, resolved.status(draft)
     for name in _COPIED:
         setattr(target, name, getattr(draft, name))
     target.category_id = resolved.category.id if resolved.category else None
@@ -169,7 +205,7 @@ def _fill_new(target, channel: str, draft: ComplaintDraft, resolved: _Resolved, 
     target.sla_tier = resolved.tier
     target.sla_tier_override = draft.sla_tier is not None
     _stamp_status_times(target, draft)
-    apply_due_dates(target, resolver)
+    apply_due_dates(target, resolver, resolved.exempt)
     track_pause(target, utcnow(), resolver.calendar)
     target.raw_record_id = raw_record_id
     target.content_hash = digest
@@ -187,8 +223,20 @@ def _history_of_new(session: Session, channel: str, complaint: Complaint, draft:
                     actor: str) -> None:
     session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.created, actor=actor,
                                to_status=complaint.status, at=complaint.received_at,
-                               note=f"Diterima dari kanal {channel}"))
+                               note=f"Diterima dari kanal {channel_label(channel)}"))
+    for step in _upstream_steps(channel, draft):
+        session.add(ComplaintEvent(complaint_id=complaint.id, **step))
     _add_thread_events(session, complaint, draft.events, known=set())
+
+
+def _upstream_steps(channel: str, draft: ComplaintDraft) -> list[dict]:
+    """The verify and dispatch steps the upstream took before we first saw the complaint (their times come
+    with the record), so its history shows them; actor and note name the channel in words."""
+    label = channel_label(channel)
+    steps = [(draft.verified_at, Status.verified, f"Diverifikasi di {label}"),
+             (draft.dispatched_at, Status.dispatched, f"Didisposisikan ke OPD di {label}")]
+    return [{"kind": EventKind.status, "actor": label[:120], "to_status": status, "at": at, "note": note}
+            for at, status, note in steps if at is not None]
 
 
 def _apply_update(session: Session, complaint: Complaint, draft: ComplaintDraft, resolved: _Resolved,
@@ -202,7 +250,9 @@ def _apply_update(session: Session, complaint: Complaint, draft: ComplaintDraft,
         complaint.category_id = new_category_id
         if not complaint.sla_tier_override:
             complaint.sla_tier = resolved.tier
-            apply_due_dates(complaint, resolver)
+            apply_due_dates(complaint, resolver, resolved.exempt)
+    if resolved.exempt != (complaint.response_due_at is None):  # on or off the ladder (category, settings)
+        apply_due_dates(complaint, resolver, resolved.exempt)
     if resolved.opd_id != complaint.opd_id:
         changed.append("opd")
         complaint.opd_id = resolved.opd_id
@@ -210,10 +260,11 @@ def _apply_update(session: Session, complaint: Complaint, draft: ComplaintDraft,
         session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.updated, actor=actor,
                                    note="Diperbarui di sumber: " + ", ".join(changed),
                                    data={"fields": changed}))
-    if draft.status != complaint.status:
+    status = resolved.status(draft)
+    if status != complaint.status:
         session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.status, actor=actor,
-                                   from_status=complaint.status, to_status=draft.status))
-        complaint.status = draft.status
+                                   from_status=complaint.status, to_status=status))
+        complaint.status = status
         track_pause(complaint, utcnow(), resolver.calendar)
     _stamp_status_times(complaint, draft)
     _add_thread_events(session, complaint, draft.events)
@@ -229,7 +280,7 @@ def upsert_complaint(session: Session, channel: str, draft: ComplaintDraft, reso
     existing = resolver.existing_complaint(channel, draft.external_id)
     if existing is not None and existing.content_hash == digest:
         return UpsertResult(existing, Outcome.unchanged)
-    resolved = _resolve(draft, resolver)
+    resolved = _resolve(draft, resolver, channel)
     if existing is None:
         complaint = _fill_new(Complaint(), channel, draft, resolved, resolver, raw_record_id, digest)
         session.add(complaint)
@@ -275,7 +326,9 @@ def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft
             complaint_id = ids[external_id]
             events.append({**event_defaults, "complaint_id": complaint_id, "kind": EventKind.created, "actor": actor,
                            "to_status": row.status, "at": row.received_at,
-                           "note": f"Diterima dari kanal {channel}"})
+                           "note": f"Diterima dari kanal {channel_label(channel)}"})
+            events += [{**event_defaults, "complaint_id": complaint_id, **step}
+                       for step in _upstream_steps(channel, draft)]
             seen = set()
             for ev in sorted(draft.events, key=lambda e: e.at):
                 if ev.external_id not in seen:
@@ -296,7 +349,7 @@ def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft
             results.append(Outcome.unchanged)
             continue
         try:
-            resolved = _resolve(draft, resolver)
+            resolved = _resolve(draft, resolver, channel)
         except NormaliseError as exc:
             results.append(exc)
             continue

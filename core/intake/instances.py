@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from core.intake import registry
 from core.intake.sync import config_problems, is_running
+from core.intake.writeback import writeback_problems
 from core.runtime.settings import get_settings
 from models import ConnectorInstance, RawRecord, RawState, SyncState
 from models.types import utcnow
@@ -80,6 +81,7 @@ def instance_rows(session: Session, now: datetime | None = None) -> list[dict[st
         select(RawRecord.connector_instance_id, func.count()).where(RawRecord.state == RawState.failed)
         .group_by(RawRecord.connector_instance_id)).all())
     kinds = registry.available()
+    writebacks = writeback_problems(session)
     out = []
     for instance, state in instances_with_state(session):
         status = state.status if state else "never"
@@ -108,5 +110,6 @@ def instance_rows(session: Session, now: datetime | None = None) -> list[dict[st
             "inbox_failed": failed.get(instance.id, 0),
             "last_counts": {k: v for k, v in (state.last_counts or {}).items() if k not in ("owner", "host", "pid")}
             if state else None,
+            **writebacks.get(cls.channel if cls else None, {"writeback_pending": 0, "writeback_failed": []}),
         })
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from core.intake import registry
+from core.intake.channels import channel_label
 from core.intake.contract import Lifecycle
 from core.runtime.settings import Settings
 
@@ -38,3 +39,9 @@ def ladder_exempt(lifecycle: Lifecycle, category_code: str | None, parent_code: 
     """Whether a complaint of this category is handled upstream to the end (off the ladder)."""
     exempt = lifecycle.ladder_exempt
     return "*" in exempt or bool({category_code, parent_code} & exempt)
+
+
+def upstream_name(channel: str, settings: Settings | None = None) -> str:
+    """Who a write-back goes to, in words: the status owner ("SP4N-LAPOR!"), else the channel ("Ulasan Google")."""
+    lifecycle = lifecycle_of(channel, settings)
+    return lifecycle.status_owner if lifecycle.upstream_owned else channel_label(channel)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from core.casework.outbox import apply_receipt
+from core.intake import no_revert
 from core.intake.contract import (
     CallTally,
     ComplaintDraft,
@@ -38,6 +39,7 @@ from core.intake.contract import (
 )
 from core.intake.inbox import Landed, land_page
 from core.intake.ingest import Resolver, upsert_complaint, upsert_many
+from core.intake.lifecycles import lifecycle_of
 from core.intake.threads import apply_message, lock_reporters
 from core.reference.regions import distance_km
 from models import ChannelCall, RawRecord, RawState, Region
@@ -151,8 +153,15 @@ def apply(session: Session, connector: Connector | Drafted, records: list[Landed
             drafts.append((i, primary))
         else:
             sequential.append((i, primary))
+    # No silent revert of a write-back action (upstream-owned channels only; one query per page).
+    conflicts = no_revert.guard(session, channel, [d for _, d in drafts],
+                                {d.external_id: resolver.existing_complaint(channel, d.external_id) for _, d in drafts},
+                                resolver.settings) if lifecycle_of(channel, resolver.settings).upstream_owned else {}
     for i, verdict in _upsert(session, channel, records, drafts, resolver, actor):
         verdicts[i] = verdict
+    if conflicts:
+        no_revert.write(session, [conflicts[d.external_id] for i, d in drafts
+                                  if d.external_id in conflicts and verdicts[i].outcome == "updated"], actor)
     # Every reporter's lock up front and in one order, so two batches never wait on each other in a circle.
     lock_reporters(session, channel, {item.reporter for _, item in sequential if isinstance(item, ThreadMessage)})
     for i, item in sequential:
@@ -170,10 +179,13 @@ def _failed(exc: BaseException) -> Verdict:
 
 
 def _keep_handled_status(channel: str, draft: ComplaintDraft, resolver: Resolver) -> None:
-    """Once staff moved a complaint past waiting (resolved, postponed…), an upstream edit keeps that status."""
+    """Once staff moved a complaint past waiting (resolved, postponed…), an upstream edit keeps that status.
+    A complaint its upstream handles to the end (ladder-exempt, e.g. a 112 emergency: no response deadline)
+    always takes the upstream's, before and after the edit."""
     existing = resolver.existing_complaint(channel, draft.external_id)
     if existing is not None and draft.content_hash() != existing.content_hash \
-            and existing.status not in AWAITING_RESPONSE:
+            and existing.status not in AWAITING_RESPONSE and existing.response_due_at is not None \
+            and not resolver.draft_exempt(channel, draft):
         draft.status = Status(existing.status)
 
 

@@ -31,7 +31,7 @@ class UnknownInstance(LookupError):
 
 class BadSignature(Exception):
     def __init__(self, missing: bool):
-        super().__init__("missing signature" if missing else "invalid signature")
+        super().__init__("tanda tangan tidak ada" if missing else "tanda tangan tidak sah")
         self.missing = missing
 
 
@@ -53,13 +53,13 @@ class Delivery:
 def push_connector(session: Session, name: str) -> tuple[ConnectorInstance, Connector]:
     instance = session.exec(select(ConnectorInstance).where(ConnectorInstance.name == name)).first()
     if instance is None or not instance.enabled:
-        raise UnknownInstance(f"no enabled webhook connector named {name!r}")
+        raise UnknownInstance(f"tidak ada konektor webhook aktif bernama {name!r}")
     try:
         cls = registry.get(instance.kind)
     except registry.UnknownConnector as exc:
         raise UnknownInstance(str(exc)) from None
     if not registry.of_kind(cls, "push"):
-        raise UnknownInstance(f"connector {name!r} ({instance.kind}) does not receive webhooks")
+        raise UnknownInstance(f"konektor {name!r} ({instance.kind}) tidak menerima webhook")
     return instance, cls(instance.config, context(get_settings()))
 
 
@@ -78,9 +78,10 @@ def receive(session: Session, name: str, body: bytes, headers: Any) -> Delivery:
     try:
         pairs = list(connector.split(body))
     except RecursionError:  # a connector that parses without connectors.base.parse_json
-        raise BadDelivery(f"cannot read delivery: JSON nested too deep (at most {MAX_JSON_DEPTH} levels)") from None
+        raise BadDelivery("kiriman tidak dapat dibaca: JSON bersarang terlalu dalam "
+                          f"(paling banyak {MAX_JSON_DEPTH} tingkat)") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise BadDelivery(f"cannot read delivery: {exc}") from None
+        raise BadDelivery(f"kiriman tidak dapat dibaca: {exc}") from None
     delivery = Delivery(instance=name, received=len(pairs))
     seen = set()
     for landed in inbox.land_page(session, connector.channel, pairs, instance.id):

@@ -14,6 +14,8 @@ from sqlmodel import Session
 
 from core.casework.sla import overdue_clause
 from core.identity.access import Access
+from core.intake.channels import channel_label
+from core.intake.writeback import sync_state, upstream_actions
 from core.reporting.filters import FilterError, ResolvedFilter, supported_moment
 from models import Category, Complaint, ComplaintEvent, ComplaintPublic, EventKind, Opd, RawRecord
 from models.types import DB_INT_MAX, utcnow
@@ -139,7 +141,9 @@ def get_complaint(session: Session, complaint_id: int, access: Access) -> dict[s
     ).scalars().all()
     meta = session.get(Complaint, complaint_id)
     hide_text, hide_reporter = access.hides_content(meta.rahasia), access.hides_reporter(meta.anonim)
-    data["events"] = [_event_dict(ev, hide_text, hide_reporter) for ev in events]
+    data["events"] = [_event_dict(ev, hide_text, hide_reporter, meta.channel) for ev in events]
+    data["upstream_actions"] = upstream_actions(session, complaint_id)
+    data["sync_state"] = sync_state(meta.channel, data["upstream_actions"])
     data["raw"] = None
     if access.is_admin and meta.raw_record_id:
         record = session.get(RawRecord, meta.raw_record_id)
@@ -147,12 +151,22 @@ def get_complaint(session: Session, complaint_id: int, access: Access) -> dict[s
     return data
 
 
-def _event_dict(ev: ComplaintEvent, hide_text: bool, hide_reporter: bool) -> dict[str, Any]:
+# Actors stored as codes by the machinery, shown in words ("upstream": the complaint's own channel).
+_ACTOR_WORDS = {"system": "Sistem", "sistem": "Sistem", "pelapor": "Pelapor", "publik": "Publik"}
+
+
+def actor_in_words(actor: str | None, channel: str | None) -> str:
+    if actor == "upstream":
+        return channel_label(channel)
+    return _ACTOR_WORDS.get(actor or "", actor or "")
+
+
+def _event_dict(ev: ComplaintEvent, hide_text: bool, hide_reporter: bool, channel: str | None) -> dict[str, Any]:
     note = ev.note
     if hide_text and ev.kind in _MESSAGE_KINDS:
         note = None
-    actor = ev.actor
+    actor = actor_in_words(ev.actor, channel)
     if hide_reporter and ev.kind == EventKind.message_in:
-        actor = "pelapor"
+        actor = "Pelapor"
     return {"id": ev.id, "at": ev.at, "kind": ev.kind, "actor": actor, "from_status": ev.from_status,
             "to_status": ev.to_status, "note": note}

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from core.identity.access import Access
+from core.intake.channels import channel_label
 from core.reporting.complaints import complaint_select, filtered
 from core.reporting.filters import ResolvedFilter
 from core.runtime.sheets import sheet_row
@@ -74,13 +75,15 @@ def _format(data: dict[str, Any], tz: ZoneInfo) -> list[Any]:
     for _, name in COLUMNS:
         value = data.get(name)
         if isinstance(value, datetime):
-            value = value.astimezone(tz).replace(tzinfo=None, microsecond=0)
+            value = value.astimezone(tz).replace(microsecond=0)  # the CSV writes its zone; XLSX cells cannot
         elif isinstance(value, bool):
             value = "Ya" if value else "Tidak"
         elif name == "status" and value:
             value = STATUS_LABEL_ID.get(Status(value), value)
         elif name == "classification" and value:
             value = CLASSIFICATION_LABEL.get(value, value)
+        elif name == "channel" and value:
+            value = channel_label(value)  # "SP4N-LAPOR!", as the dashboard names it
         out.append(value)
     return out
 
@@ -90,7 +93,7 @@ def _csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat(sep=" ")  # 2026-11-23 09:00:00+07:00: local time with its zone
     return value
 
 
@@ -124,8 +127,8 @@ def write_xlsx(rows: Iterator[list[Any]], path: str) -> None:
         cell.font = bold
         header.append(cell)
     ws.append(header)
-    for row in rows:
-        ws.append(sheet_row(ws, row))
+    for row in rows:  # Excel cells have no time zone: local time, as the pemda reads it
+        ws.append(sheet_row(ws, [v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row]))
     wb.save(path)
 
 

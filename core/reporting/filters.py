@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from core.casework.sla import overdue_clause
+from core.intake.channels import CHANNEL_LABELS
 from models import Category, Classification, Complaint, Opd, Status
 
 
@@ -112,6 +113,9 @@ class ComplaintFilter(BaseModel):
         return self
 
     def resolve(self, session: Session, tz: ZoneInfo) -> ResolvedFilter:
+        unknown_channels = unknown_channel_codes(session, self.channel)
+        if unknown_channels:
+            raise FilterError("channel", f"kanal tidak dikenal: {', '.join(unknown_channels)}")
         opd_ids: list[int] = []
         if self.opd:
             found = dict(session.exec(select(Opd.code, Opd.id).where(Opd.code.in_(self.opd))).all())
@@ -123,6 +127,21 @@ class ComplaintFilter(BaseModel):
         if self.category:
             category_ids = category_with_descendants(session, self.category)
         return ResolvedFilter(self, tz, opd_ids, category_ids)
+
+
+def unknown_channel_codes(session: Session, codes: list[str]) -> list[str]:
+    """Codes that are neither a built-in or plugin channel nor seen in the data (one indexed probe each)."""
+    if not codes:
+        return []
+    known = set(CHANNEL_LABELS)
+    try:
+        from core.intake.registry import available
+
+        known |= {getattr(cls, "channel", None) for cls in available().values()}
+    except Exception:  # noqa: BLE001 - a broken plugin must not turn every filtered request into a 500
+        pass
+    return [code for code in codes if code not in known and session.exec(
+        select(Complaint.id).where(Complaint.channel == code).limit(1)).first() is None]
 
 
 def category_with_descendants(session: Session, codes: list[str]) -> list[int]:

@@ -1,7 +1,8 @@
 """Rapor per OPD (Kemendagri SP4N-LAPOR! evaluation format), as data, XLSX and PDF.
 
-Buckets follow docs/domain.md: selesai, proses, belum ditindaklanjuti, belum terverifikasi;
-rejected and archived complaints are excluded from the total.
+Buckets follow docs/domain.md: selesai, proses, tertunda, belum ditindaklanjuti, belum terverifikasi;
+rejected and archived complaints are excluded from the total. A rapor may be limited to one channel; a rapor
+scoped to one OPD (an opd_admin's) ends with that OPD's row, not a kabupaten total.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from core.intake.channels import channel_label
 from core.reporting.filters import window_end, window_start
 from core.reporting.stats import EXCLUDED, DayMode, _count_if, followup_value, mean, pct
 from core.runtime.settings import Settings
@@ -23,10 +25,11 @@ from core.runtime.sheets import put
 from models import Complaint, Opd, Status
 from models.types import utcnow
 
-COLUMNS = ("total", "resolved", "in_progress", "not_followed_up", "unverified")
+COLUMNS = ("total", "resolved", "in_progress", "postponed", "not_followed_up", "unverified")
 BUCKET_STATUSES = {
     "resolved": (Status.resolved,),
-    "in_progress": (Status.in_progress, Status.postponed),
+    "in_progress": (Status.in_progress,),
+    "postponed": (Status.postponed,),
     "not_followed_up": (Status.verified, Status.dispatched),
     "unverified": (Status.unverified,),
 }
@@ -51,6 +54,7 @@ class RaporRow:
     total: int = 0
     resolved: int = 0
     in_progress: int = 0
+    postponed: int = 0
     not_followed_up: int = 0
     unverified: int = 0
     fu_sum: float = 0.0
@@ -66,8 +70,12 @@ class RaporRow:
 
 
 def build_rapor(session: Session, settings: Settings, period_start: date, period_end: date,
-                days: DayMode = "working", scope: Sequence[ColumnElement[bool]] = ()) -> dict[str, Any]:
-    """`scope` = the caller's row scope (an opd_admin's rapor holds its own OPD only)."""
+                days: DayMode = "working", scope: Sequence[ColumnElement[bool]] = (), channel: str | None = None,
+                scope_opd_id: int | None = None) -> dict[str, Any]:
+    """`scope` = the caller's row scope; `scope_opd_id` = the OPD it is limited to (an opd_admin's rapor):
+    its total row is then that OPD, not the kabupaten. `channel` limits the rapor to one channel."""
+    if channel is not None:
+        scope = [*scope, Complaint.channel == channel]
     c, fu = Complaint, followup_value(days)
     stmt = (
         select(c.opd_id, func.count().label("total"),
@@ -80,7 +88,9 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
     )
     opd = {row.id: row for row in session.execute(select(Opd.id, Opd.code, Opd.name))}
     rows: list[RaporRow] = []
-    total = RaporRow(None, "Total " + settings.pemda_name.removeprefix("Pemerintah "))
+    own = opd.get(scope_opd_id) if scope_opd_id is not None else None
+    total = (RaporRow(own.code, own.name) if own else
+             RaporRow(None, "Total " + settings.pemda_name.removeprefix("Pemerintah ")))
     for r in session.execute(stmt):
         info = opd.get(r.opd_id)
         row = RaporRow(info.code if info else None, info.name if info else "(belum didisposisikan)",
@@ -91,13 +101,13 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
     public = [row.public(settings) for row in rows]
     public.sort(key=lambda x: (-(x["completion_pct"] or 0), x["avg_followup_days"] is None,
                                x["avg_followup_days"] or 0, x["opd_name"]))
-    return {"period_start": period_start, "period_end": period_end, "days": days, "rows": public,
-            "total": total.public(settings), "generated_at": utcnow()}
+    return {"period_start": period_start, "period_end": period_end, "days": days, "channel": channel,
+            "opd_scoped": own is not None, "rows": public, "total": total.public(settings), "generated_at": utcnow()}
 
 
 # --- documents -------------------------------------------------------------------------------
 
-HEADERS = ("No", "Kode OPD", "Nama OPD", "Total", "Selesai", "Proses", "Belum Ditindaklanjuti",
+HEADERS = ("No", "Kode OPD", "Nama OPD", "Total", "Selesai", "Proses", "Tertunda", "Belum Ditindaklanjuti",
            "Belum Terverifikasi", "Penyelesaian (%)", "Rata-rata Tindak Lanjut (hari)", "Predikat")
 
 
@@ -106,7 +116,10 @@ def tanggal(day: date) -> str:
 
 
 def period_text(rapor: dict[str, Any]) -> str:
-    return f"Periode {tanggal(rapor['period_start'])} s.d. {tanggal(rapor['period_end'])}"
+    text = f"Periode {tanggal(rapor['period_start'])} s.d. {tanggal(rapor['period_end'])}"
+    if rapor.get("channel"):
+        text += f" · kanal {channel_label(rapor['channel'])}"
+    return text
 
 
 def generated_text(rapor: dict[str, Any], settings: Settings) -> str:
@@ -125,6 +138,8 @@ def table_rows(rapor: dict[str, Any]) -> list[list[Any]]:
                 row["completion_pct"], row["avg_followup_days"], row["predikat"] or "-"]
 
     out = [[i, *cells(row)] for i, row in enumerate(rapor["rows"], start=1)]
+    if rapor.get("opd_scoped"):  # the OPD's own row is the last row; a second "total" would only repeat it
+        return out or [[1, *cells(rapor["total"])]]
     out.append(["", *cells({**rapor["total"], "opd_code": ""})])
     return out
 
@@ -157,16 +172,32 @@ def rapor_xlsx(rapor: dict[str, Any], settings: Settings) -> bytes:
         for col, value in enumerate(values, start=1):
             cell = put(ws, r, col, value)
             cell.border = border
-            if r == header_row + len(body):
+            if r == header_row + len(body) and not rapor.get("opd_scoped"):
                 cell.font = Font(bold=True)
     put(ws, header_row + len(body) + 2, 1, generated_text(rapor, settings)).font = Font(italic=True, size=9)
-    for col, w in enumerate((5, 14, 44, 8, 9, 9, 13, 13, 13, 14, 13), start=1):
+    for col, w in enumerate((5, 16, 44, 8, 9, 9, 10, 13, 13, 13, 14, 13), start=1):
         ws.column_dimensions[ws.cell(header_row, col).column_letter].width = w
     ws.row_dimensions[header_row].height = 32
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _pdf_widths(pdf, rows: list[list[Any]]) -> list[float]:
+    """Every column but the OPD name as wide as its widest value or header word, so neither codes
+    (RSUD-SRENGAT, KEC-SUTOJAYAN) nor header words wrap mid-word; the name takes the rest of the page."""
+    def widest(texts, style: str) -> float:
+        pdf.set_font(pdf.doc_font, style, 8)
+        return max((pdf.get_string_width(pdf.text_of(t)) for t in texts), default=0.0) + 2 * pdf.c_margin + 1
+
+    widths = []
+    for col, header in enumerate(HEADERS):
+        values = [f"{v:.1f}" if isinstance(v, float) else v for v in (row[col] for row in rows)]
+        widths.append(max(widest(header.split(), "B"), widest(values, "B"), 9.0))
+    widths[2] = 0.0
+    widths[2] = max(40.0, pdf.epw - sum(widths))
+    return widths
 
 
 def rapor_pdf(rapor: dict[str, Any], settings: Settings) -> bytes:
@@ -177,9 +208,10 @@ def rapor_pdf(rapor: dict[str, Any], settings: Settings) -> bytes:
     pdf.kop()
     pdf.title_block("RAPOR PENGELOLAAN PENGADUAN MASYARAKAT PER OPD",
                     period_text(rapor) + f" (rata-rata tindak lanjut dalam {days_text(rapor)})")
-    widths = (9, 22, 72, 14, 15, 15, 28, 26, 24, 26, 22)
-    aligns = ("C", "L", "L", "R", "R", "R", "R", "R", "R", "R", "C")
-    pdf.table(HEADERS, table_rows(rapor), widths, aligns, bold_last=True)
+    rows = table_rows(rapor)
+    widths = _pdf_widths(pdf, rows)
+    aligns = ("C", "L", "L", "R", "R", "R", "R", "R", "R", "R", "R", "C")
+    pdf.table(HEADERS, rows, widths, aligns, bold_last=not rapor.get("opd_scoped"))
     pdf.ln(4)
     pdf.small(generated_text(rapor, settings))
     thresholds = "; ".join(f"{name}: ≥ {p:g} % dan ≤ {d:g} hari" for name, p, d in settings.predikat_thresholds)

@@ -28,7 +28,8 @@ from models.types import utcnow
 
 DayMode = Literal["working", "calendar"]
 EXCLUDED = (Status.rejected, Status.archived)
-BUCKET_KEYS = (RaporBucket.resolved, RaporBucket.in_progress, RaporBucket.not_followed_up, RaporBucket.unverified)
+BUCKET_KEYS = (RaporBucket.resolved, RaporBucket.in_progress, RaporBucket.postponed, RaporBucket.not_followed_up,
+               RaporBucket.unverified)
 
 
 def pct(part: float, whole: float) -> float | None:

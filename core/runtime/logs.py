@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from pathlib import Path
 from typing import IO
 
 from asgi_correlation_id import correlation_id
@@ -27,6 +28,10 @@ SECRET_NAMES = r"token|key|secret|password|signature|auth"  # parameter names wh
 SECRET_NAME = re.compile(SECRET_NAMES, re.I)
 # `?token=…` in a logged URL, e.g. werkzeug's access line for the wall display's `/masuk/layar?token=`.
 SECRET_PARAM = re.compile(rf"([?&][^=&\s]*(?:{SECRET_NAMES})[^=&\s]*=)[^&\s\"']+", re.I)
+# Terminal colour codes (werkzeug colours its access lines): escaped in JSON they are noise, so never logged.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Per-request lines: the API's access log and the dashboard server's (werkzeug).
+ACCESS_LOGGERS = ("aduan.access", "werkzeug")
 
 
 def mask_url_secrets(text: str) -> str:
@@ -43,7 +48,7 @@ class RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = correlation_id.get()
         message = record.getMessage()
-        masked = mask_url_secrets(message)
+        masked = mask_url_secrets(ANSI_ESCAPE.sub("", message))
         for secret in self.secrets:
             masked = masked.replace(secret, MASK)
         if masked != message:
@@ -53,6 +58,10 @@ class RequestContext(logging.Filter):
 
 class _OurHandler(logging.StreamHandler):
     """Marks the handler this module installed, so configuring again replaces it."""
+
+
+class _AccessFile(logging.FileHandler):
+    """Marks the access-log file handler, so diverting again replaces it."""
 
 
 def configured_secrets(settings: Settings) -> list[str]:
@@ -68,11 +77,7 @@ def configured_secrets(settings: Settings) -> list[str]:
 def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
     """Install the root handler (replacing one installed before) and return it."""
     handler = _OurHandler(stream or sys.stderr)
-    if settings.log_format == "json":
-        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level",
-                                                                       "name": "logger"}))
-    else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(_formatter(settings))
     handler.addFilter(RequestContext(configured_secrets(settings)))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _OurHandler)]:
@@ -81,4 +86,28 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logg
     root.setLevel(settings.log_level)
     for noisy in ("httpx", "httpcore"):  # they log every request URL, query string included
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return handler
+
+
+def _formatter(settings: Settings) -> logging.Formatter:
+    if settings.log_format == "json":
+        return JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+    return logging.Formatter(TEXT_FORMAT)
+
+
+def access_log_to_file(settings: Settings, path: Path) -> logging.Handler:
+    """Send the per-request lines to `path` only (not the terminal), e.g. for the demo, whose terminal
+    keeps the log-ins and links readable; other lines still go where `configure_logging` sends them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = _AccessFile(path, encoding="utf-8")
+    handler.setFormatter(_formatter(settings))
+    handler.addFilter(RequestContext(configured_secrets(settings)))
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if isinstance(h, _AccessFile)]:
+            logger.removeHandler(old)
+            old.close()
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
     return handler

@@ -17,6 +17,12 @@ class SettingsError(RuntimeError):
     """Settings are unusable; the message is a one-line explanation for the operator."""
 
 
+# Hours of silence after which a channel's feed is suspect: LAPOR! and WhatsApp arrive every day, a 112 export
+# at least every other day, reviews and walk-ins can be quiet for a week.
+CHANNEL_STALE_HOURS: dict[str, float] = {"lapor": 24, "whatsapp": 24, "call112": 48, "open311": 72,
+                                         "google_reviews": 168, "manual": 168, "*": 72}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ADUAN_", env_file=".env", extra="ignore")
 
@@ -95,6 +101,11 @@ class Settings(BaseSettings):
     refresh_seconds: int = Field(60, ge=5, description="Seconds between automatic refreshes of the wall display")
     stale_minutes: int = Field(
         120, ge=1, description="The wall display warns when the newest complaint is older than this many minutes"
+    )
+    channel_stale_hours: dict[str, float] = Field(
+        default_factory=lambda: dict(CHANNEL_STALE_HOURS),
+        description="Per channel, hours after its newest record at which its card and Konektor warn, as a JSON "
+                    'object; "*" for channels not listed, e.g. {"lapor": 24, "call112": 48, "*": 72}',
     )
 
     response_days: int = Field(
@@ -271,6 +282,19 @@ class Settings(BaseSettings):
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError(f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql")
         return value
+
+    @field_validator("channel_stale_hours")
+    @classmethod
+    def _positive_hours(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [code for code, hours in value.items() if not hours > 0]
+        if bad:
+            raise ValueError(f"hours must be above 0 (channel {', '.join(bad)})")
+        return value
+
+    def channel_stale_after(self, channel: str | None) -> float:
+        """Hours after a channel's newest record at which it counts as quiet for too long."""
+        hours = self.channel_stale_hours
+        return hours.get(channel or "", hours.get("*", CHANNEL_STALE_HOURS["*"]))
 
     @field_validator("timezone")
     @classmethod

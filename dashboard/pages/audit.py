@@ -35,7 +35,8 @@ def layout(**_query) -> html.Div:
     login = state.login()
     if login is not None and not components.page_allowed("/audit", login.role):
         return html.Div([components.page_header("Jejak audit"),
-                         components.no_access("jejak audit (khusus admin)")], className="container-fluid")
+                         components.no_access(reason="Jejak audit hanya dapat dibuka oleh admin.")],
+                        className="container-fluid")
     return html.Div([
         components.page_header("Jejak audit", "Setiap perubahan, unggahan, konfigurasi dan log-in: siapa, kapan, "
                                               "apa, dari mana. Tidak dapat diubah."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 
 from dashboard import components, figures, ids, shaping, state
 
@@ -18,6 +18,7 @@ def layout(**_query) -> html.Div:
     today = state.now().astimezone(state.tz()).date()
     return html.Div([
         dcc.Interval(id=ids.WALL_INTERVAL, interval=settings.refresh_seconds * 1000, n_intervals=0),
+        dcc.Store(id=ids.WALL_VIEWPORT),
         html.Div([
             html.Div([
                 html.H1(["Pantauan Aduan Masyarakat", components.scope_badge()], className="wall-title"),
@@ -34,15 +35,38 @@ def layout(**_query) -> html.Div:
                                       "Penyelesaian", "Rata-rata tindak lanjut")], "xl"), id=ids.WALL_KPIS),
         html.Div(id=ids.WALL_CHANNELS, className="mb-3"),
         dbc.Row([
-            dbc.Col(components.panel(f"Tren {TREND_DAYS} hari", components.graph(ids.WALL_TREND, 470),
+            dbc.Col(components.panel(f"Tren {TREND_DAYS} hari", _graph(ids.WALL_TREND),
                                      "aduan masuk dan selesai per hari"), xs=12, xl=5, className="mb-3"),
-            dbc.Col(components.panel("Peta kecamatan", components.graph(ids.WALL_MAP, 470),
+            dbc.Col(components.panel("Peta kecamatan", _graph(ids.WALL_MAP),
                                      f"{TREND_DAYS} hari · ukuran = jumlah, warna = % lewat tenggat"),
                     xs=12, md=6, xl=4, className="mb-3"),
             dbc.Col(components.panel("Lima OPD paling lambat", html.Div(id=ids.WALL_SLOW_OPD),
-                                     "rata-rata hari tindak lanjut"), xs=12, md=6, xl=3, className="mb-3"),
-        ], className="g-3"),
+                                     "rata-rata hari tindak lanjut, semua periode"),
+                    xs=12, md=6, xl=3, className="mb-3"),
+        ], className="g-3 wall-charts"),
     ], className="wall container-fluid")
+
+
+def _graph(id_: str):
+    """A chart that takes the height the wall leaves it (CSS: .wall-graph), 470 px on narrow screens."""
+    return components.graph(id_, 470, className="wall-graph")
+
+
+# The browser reports the screen and each chart's size on every refresh: fonts, bubbles and where the map's
+# names fit follow the screen (a 4K TV gets twice the 1080p sizes, not the same pixels on a quarter of it).
+clientside_callback(ClientsideFunction("aduan", "wallViewport"), Output(ids.WALL_VIEWPORT, "data"),
+                    Input(ids.WALL_INTERVAL, "n_intervals"), Input(ids.WALL_KPIS, "children"),
+                    Input(ids.WALL_CHANNELS, "children"), Input(ids.WALL_STALE, "children"))
+
+
+def _scale(viewport: dict | None) -> float:
+    """Type scale against a 1080-pixel-high screen (never below 1: phones keep the 1080p sizes)."""
+    return max(1.0, min(3.0, ((viewport or {}).get("height") or 1080) / 1080))
+
+
+def _size(viewport: dict | None, graph: str) -> tuple[float, float] | None:
+    size = ((viewport or {}).get("graphs") or {}).get(graph)
+    return (float(size[0]), float(size[1])) if size and size[0] and size[1] else None
 
 
 def _window() -> list[tuple[str, str]]:
@@ -53,9 +77,11 @@ def _window() -> list[tuple[str, str]]:
 @callback(Output(ids.WALL_KPIS, "children"), Output(ids.WALL_ASOF, "children"), Output(ids.WALL_STALE, "children"),
           Output(ids.WALL_ERROR, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))
 def refresh_headline(_n):
-    got = state.fetch_many({"summary": lambda c: c.summary(), "connectors": lambda c: c.connectors()})
-    (summary, err), (connectors, _) = got["summary"], got["connectors"]
-    stale = shaping.staleness(summary, connectors, state.now(), state.settings().stale_minutes, state.tz())
+    got = state.fetch_many({"summary": lambda c: c.summary(), "connectors": lambda c: c.connectors(),
+                            "freshness": lambda c: c.freshness()})
+    (summary, err), (connectors, _), (freshness, _) = got["summary"], got["connectors"], got["freshness"]
+    stale = shaping.staleness(summary, connectors, state.now(), state.settings().stale_minutes, state.tz(),
+                              freshness)
     kpis = components.kpi_row(shaping.wall_kpis(summary or {}), "xl")
     warning = None
     if stale.stale:
@@ -74,37 +100,53 @@ def refresh_channels(_n):
     start, end = window[0][1], window[1][1]
     calls = {item.get("key"): (lambda c, code=item.get("key"): c.timeseries("day", [*window, ("channel", code)]))
              for item in by_channel or []}
-    series = {code: shaping.fill_days(points or [], start, end)
-              for code, (points, _) in state.fetch_many(calls).items()}
+    got = state.fetch_many({**calls, "__freshness": lambda c: c.freshness()})
+    ages = shaping.channel_ages(got.pop("__freshness")[0])
+    series = {code: shaping.fill_days(points or [], start, end) for code, (points, _) in got.items()}
     tiles = shaping.channel_tiles(channels or [], by_channel or [], series)
-    return dbc.Row([dbc.Col(_tile(t), xs=6, md=4, xl=True) for t in tiles], className="g-3")
+    return dbc.Row([dbc.Col(_tile(t, ages.get(t["code"])), xs=6, md=4, xl=True) for t in tiles], className="g-3")
 
 
-def _tile(tile: dict) -> dbc.Card:
+def _age(age: shaping.ChannelAge | None):
+    """The age of the channel's newest record (all time), red with a warning sign past the channel's limit."""
+    if age is None:
+        return None
+    if age.stale:
+        return html.Div(["⚠ ", age.text], className="tile-age tile-age-stale", title=f"melewati {age.hint}")
+    return html.Div(age.text, className="tile-age", title=age.hint)
+
+
+def _tile(tile: dict, age: shaping.ChannelAge | None = None) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
-        html.Div(tile["label"], className="tile-label"),
+        html.Div([tile["label"], html.Span(f" · {TREND_DAYS} hari", className="tile-window")],
+                 className="tile-label"),
         html.Div([html.Span(shaping.fmt_int(tile["total"]), className="tile-value"),
                   html.Span(f"{shaping.fmt_int(tile['open'])} terbuka", className="tile-open")],
                  className="d-flex align-items-baseline justify-content-between"),
-        dcc.Graph(figure=figures.sparkline(tile["series"]), config={"staticPlot": True}, style={"height": "48px"}),
+        _age(age),
+        dcc.Graph(figure=figures.sparkline(tile["series"], height=None), className="tile-spark",
+                  config={"staticPlot": True, "responsive": True}, style={"height": "48px"}),
     ], className="py-2"), className="channel-tile h-100", id=f"tile-{tile['code']}")
 
 
-@callback(Output(ids.WALL_TREND, "figure"), Input(ids.WALL_INTERVAL, "n_intervals"))
-def refresh_trend(_n):
+@callback(Output(ids.WALL_TREND, "figure"), Input(ids.WALL_VIEWPORT, "data"))
+def refresh_trend(viewport):
     window = _window()
     items, err = state.fetch(lambda c: c.timeseries("day", window))
     if err:
         return figures.empty(err.message)
-    return figures.trend(shaping.fill_days(items or [], window[0][1], window[1][1]), font_size=15)
+    return figures.trend(shaping.fill_days(items or [], window[0][1], window[1][1]),
+                         font_size=round(16 * _scale(viewport)))
 
 
-@callback(Output(ids.WALL_MAP, "figure"), Input(ids.WALL_INTERVAL, "n_intervals"))
-def refresh_map(_n):
+@callback(Output(ids.WALL_MAP, "figure"), Input(ids.WALL_VIEWPORT, "data"))
+def refresh_map(viewport):
     items, err = state.fetch(lambda c: c.by_dimension("kecamatan", _window()))
     if err:
         return figures.empty(err.message)
-    return figures.kecamatan_map(items or [], font_size=13)
+    scale = _scale(viewport)
+    return figures.kecamatan_map(items or [], font_size=round(16 * scale), marker_scale=scale,
+                                 size_px=_size(viewport, ids.WALL_MAP))
 
 
 @callback(Output(ids.WALL_SLOW_OPD, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))

@@ -95,9 +95,9 @@ def layout(**query) -> html.Div:
         ], className="g-2 mb-2"),
         dbc.Row([
             dbc.Col([dbc.Label("Diterima dari", html_for=ids.JL_PERIOD + "-from"),
-                     dbc.Input(id=ids.JL_PERIOD + "-from", type="date", value=filters.received_from)], xs=6, xl=2),
+                     _date_picker(ids.JL_PERIOD + "-from", filters.received_from)], xs=6, xl=2),
             dbc.Col([dbc.Label("sampai", html_for=ids.JL_PERIOD + "-to"),
-                     dbc.Input(id=ids.JL_PERIOD + "-to", type="date", value=filters.received_to)], xs=6, xl=2),
+                     _date_picker(ids.JL_PERIOD + "-to", filters.received_to)], xs=6, xl=2),
             dbc.Col([dbc.Label("Cari teks", html_for=ids.JL_TEXT),
                      dbc.Input(id=ids.JL_TEXT, type="search", value=filters.q or "", debounce=True,
                                placeholder="judul, isi, kode…")], xs=12, xl=4),
@@ -145,9 +145,17 @@ def layout(**query) -> html.Div:
     ], className="container-fluid")
 
 
+def _date_picker(component_id: str, day: str | None) -> html.Div:
+    """Indonesian dates whatever the browser's locale: DD/MM/YYYY in the box, Indonesian month and day names in
+    the calendar (assets/moment_id.js switches the picker's bundled moment to its "id" locale), weeks from Monday."""
+    return html.Div(dcc.DatePickerSingle(id=component_id, date=day, display_format="DD/MM/YYYY",
+                                         month_format="MMMM YYYY", placeholder="HH/BB/TTTT", first_day_of_week=1,
+                                         clearable=True, className="date-id"))
+
+
 FILTER_INPUTS = [Input(ids.JL_CHANNEL, "value"), Input(ids.JL_OPD, "value"), Input(ids.JL_CATEGORY, "value"),
                  Input(ids.JL_STATUS, "value"), Input(ids.JL_KECAMATAN, "value"),
-                 Input(ids.JL_PERIOD + "-from", "value"), Input(ids.JL_PERIOD + "-to", "value"),
+                 Input(ids.JL_PERIOD + "-from", "date"), Input(ids.JL_PERIOD + "-to", "date"),
                  Input(ids.JL_TEXT, "value"), Input(ids.JL_OVERDUE, "value")]
 FILTER_OUTPUTS = [Output(i.component_id, i.component_property) for i in FILTER_INPUTS]
 

@@ -60,6 +60,7 @@ def show_summary(channel, period):
     params = _params(channel, period)
     summary, err = state.fetch(lambda c: c.summary(params))
     times, _ = state.fetch(lambda c: c.response_times(params))
+    freshness, _ = state.fetch(lambda c: c.freshness())
     if err:
         return None, figures.empty(err.message), components.error_alert(err, "Ringkasan kanal")
     first = (times or {}).get("first_response") or {}
@@ -75,7 +76,20 @@ def show_summary(channel, period):
         shaping.Kpi("Dijawab ≤ 3 hari kerja", shaping.fmt_pct((times or {}).get("answered_within_3_working_days_pct")),
                     "dari aduan yang ditanggapi"),
     ]
-    return components.kpi_row(kpis, "lg"), figures.status_donut(summary.get("by_status") or {}, state.labels()), None
+    return (components.kpi_row(kpis, "lg"), figures.status_donut(summary.get("by_status") or {}, state.labels()),
+            _data_age(shaping.channel_ages(freshness).get(channel)))
+
+
+def _data_age(age: shaping.ChannelAge | None):
+    """How old the channel's newest record is (all time, kabupaten-wide), and a warning past its limit."""
+    if age is None:
+        return None
+    if age.stale:
+        return dbc.Alert([html.Strong(f"{age.label}: {age.text}"),
+                          f" — melewati {age.hint}; periksa konektornya di halaman Konektor."],
+                         color="warning", className="data-age data-age-stale py-2 mb-3", id="kanal-data-age")
+    return html.Div(f"{age.label}: {age.text} ({age.hint})", className="data-age text-muted small mb-2",
+                    id="kanal-data-age")
 
 
 @callback(Output(ids.KANAL_VOLUME, "figure"), Input(ids.KANAL_CHANNEL, "value"), Input(ids.KANAL_PERIOD, "value"))
@@ -119,8 +133,35 @@ def _calls_panel(params):
                                  className=f"me-2 call-badge call-{k}", color="secondary" if k == "ghost" else
                                  "danger" if k == "prank" else "primary")
                        for k, v in sorted(totals.items())], className="mb-2", id="kanal-call-totals")
-    body = [badges, components.graph("kanal-calls", 290, figures.calls(shaping.calls_by_type(calls)))]
+    body = [badges, components.graph("kanal-calls", 290, figures.calls(shaping.calls_by_type(calls))),
+            _handling_time(params)]
     return components.panel("Panggilan 112 per jenis", body, "ghost & prank dihitung, bukan aduan")
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return shaping.fmt_int(round(value)) if value >= 100 else f"{value:.1f}".replace(".", ",")
+
+
+def _handling_time(params):
+    """Emergencies handled in the CAD: minutes from receipt to `tanggal_selesai`, per category."""
+    times, err = state.fetch(lambda c: c.call_handling_time(params))
+    title = html.Div("Waktu penanganan darurat (menit): median, p90", className="fw-semibold mt-3 mb-1")
+    if err:
+        return html.Div([title, components.unavailable(err.message)], id="kanal-handling-time")
+    items = times.get("items") or []
+    if not items:
+        return html.Div([title, components.unavailable("Belum ada panggilan darurat yang selesai dalam periode ini")],
+                        id="kanal-handling-time")
+    total = times.get("total") or {}
+    rows = [html.Tr([html.Td(i.get("category_name")), html.Td(_minutes(i.get("median_minutes"))),
+                     html.Td(_minutes(i.get("p90_minutes"))), html.Td(shaping.fmt_int(i.get("n")))]) for i in items]
+    rows.append(html.Tr([html.Th("Semua darurat"), html.Th(_minutes(total.get("median_minutes"))),
+                         html.Th(_minutes(total.get("p90_minutes"))), html.Th(shaping.fmt_int(total.get("n")))]))
+    head = html.Thead(html.Tr([html.Th("Kategori"), html.Th("Median"), html.Th("p90"), html.Th("Selesai")]))
+    return html.Div([title, dbc.Table([head, html.Tbody(rows)], size="sm", className="mb-0")],
+                    id="kanal-handling-time")
 
 
 def _ratings_panel(params):

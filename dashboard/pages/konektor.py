@@ -12,6 +12,11 @@ dash.register_page(__name__, path="/konektor", name="Konektor", title="Konektor 
 
 
 def layout(**_query) -> html.Div:
+    login = state.login()
+    if login is not None and not components.page_allowed("/konektor", login.role):
+        return html.Div([components.page_header("Kesehatan konektor"),
+                         components.no_access(reason="Kesehatan konektor hanya dapat dibuka oleh admin dan analis.")],
+                        className="container-fluid")
     return html.Div([
         dcc.Interval(id=ids.KONEKTOR_INTERVAL, interval=30_000, n_intervals=0),
         dcc.Store(id=ids.KONEKTOR_SYNCED),
@@ -25,24 +30,37 @@ def layout(**_query) -> html.Div:
 @callback(Output(ids.KONEKTOR_TABLE, "children"), Input(ids.KONEKTOR_INTERVAL, "n_intervals"),
           Input(ids.KONEKTOR_SYNCED, "data"))
 def show_connectors(_n, _synced):
-    got = state.fetch_many({"connectors": lambda c: c.connectors(), "me": lambda c: c.me()})
+    got = state.fetch_many({"connectors": lambda c: c.connectors(), "me": lambda c: c.me(),
+                            "freshness": lambda c: c.freshness()})
     connectors, err = got["connectors"]
     me = got["me"][0] or {}
+    freshness, fresh_err = got["freshness"]
+    ages = None if fresh_err else shaping.channel_ages(freshness)
     if err:
         return components.error_alert(err, "Konektor")
     if not connectors:
         return components.unavailable("Belum ada konektor yang dikonfigurasi")
-    rows = shaping.connector_rows(connectors, state.now(), state.tz(), state.labels(), me.get("role"))
-    kpis = components.kpi_row(shaping.connector_kpis(connectors, state.now()), "md")
+    rows = shaping.connector_rows(connectors, state.now(), state.tz(), state.labels(), me.get("role"), ages)
+    kpis = components.kpi_row(shaping.connector_kpis(connectors, state.now(), ages), "md")
     head = html.Thead(html.Tr([html.Th(h) for h in (
-        "Konektor", "Kanal", "Status", "Terakhir berhasil", "Keterlambatan", "Diambil", "Baru", "Diperbarui",
-        "Gagal", "Inbox gagal", "")]))
+        "Konektor", "Kanal", "Status", "Terakhir berhasil", "Data terbaru", "Keterlambatan", "Diambil", "Baru",
+        "Diperbarui", "Gagal", "Inbox gagal", "")]))
     body = html.Tbody([html.Tr([
         html.Td([html.Div(r["name"], className="fw-bold"), html.Div(r["kind"], className="text-muted small"),
-                 html.Div(r["error"], className="connector-error") if r["error"] else None]),
+                 html.Div(r["error"], className="connector-error") if r["error"] else None,
+                 html.Div(f"{r['writeback_pending']} aksi menunggu dikirim ke hulu", className="small text-warning")
+                 if r.get("writeback_pending") else None,
+                 html.Details([html.Summary(f"{len(r['writeback_failed'])} aksi gagal dikirim ke hulu",
+                                            className="small text-danger"),
+                               html.Ul([html.Li(w) for w in r["writeback_failed"]], className="small mb-0")],
+                              className="writeback-failed") if r.get("writeback_failed") else None]),
         html.Td(r["channel"]),
         html.Td(dbc.Badge(r["status"], color=r["tone"], className="fs-6")),
         html.Td([html.Div(r["last_success"]), html.Div(r["last_success_ago"], className="text-muted small")]),
+        html.Td([html.Div(r["data_age"].removeprefix("data terbaru "),
+                          className="data-age text-danger fw-bold" if r["data_stale"] else "data-age"),
+                 html.Div(("melewati " if r["data_stale"] else "") + r["data_limit"], className="text-muted small")
+                 if r["data_limit"] else None]),
         html.Td(r["lag"]),
         html.Td(r["fetched"]), html.Td(r["new"]), html.Td(r["updated"]),
         html.Td(str(r["failed"]), className="text-danger fw-bold" if r["failed"] else ""),

@@ -14,12 +14,23 @@ from dashboard import components, ids, shaping, state
 dash.register_page(__name__, path="/opd", name="OPD", title="Rapor OPD — Aduan Terpadu", order=2)
 
 
-def _months(today: date, n: int = 12) -> list[dict[str, str]]:
+def _months(today: date, n: int = 13) -> list[dict[str, str]]:
+    """The month in progress ("… (berjalan)") first, then the `n - 1` complete months before it."""
     out, day = [], today.replace(day=1)
-    for _ in range(n):
-        out.append({"label": shaping.month_label(day), "value": day.isoformat()})
+    for i in range(n):
+        label = shaping.month_label(day) + (" (berjalan)" if i == 0 else "")
+        out.append({"label": label, "value": day.isoformat()})
         day = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
     return out
+
+
+ALL_CHANNELS = "*"  # not "": dbc.Select keeps "" for its hidden placeholder
+
+
+def _channels() -> list[dict[str, str]]:
+    channels, _ = state.reference("channels", lambda c: c.channels())
+    return [{"label": "Semua kanal", "value": ALL_CHANNELS},
+            *({"label": c.get("label") or c["code"], "value": c["code"]} for c in channels or [])]
 
 
 def _pct_style(field: str) -> dict:
@@ -45,10 +56,12 @@ COLUMNS = [
     {"field": "total", "headerName": "Total", **NUM},
     {"field": "resolved", "headerName": "Selesai", **NUM},
     {"field": "in_progress", "headerName": "Proses", **NUM},
+    {"field": "postponed", "headerName": "Tertunda", **NUM},
     {"field": "not_followed_up", "headerName": "Belum ditindaklanjuti", **NUM, "width": 170},
     {"field": "unverified", "headerName": "Belum terverifikasi", **NUM, "width": 160},
-    {"field": "completion_pct", "headerName": "Penyelesaian %", **NUM, "width": 150,
-     "valueFormatter": {"function": "params.value == null ? '–' : d3.format('.1f')(params.value).replace('.', ',')"},
+    {"field": "completion_pct", "headerName": "Penyelesaian", **NUM, "width": 150,
+     "valueFormatter": {"function": "params.value == null ? '–' : "
+                                    "d3.format('.1f')(params.value).replace('.', ',') + ' %'"},
      "cellStyle": _pct_style("completion_pct")},
     {"field": "avg_followup_days", "headerName": "Rata-rata TL (hari)", **NUM, "width": 160,
      "valueFormatter": {"function": "params.value == null ? '–' : d3.format('.1f')(params.value).replace('.', ',')"}},
@@ -56,12 +69,16 @@ COLUMNS = [
 ]
 
 
-def layout(month: str | None = None, days: str | None = None, **_query) -> html.Div:
+def layout(month: str | None = None, days: str | None = None, channel: str | None = None, **_query) -> html.Div:
     today = state.now().astimezone(state.tz()).date()
     months = _months(today)
-    chosen = month if month in {m["value"] for m in months} else months[0]["value"]
+    # The rapor is a monthly report: it opens on the last complete month; the month in progress is one click away.
+    chosen = month if month in {m["value"] for m in months} else months[1]["value"]
+    channels = _channels()
     controls = [
-        dbc.Select(id=ids.OPD_MONTH, options=months, value=chosen, style={"width": "12rem"}),
+        dbc.Select(id=ids.OPD_MONTH, options=months, value=chosen, style={"width": "15rem"}),
+        dbc.Select(id=ids.OPD_CHANNEL, options=channels, style={"width": "12rem"},
+                   value=channel if channel in {c["value"] for c in channels} else ALL_CHANNELS),
         dbc.RadioItems(id=ids.OPD_DAYS, value=days if days in ("working", "calendar") else "working", inline=True,
                        options=[{"label": "Hari kerja", "value": "working"},
                                 {"label": "Hari kalender", "value": "calendar"}]),
@@ -85,15 +102,20 @@ def layout(month: str | None = None, days: str | None = None, **_query) -> html.
     ], className="container-fluid")
 
 
+def _channel(value: str | None) -> str | None:
+    return None if value in (None, "", ALL_CHANNELS) else value
+
+
 def _period(month: str) -> tuple[str, str]:
     return shaping.month_range(date.fromisoformat(month))
 
 
 @callback(Output(ids.OPD_GRID, "rowData"), Output(ids.OPD_GRID, "dashGridOptions"), Output(ids.OPD_ERROR, "children"),
-          Input(ids.OPD_MONTH, "value"), Input(ids.OPD_DAYS, "value"), State(ids.OPD_GRID, "dashGridOptions"))
-def show_rapor(month, days, grid_options):
+          Input(ids.OPD_MONTH, "value"), Input(ids.OPD_DAYS, "value"), Input(ids.OPD_CHANNEL, "value"),
+          State(ids.OPD_GRID, "dashGridOptions"))
+def show_rapor(month, days, channel, grid_options):
     start, end = _period(month)
-    rapor, err = state.fetch(lambda c: c.rapor(start, end, days))
+    rapor, err = state.fetch(lambda c: c.rapor(start, end, days, _channel(channel)))
     if err:
         return [], no_update, components.error_alert(err, "Rapor")
     options = {**(grid_options or {}), "pinnedBottomRowData": shaping.rapor_total_row(rapor)}
@@ -102,11 +124,13 @@ def show_rapor(month, days, grid_options):
 
 @callback(Output(ids.OPD_DOWNLOAD, "data"), Output(ids.OPD_ERROR, "children", allow_duplicate=True),
           Input(ids.OPD_XLSX, "n_clicks"), Input(ids.OPD_PDF, "n_clicks"),
-          State(ids.OPD_MONTH, "value"), State(ids.OPD_DAYS, "value"), prevent_initial_call=True)
-def download_rapor(_xlsx, _pdf, month, days):
+          State(ids.OPD_MONTH, "value"), State(ids.OPD_DAYS, "value"), State(ids.OPD_CHANNEL, "value"),
+          prevent_initial_call=True)
+def download_rapor(_xlsx, _pdf, month, days, channel):
     fmt = "xlsx" if ctx.triggered_id == ids.OPD_XLSX else "pdf"
     start, end = _period(month)
-    content, err = state.fetch(lambda c: c.rapor_file(fmt, start, end, days))
+    content, err = state.fetch(lambda c: c.rapor_file(fmt, start, end, days, _channel(channel)))
     if err:
         return no_update, components.error_alert(err, f"Unduh rapor {fmt.upper()}")
-    return dcc.send_bytes(content, f"rapor-opd-{start[:7]}.{fmt}"), None
+    suffix = f"-{_channel(channel)}" if _channel(channel) else ""
+    return dcc.send_bytes(content, f"rapor-opd-{start[:7]}{suffix}.{fmt}"), None

@@ -66,7 +66,9 @@ def layout(code: str | None = None, **_query) -> html.Div:
             dbc.Col(components.panel("Riwayat eskalasi", _escalations(escalations, esc_err, tz),
                                      "pengingat, surat teguran, eskalasi"), xs=12, xl=5, className="mb-3"),
         ], className="g-3"),
-        components.panel(f"Aduan lewat tenggat ({len(overdue_rows)}{'+' if page and page.next_cursor else ''})",
+        # No count beside "Tidak ada akses": the role may not list complaints, so there is nothing counted.
+        components.panel("Aduan lewat tenggat" if overdue_err else
+                         f"Aduan lewat tenggat ({len(overdue_rows)}{'+' if page and page.next_cursor else ''})",
                          components.list_unavailable(overdue_err) if overdue_err else dag.AgGrid(
                              id=ids.OPD_DETAIL_OVERDUE, rowData=overdue_rows, columnDefs=OVERDUE_COLUMNS,
                              className="ag-theme-alpine", defaultColDef={"sortable": True, "resizable": True},

@@ -104,3 +104,18 @@ def test_nothing_in_the_audit_log_can_be_edited(client, engine, key_for, user_fo
             conn.execute(text(statement))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 5
+
+
+def test_log_ins_and_rapor_downloads_are_recorded_with_the_role(client, user_for, key_for):
+    user_for("viewer", username="bupati", name="Bupati Blitar")
+    token = client.post(f"{API}/auth/login", json={"username": "bupati", "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    month = {"year": 2026, "month": 11}
+    assert client.get(f"{API}/rapor", params=month, headers=headers).status_code == 200      # a read: no entry
+    assert client.get(f"{API}/rapor.xlsx", params=month, headers=headers).status_code == 200
+    assert client.get(f"{API}/rapor.pdf", params=month, headers=headers).status_code == 200
+    entries = list(reversed(client.get(f"{API}/audit", headers=key_for("admin")).json()["items"]))
+    assert [(e["action"], e["role"], e["actor_name"], e["path"]) for e in entries] == [
+        ("auth.login", "viewer", "Bupati Blitar", f"{API}/auth/login"),
+        ("rapor_as_xlsx", "viewer", "Bupati Blitar", f"{API}/rapor.xlsx"),
+        ("rapor_as_pdf", "viewer", "Bupati Blitar", f"{API}/rapor.pdf")]

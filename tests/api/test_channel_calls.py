@@ -1,5 +1,10 @@
+import csv
+import io
 from datetime import UTC, datetime
 
+from connectors.call112 import COLUMNS, Call112Connector
+from core.intake.file_import import import_file
+from core.runtime.settings import get_settings
 from models import ChannelCall
 
 
@@ -33,3 +38,63 @@ def test_calls_are_counted_per_jakarta_day_and_type(client, session, key_for):
     assert wlingi["totals"] == {"normal": 1}
     assert client.get("/api/v1/stats/calls").status_code == 401
     assert client.get("/api/v1/stats/calls?received_from=kemarin", headers=headers).status_code == 422
+
+
+def _cad_export(rows: list[tuple[str, str, str, str, str]]) -> bytes:
+    """(id, kategori, opd, tanggal_terima, tanggal_selesai) rows as a 112 CAD CSV export."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    for external_id, kategori, opd, received, finished in rows:
+        writer.writerow(dict.fromkeys(COLUMNS, "") | {
+            "id": external_id, "kategori": kategori, "opd": opd, "tanggal_terima": received,
+            "tanggal_selesai": finished, "jenis_panggilan": "normal", "kejadian": f"Panggilan {external_id}"})
+    return out.getvalue().encode()
+
+
+def _at(minutes: int) -> str:
+    return f"2 November 2026 {9 + minutes // 60:02d}:{minutes % 60:02d}"
+
+
+HANDLED = [  # minutes from receipt (2 November 2026 09:00 WIB) to tanggal_selesai
+    *[(f"F{m}", "kebakaran", "Damkar", _at(0), _at(m)) for m in (40, 10, 50, 20, 30)],
+    *[(f"M{m}", "kesehatan", "PSC 119", _at(0), _at(m)) for m in (45, 15)],
+    ("F-OPEN", "kebakaran", "Damkar", _at(0), ""),  # still open: not finished
+    ("JALAN-DONE", "infrastruktur", "DPUPR", _at(0), _at(5)),  # not an emergency
+    ("JALAN-OPEN", "infrastruktur", "DPUPR", _at(0), ""),
+    ("F-OKT", "kebakaran", "Damkar", "1 Oktober 2026 09:00", "1 Oktober 2026 09:01"),  # before the period
+]
+
+
+def test_emergency_handling_time_is_median_and_p90_minutes_per_category(client, session, key_for, monkeypatch):
+    report = import_file(session, Call112Connector({}), _cad_export(HANDLED), "cad.csv")
+    assert (report.new, report.failed) == (len(HANDLED), 0)
+    period = {"received_from": "2026-11-01", "received_to": "2026-11-30"}
+    url = "/api/v1/stats/calls/handling-time"
+    body = client.get(url, headers=key_for("viewer"), params=period).json()
+    # Nearest rank: median of 10,20,30,40,50 is the 3rd, p90 the 5th; of 15,45 the 1st and the 2nd.
+    assert body["items"] == [
+        {"category_code": "KEBAKARAN", "category_name": "Kebakaran", "n": 5, "median_minutes": 30.0,
+         "p90_minutes": 50.0},
+        {"category_code": "KESEHATAN", "category_name": "Kesehatan", "n": 2, "median_minutes": 15.0,
+         "p90_minutes": 45.0},
+    ]
+    assert body["total"] == {"n": 7, "median_minutes": 30.0, "p90_minutes": 50.0}  # 10,15,20,30,40,45,50
+
+    dinkes = client.get(url, headers=key_for("opd_admin", "DINKES"), params=period).json()
+    assert [i["category_code"] for i in dinkes["items"]] == ["KESEHATAN"]  # an OPD sees its own complaints
+    whole = client.get(url, headers=key_for("viewer")).json()
+    assert whole["total"]["n"] == 8  # no period: October's fire too
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=key_for("viewer"), params={"received_from": "kemarin"}).status_code == 422
+
+    # Emergencies never show as overdue; a road report past its deadline does.
+    admin = key_for("admin")
+    assert client.get("/api/v1/opd/DAMKAR/overdue", headers=admin).json()["items"] == []
+    roads = client.get("/api/v1/opd/DPUPR/overdue", headers=admin).json()["items"]
+    assert [i["title"] for i in roads] == ["Panggilan JALAN-OPEN"]
+
+    monkeypatch.setenv("ADUAN_LADDER_EXEMPT", '{"call112": []}')  # no category is handled in the CAD
+    get_settings.cache_clear()
+    assert client.get(url, headers=key_for("viewer"), params=period).json() == {
+        "items": [], "total": {"n": 0, "median_minutes": None, "p90_minutes": None}}

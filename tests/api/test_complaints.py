@@ -142,3 +142,65 @@ def test_opd_admin_acts_only_on_its_own_opd(client, session, key_for):
     assert r.status_code == 404
     listed = client.get(f"{API}/complaints", headers=dinkes).json()["items"]
     assert [i["id"] for i in listed] == [own.id]
+
+
+def test_a_lapor_action_shows_pending_until_lapor_confirms_and_a_refusal_on_konektor(
+        client, session, engine, settings, admin):
+    from sqlmodel import select
+
+    from core.intake.sync import sync_instance
+    from core.intake.writeback import dispatch_writebacks
+    from models import Complaint
+    from tests.emulated import add_lapor, lapor_upstream
+
+    with lapor_upstream(total=60) as (app, url):
+        add_lapor(session, url)
+        assert sync_instance("lapor1", engine=engine).status == "ok"
+        store = app.state.store
+        fresh, closing = (next(r for r in sorted(store.reports.values(), key=lambda r: r.tracking_id)
+                               if r.status == status) for status in ("Belum Terverifikasi", "Proses"))
+        ids = {c.external_id: c.id for c in session.exec(select(Complaint).where(Complaint.channel == "lapor")).all()}
+
+        r = client.post(f"{API}/complaints/{ids[fresh.tracking_id]}/actions",
+                        json={"action": "dispatch", "opd": "DPUPR"}, headers=admin)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["status"] == "dispatched"  # applied here at once…
+        assert body["sync_state"] == "menunggu sinkron ke SP4N-LAPOR!"  # …and shown as waiting for LAPOR!
+        assert [(a["action"], a["status"]) for a in body["upstream_actions"]] == [("dispatch", "menunggu")]
+        assert body["source_channel"] in ("web", "sms", "aplikasi", "media_sosial")
+
+        r = client.post(f"{API}/complaints/{ids[closing.tracking_id]}/actions",
+                        json={"action": "resolve", "note": "Sudah diperbaiki"}, headers=admin)
+        assert r.status_code == 200 and r.json()["status"] == "resolved"
+        store.set_report_status(closing.tracking_id, "selesai", note="Ditutup admin LAPOR!")  # meanwhile
+        result = dispatch_writebacks(engine, settings)
+        assert (result.sent, result.refused) == (1, 1)
+
+        confirmed = client.get(f"{API}/complaints/{ids[fresh.tracking_id]}", headers=admin).json()
+        assert confirmed["upstream_actions"][0]["status"] == "terkirim"
+        assert confirmed["sync_state"] == "tersinkron dengan SP4N-LAPOR!"
+        assert store.payload(store.reports[fresh.tracking_id])["status"] == "Didisposisikan"
+
+        refused = client.get(f"{API}/complaints/{ids[closing.tracking_id]}", headers=admin).json()
+        assert refused["status"] == "in_progress"  # put back
+        assert refused["upstream_actions"][0]["status"] == "gagal"
+        assert "Selesai" in refused["upstream_actions"][0]["error"]
+        assert refused["sync_state"].startswith("gagal sinkron ke SP4N-LAPOR!")
+        assert any("Ditolak SP4N-LAPOR!" in (e["note"] or "") for e in refused["events"])
+
+        konektor = client.get(f"{API}/connectors", headers=admin).json()
+        lapor = next(c for c in konektor if c["name"] == "lapor1")
+        assert lapor["writeback_pending"] == 0
+        assert [w["tracking_code"] for w in lapor["writeback_failed"]] == [refused["tracking_code"]]
+        assert "Selesai" in lapor["writeback_failed"][0]["error"]
+
+
+def test_history_names_actors_and_channels_in_words(client, session, admin):
+    c = add_complaint(session, external_id="w1", status="dispatched",
+                      verified_at=datetime(2026, 11, 23, 4, tzinfo=UTC),
+                      dispatched_at=datetime(2026, 11, 23, 6, tzinfo=UTC))
+    events = client.get(f"{API}/complaints/{c.id}", headers=admin).json()["events"]
+    assert [(e["actor"], e["to_status"]) for e in events] == [
+        ("Sistem", "dispatched"), ("SP4N-LAPOR!", "verified"), ("SP4N-LAPOR!", "dispatched")]
+    assert events[0]["note"] == "Diterima dari kanal SP4N-LAPOR!"

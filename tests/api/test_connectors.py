@@ -59,7 +59,7 @@ def test_connector_list_needs_an_analyst_and_hides_nothing_secret(client, sessio
         "schedule_seconds": 900,
         "status": "never", "last_run_at": None, "last_success_at": None, "last_error": None, "lag_seconds": None,
         "fetched_total": 0, "new_total": 0, "updated_total": 0, "failed_total": 0, "inbox_failed": 0,
-        "last_counts": None}
+        "last_counts": None, "writeback_pending": 0, "writeback_failed": []}
     assert "sangat-rahasia" not in response.text
 
 

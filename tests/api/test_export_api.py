@@ -18,7 +18,7 @@ def test_csv_export_headers_bom_and_filters(client, session, key_for):
     assert r.headers["content-disposition"].startswith('attachment; filename="pengaduan-')
     assert r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0] == HEADERS and len(rows) == 2 and rows[1][2] == "whatsapp"
+    assert rows[0] == HEADERS and len(rows) == 2 and rows[1][2] == "WhatsApp"
     semi = client.get(f"{API}/export/complaints.csv?delimiter=;", headers=key_for("analyst")).content
     assert semi.decode("utf-8-sig").splitlines()[0].startswith("ID;Kode Pelacakan;")
 

@@ -18,7 +18,8 @@ DATE_PARAMS = [
     ("/stats/summary", "received_from"), ("/stats/summary", "received_to"),
     ("/stats/by-opd", "received_to"), ("/stats/timeseries", "received_from"),
     ("/stats/response-times", "received_to"), ("/stats/calls", "received_from"),
-    ("/stats/calls", "received_to"), ("/audit", "since"), ("/audit", "until"),
+    ("/stats/calls", "received_to"), ("/stats/calls/handling-time", "received_from"),
+    ("/stats/calls/handling-time", "received_to"), ("/audit", "since"), ("/audit", "until"),
     ("/escalations", "period_start"), ("/escalations", "period_end"),
     ("/rapor", "period_start"), ("/rapor", "period_end"), ("/rapor.xlsx", "period_end"),
     ("/export/complaints.csv", "received_from"), ("/export/complaints.csv", "received_to"),
@@ -98,3 +99,25 @@ def test_a_forged_cursor_is_a_422(client, key_for, sort, value, row_id):
     cursor = base64.urlsafe_b64encode(blob).decode().rstrip("=")
     r = client.get(f"{API}/complaints", params={"sort": sort, "cursor": cursor}, headers=key_for("admin"))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "cursor"], r.text
+
+
+@pytest.mark.parametrize("path", ["/complaints", "/stats/summary", "/stats/by-channel", "/stats/timeseries",
+                                  "/export/complaints.csv"])
+def test_an_unknown_channel_is_a_422_naming_the_field(client, session, key_for, path):
+    add_complaint(session, channel="kotak_saran_lama", external_id="k1")  # a channel only the data knows
+    admin = key_for("admin")
+    r = client.get(f"{API}{path}", params={"channel": "nope"}, headers=admin)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [{"loc": ["query", "channel"], "msg": "kanal tidak dikenal: nope",
+                                   "type": "value_error"}]
+    for known in ("lapor", "kotak_saran_lama"):
+        assert client.get(f"{API}{path}", params={"channel": known}, headers=admin).status_code == 200, known
+
+
+def test_refusals_speak_bahasa_indonesia(client, key_for):
+    assert client.get(f"{API}/complaints").json()["detail"].startswith("belum masuk")
+    assert client.get(f"{API}/complaints", headers={"X-API-Key": "adu_x"}).json()["detail"] == (
+        "kunci API tidak sah, kedaluwarsa atau sudah dicabut")
+    assert client.get(f"{API}/connectors", headers=key_for("viewer")).json()["detail"] == (
+        "peran viewer tidak boleh melakukan ini (perlu: analyst)")
+    assert client.post(f"{API}/auth/logout", headers=key_for("admin")).json()["detail"].startswith("keluar hanya")

@@ -19,7 +19,7 @@ def test_missing_and_bad_keys_are_401(client):
 
     assert client.get("/_probe").status_code == 401
     bad = client.get("/_probe", headers={"X-API-Key": "adu_nope"})
-    assert bad.json()["detail"] == "invalid, expired or revoked API key"
+    assert bad.json()["detail"] == "kunci API tidak sah, kedaluwarsa atau sudah dicabut"
 
 
 def test_health_counts_complaints_and_shows_connector_lag(client, session):

@@ -28,7 +28,7 @@ def test_statuses_carry_label_rapor_bucket_and_tone_in_workflow_order(client, ke
     assert [s["code"] for s in statuses] == ["unverified", "verified", "dispatched", "in_progress", "postponed",
                                              "resolved", "rejected", "archived"]
     by_code = {s["code"]: s for s in statuses}
-    assert by_code["postponed"] == {"code": "postponed", "label": "Ditunda", "bucket": "proses", "tone": "yellow"}
+    assert by_code["postponed"] == {"code": "postponed", "label": "Ditunda", "bucket": "tertunda", "tone": "yellow"}
     assert by_code["dispatched"]["tone"] == "red" and by_code["resolved"]["tone"] == "green"
     assert by_code["archived"] == {"code": "archived", "label": "Diarsipkan", "bucket": "dikecualikan", "tone": "grey"}
     assert client.get(f"{API}/statuses").status_code == 401

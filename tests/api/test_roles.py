@@ -66,6 +66,7 @@ MATRIX = [
     ("GET", "/letters", None, casework()),
     ("GET", "/escalations", None, casework()),
     ("GET", "/stats/calls", None, everyone()),
+    ("GET", "/stats/calls/handling-time", None, everyone()),
     ("GET", "/export/lapor-manual.xlsx", None, casework(petugas=200)),
     ("GET", "/complaints/import/template.xlsx", None, {**casework(petugas=200), "opd_other": 200}),
     ("GET", "/connectors", None, {**admin_only(), "analyst": 200}),

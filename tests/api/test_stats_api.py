@@ -22,7 +22,7 @@ def test_summary_shape(client, viewer):
     body = client.get(f"{API}/stats/summary", headers=viewer).json()
     assert {"total", "open", "overdue", "by_status", "by_bucket", "completion_pct", "avg_followup_days",
             "new_today", "new_this_week", "new_this_month", "latest_received_at", "generated_at"} <= set(body)
-    assert set(body["by_bucket"]) == {"selesai", "proses", "belum_ditindaklanjuti", "belum_terverifikasi"}
+    assert set(body["by_bucket"]) == {"selesai", "proses", "tertunda", "belum_ditindaklanjuti", "belum_terverifikasi"}
     assert body["total"] == 42 and body["by_bucket"]["selesai"] == 28
 
 
@@ -65,7 +65,7 @@ def test_rapor_json_xlsx_pdf(client, viewer):
     row = body["rows"][0]  # best completion first
     assert [r["opd_code"] for r in body["rows"]] == ["DINKES", "DPUPR"]
     assert row == {"opd_code": "DINKES", "opd_name": "Dinas Kesehatan", "total": 41, "resolved": 28,
-                   "in_progress": 3, "not_followed_up": 9, "unverified": 1, "completion_pct": 68.3,
+                   "in_progress": 3, "postponed": 0, "not_followed_up": 9, "unverified": 1, "completion_pct": 68.3,
                    "avg_followup_days": 2.0, "predikat": "Kurang"}
     assert body["total"]["opd_code"] is None and body["total"]["total"] == 42
     xlsx = client.get(f"{API}/rapor.xlsx?{period}", headers=viewer)

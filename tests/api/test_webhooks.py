@@ -274,7 +274,7 @@ def nested_delivery(depth: int) -> bytes:
 def test_a_signed_delivery_nested_too_deep_is_refused_with_400(wa, session, body):
     r = meta.deliver(URL, SECRET, body, client=wa)[0]
     assert r.status_code == 400
-    assert r.json()["detail"] == "cannot read delivery: JSON nested deeper than 64 levels"
+    assert r.json()["detail"] == "kiriman tidak dapat dibaca: JSON nested deeper than 64 levels"
     assert count(session, RawRecord) == 0
 
 

@@ -146,7 +146,7 @@ def test_mapping_status_and_classification(ref, session):
     assert fire.first_response_at == fire.resolved_at == datetime(2021, 8, 20, 1, 5, tzinfo=UTC)
     assert (fire.kecamatan, fire.lat) == ("Kanigoro", -8.1347)
     assert session.get(Opd, by_id["112-2"].opd_id).code == "SATPOLPP"  # Polres → the category's OPD
-    assert by_id["112-2"].status == Status.dispatched
+    assert by_id["112-2"].status == Status.in_progress  # an open emergency is in the CAD's hands
     assert by_id["112-3"].classification == Classification.permintaan_informasi
     assert session.get(Opd, by_id["112-4"].opd_id).code == "DISKOMINFO"  # unmapped → LAINNYA
     calls = {c.external_id: c.call_type for c in session.exec(select(ChannelCall)).all()}

@@ -105,3 +105,37 @@ def test_google_wire_format():
     assert {r["starRating"] for r in seen} == {"ONE", "TWO", "THREE", "FOUR", "FIVE"}
     assert all(r["name"].startswith(location + "/reviews/") for r in seen)
     assert any("reviewReply" in r for r in seen) and any("comment" not in r for r in seen)
+
+
+def test_google_replies_are_put_served_and_deleted():
+    app = google_reviews.create_app(total=60, now=NOW)
+    store = app.state.store
+    review = next(r for r in store.reviews.values() if r.reply_at is None)
+    name = store.payload(review)["name"]
+    auth = {"Authorization": "Bearer ya29.emulator-token"}
+
+    def listed(client):
+        location = name.split("/reviews/")[0]
+        body = client.get(f"/v4/{location}/reviews", params={"pageSize": 50}, headers=auth).json()
+        return next(r for r in body["reviews"] if r["name"] == name)
+
+    with serve(app) as base_url, httpx.Client(base_url=base_url) as client:
+        url = f"/v4/{name}/reply"
+        assert client.put(url, json={"comment": "Halo"}).status_code == 401
+        missing = client.put(url.replace(review.review_id, "tidak-ada"), json={"comment": "Halo"}, headers=auth)
+        assert missing.status_code == 404 and missing.json()["error"]["status"] == "NOT_FOUND"
+        too_long = client.put(url, json={"comment": "a" * 4097}, headers=auth)
+        assert too_long.status_code == 400 and too_long.json()["error"]["status"] == "INVALID_ARGUMENT"
+        assert client.put(url, json={}, headers=auth).status_code == 400
+        before = listed(client)
+        assert "reviewReply" not in before
+
+        first = client.put(url, json={"comment": "Terima kasih, kami perbaiki."}, headers=auth).json()
+        assert set(first) == {"comment", "updateTime"} and first["comment"] == "Terima kasih, kami perbaiki."
+        shown = listed(client)
+        assert shown["reviewReply"] == first and shown["updateTime"] == before["updateTime"]
+        second = client.put(url, json={"comment": "Sudah diperbaiki."}, headers=auth).json()
+        assert second["updateTime"] > first["updateTime"] and listed(client)["reviewReply"] == second
+
+        assert client.delete(url, headers=auth).status_code == 200
+        assert "reviewReply" not in listed(client)

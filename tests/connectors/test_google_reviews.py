@@ -156,3 +156,68 @@ def test_an_edit_upstream_keeps_what_staff_recorded_locally(session, settings):
     session.refresh(complaint)
     assert complaint.status == Status.resolved and complaint.body.endswith("Tambahan.")
     assert _land_and_normalise(session, settings, connector, edited) == "unchanged"
+
+
+# --- replying (write-back) ------------------------------------------------------------------------
+
+def _replier(url, **http):
+    from connectors.emulators.google_reviews import connector_config
+    from tests.emulated import FAST_HTTP
+
+    return GoogleReviewsConnector(connector_config(url, http={**FAST_HTTP, **http}))
+
+
+def _unanswered(store):
+    return next(r for r in store.reviews.values() if r.rating == 1 and r.reply_at is None)
+
+
+def test_a_reply_is_put_on_the_review_and_comes_back_under_the_acknowledged_id():
+    import httpx
+
+    from connectors.base import UpstreamAction
+
+    with google_upstream(total=40) as (app_, url), httpx.Client() as http:
+        store = app_.state.store
+        review = _unanswered(store)
+        name = store.payload(review)["name"]
+        connector = _replier(url)
+        note = "Mohon maaf atas antrean panjang. Loket tambahan dibuka mulai Senin."
+        ack = connector.send(http, UpstreamAction(external_id=name, action="respond", note=note))
+        [page_with_it] = [p for p in connector.fetch_pages(http, {}) if name in dict(p.records)]
+    served = dict(page_with_it.records)[name]
+    assert served["reviewReply"]["comment"] == note
+    assert served["updateTime"] == store.payload(review)["updateTime"]  # a reply leaves the review alone
+    [event] = connector.normalise(served).events
+    assert (event.external_id, event.note, event.is_opd_response) == (ack.event_external_id, note, True)
+    assert ack.event_external_id == f"gbp-reply:{served['reviewReply']['updateTime']}"
+
+
+def test_google_refuses_an_over_long_reply_and_a_reply_to_a_deleted_review():
+    import httpx
+
+    from connectors.base import FatalError, RefusedError, RetriableError, UpstreamAction
+
+    with google_upstream(total=40) as (app_, url), httpx.Client() as http:
+        store = app_.state.store
+        review = _unanswered(store)
+        name = store.payload(review)["name"]
+        connector = _replier(url)
+        with pytest.raises(RefusedError, match="INVALID_ARGUMENT"):
+            connector.send(http, UpstreamAction(name, "respond", "x" * 4097))
+        assert review.reply_at is None
+        assert connector.send(http, UpstreamAction(name, "respond", "x" * 4096)).event_external_id
+        with pytest.raises(RefusedError, match="sudah tidak ada"):
+            connector.send(http, UpstreamAction(name.rsplit("/", 1)[0] + "/hilang", "respond", "Halo"))
+        with pytest.raises(RefusedError, match="hanya balasan"):
+            connector.send(http, UpstreamAction(name, "resolve", "Selesai"))
+        with pytest.raises(FatalError, match="token"):
+            GoogleReviewsConnector({**connector.config.model_dump(mode="json"), "access_token": "salah"}).send(
+                http, UpstreamAction(name, "respond", "Halo"))
+
+        app_.state.faults.update({"rate_limit_next": 2, "retry_after": 0})  # a busy quota: retried
+        assert connector.send(http, UpstreamAction(name, "respond", "Balasan kedua")).event_external_id
+        assert store.payload(review)["reviewReply"]["comment"] == "Balasan kedua"
+        app_.state.faults.update({"error_rate": 1.0})
+        with pytest.raises(RetriableError, match="HTTP 50|gangguan"):
+            _replier(url, attempts=2).send(http, UpstreamAction(name, "respond", "Balasan ketiga"))
+    assert store.payload(review)["reviewReply"]["comment"] == "Balasan kedua"

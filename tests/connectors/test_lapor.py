@@ -130,3 +130,53 @@ def test_records_edited_upstream_between_syncs_are_updated_not_duplicated(sessio
     assert (first.new, second.new, second.updated) == (60, 0, 2)
     assert count(session, Complaint) == 60
     assert count(session, RawRecord) == 62  # both versions of the edited reports stay in the inbox
+
+
+def test_send_posts_follow_ups_and_status_changes_the_emulator_takes():
+    import httpx
+
+    from connectors.base import FatalError, RefusedError, RetriableError, UpstreamAction
+    from connectors.emulators.lapor import create_app
+    from connectors.emulators.runner import serve
+
+    app_ = create_app(seed=11, total=60)
+    store = app_.state.store
+    pick = lambda status: next(r for r in sorted(store.reports.values(), key=lambda r: r.tracking_id)  # noqa: E731
+                               if r.status == status)
+    fresh, disposed = pick("Belum Terverifikasi"), pick("Didisposisikan")
+    with serve(app_) as url, httpx.Client() as client:
+        connector = LaporConnector({"base_url": url, "token": "rahasia-lapor"})
+        before = store.payload(disposed)["updated_at"]
+        ack = connector.send(client, UpstreamAction(disposed.tracking_id, "respond", note="Sedang dikerjakan"))
+        payload = store.payload(disposed)
+        posted = next(f for f in payload["followups"] if f["content"] == "Sedang dikerjakan")
+        assert ack.event_external_id == f"lapor:{posted['id']}"
+        assert payload["status"] == "Proses" and payload["updated_at"] > before
+        # The pull recognises it: the draft's event carries the same id.
+        assert ack.event_external_id in {e.external_id for e in connector.normalise(payload).events}
+
+        connector.send(client, UpstreamAction(fresh.tracking_id, "dispatch", opd_name="Dinas Kesehatan"))
+        draft = connector.normalise(store.payload(fresh))
+        assert (draft.status, draft.opd_code) == (Status.dispatched, "DINKES")
+        ack = connector.send(client, UpstreamAction(fresh.tracking_id, "resolve", note="Selesai ditangani"))
+        assert ack.event_external_id and connector.normalise(store.payload(fresh)).status == Status.resolved
+
+        with pytest.raises(RefusedError, match="Selesai"):  # already closed there
+            connector.send(client, UpstreamAction(fresh.tracking_id, "postpone", note="Tunda"))
+        with pytest.raises(RefusedError, match="laporan tidak ditemukan"):
+            connector.send(client, UpstreamAction("99999999", "verify"))
+        with pytest.raises(FatalError, match="kredensial"):
+            LaporConnector({"base_url": url, "token": "salah"}).send(client, UpstreamAction(fresh.tracking_id,
+                                                                                           "verify"))
+        app_.state.faults.error_rate = 1.0
+        with pytest.raises(RetriableError):
+            connector.send(client, UpstreamAction(disposed.tracking_id, "respond", note="lagi"))
+
+
+def test_the_lapor_source_is_kept():
+    connector = LaporConnector(CONFIG)
+    report = REPORTS["14200002"]
+    assert connector.normalise(report).source_channel is None  # the recorded page does not say
+    assert connector.normalise({**report, "source": "SMS 1708"}).source_channel == "sms"
+    assert connector.normalise({**report, "source": "Twitter"}).source_channel == "media_sosial"
+    assert connector.normalise({**report, "source": "web"}).source_channel == "web"

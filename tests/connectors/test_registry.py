@@ -1,5 +1,6 @@
 """A connector shipped by another package is found through its entry point and syncs, with no
-change to core code."""
+change to core code. The fake plugin here has a name of its own (`saran_uji`), so installing the real
+example plugin (examples/kotak_saran, kind `kotak_saran`) cannot shadow it."""
 
 import json
 import textwrap
@@ -19,17 +20,17 @@ PLUGIN = '''
 from connectors.base import ComplaintDraft, Page, PullConfig, PullConnector, TokenPaginator
 
 
-class KotakSaranConfig(PullConfig):
+class SaranUjiConfig(PullConfig):
     base_url: str
     api_key: str
 
 
-class KotakSaranConnector(PullConnector):
+class SaranUjiConnector(PullConnector):
     """Suggestion boxes of the kabupaten's own app."""
 
-    name = "kotak_saran"
-    channel = "kotak_saran"
-    Config = KotakSaranConfig
+    name = "saran_uji"
+    channel = "saran_uji"
+    Config = SaranUjiConfig
     secret_fields = ("api_key",)
     primary_key = "id"
     cursor_field = "dibuat"
@@ -49,14 +50,14 @@ class KotakSaranConnector(PullConnector):
 
 @pytest.fixture
 def plugin_installed(tmp_path, monkeypatch):
-    (tmp_path / "kotak_saran_plugin.py").write_text(PLUGIN)
-    dist = tmp_path / "kotak_saran_plugin-0.1.dist-info"
+    (tmp_path / "saran_uji_plugin.py").write_text(PLUGIN)
+    dist = tmp_path / "saran_uji_plugin-0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kotak-saran-plugin\nVersion: 0.1\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: saran-uji-plugin\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(textwrap.dedent("""
         [aduan.connectors]
-        kotak_saran = kotak_saran_plugin:KotakSaranConnector
-        rusak = kotak_saran_plugin:TidakAda
+        saran_uji = saran_uji_plugin:SaranUjiConnector
+        rusak = saran_uji_plugin:TidakAda
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.refresh()
@@ -81,26 +82,26 @@ def upstream():
 
 def test_a_plugin_connector_is_discovered_configured_and_synced(plugin_installed, session, engine):
     seeded(session)
-    assert {"lapor", "google_reviews", "kotak_saran"} <= set(registry.available())
+    assert {"lapor", "google_reviews", "saran_uji"} <= set(registry.available())
     assert "rusak" not in registry.available()  # a broken plugin is skipped, the others still load
 
     runner = CliRunner()
-    added = runner.invoke(app, ["connector", "add", "saran", "kotak_saran", "--config",
+    added = runner.invoke(app, ["connector", "add", "saran", "saran_uji", "--config",
                                 json.dumps({"base_url": "http://app.local", "api_key": "kunci"})])
     assert added.exit_code == 0, added.output
     assert "kunci" not in added.output and "***" in added.output
 
     summary = sync_instance("saran", engine=engine, client=upstream())
     assert (summary.status, summary.new, summary.pages) == ("ok", 4, 2), summary.error
-    titles = session.exec(select(Complaint.title).where(Complaint.channel == "kotak_saran")).all()
+    titles = session.exec(select(Complaint.title).where(Complaint.channel == "saran_uji")).all()
     assert sorted(titles) == ["Saran 0", "Saran 1", "Saran 2", "Saran 3"]
-    assert runner.invoke(app, ["connector", "kinds"]).output.count("kotak_saran") >= 1
+    assert runner.invoke(app, ["connector", "kinds"]).output.count("saran_uji") >= 1
 
 
 def test_an_uninstalled_kind_is_reported_not_crashed(session, engine):
     from models import ConnectorInstance
 
-    session.add(ConnectorInstance(name="hilang", kind="kotak_saran", config={}))
+    session.add(ConnectorInstance(name="hilang", kind="saran_uji", config={}))
     session.commit()
     summary = sync_instance("hilang", engine=engine)
     assert summary.status == "error" and "tidak terpasang" in summary.error

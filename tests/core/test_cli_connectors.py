@@ -1,6 +1,7 @@
 """`aduan connector add/list`, `aduan sync`: what an operator types and reads."""
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -42,6 +43,7 @@ def test_sync_prints_the_summary_and_fails_loudly(settings, session, tmp_path):
         result = runner.invoke(app, ["sync", "lapor1"])
         assert result.exit_code == 0, result.output
         assert "lapor1: ok — 25 diambil, 25 baru, 0 diperbarui" in result.output
+        assert re.search(r"percobaan ulang, \d+,\d dtk", result.output), result.output  # decimal comma
         assert count(session, Complaint) == 25
 
         assert runner.invoke(app, ["sync", "--all"]).exit_code == 0
@@ -63,3 +65,11 @@ def test_disable_takes_an_instance_out_of_sync_all(settings, session):
     result = runner.invoke(app, ["sync", "--all"])
     assert result.exit_code == 0 and "tidak ada konektor pull yang aktif" in result.output
     assert runner.invoke(app, ["connector", "enable", "nope"]).exit_code == 2
+
+
+def test_connector_kinds_keeps_each_kind_on_one_line_in_80_columns():
+    result = runner.invoke(app, ["connector", "kinds"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "google_reviews  kanal google_reviews  connectors.google_reviews.GoogleReviewsConnector" in lines
+    assert all(line.split()[1] == "kanal" for line in lines)  # no row broken onto a second line

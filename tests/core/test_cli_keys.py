@@ -36,7 +36,7 @@ def test_create_prints_the_secret_once_then_list_and_revoke(session, db_url, tmp
 def test_bad_requests_fail_with_one_line(session, db_url, tmp_path):
     seeded(session)
     no_opd = aduan(db_url, tmp_path, "create", "x", "--role", "opd_admin")
-    assert no_opd.returncode == 2 and "needs --opd" in no_opd.stderr
+    assert no_opd.returncode == 2 and "memerlukan OPD (--opd)" in no_opd.stderr
     unknown = aduan(db_url, tmp_path, "create", "x", "--role", "viewer", "--opd", "NOPE")
-    assert unknown.returncode == 2 and "unknown OPD" in unknown.stderr
+    assert unknown.returncode == 2 and "kode OPD tidak dikenal" in unknown.stderr
     assert aduan(db_url, tmp_path, "revoke", "999").returncode == 1

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from core.reporting.stats import pct
 from core.runtime.db import make_engine
 from tests.dashboard.stack import free_port
 
@@ -64,10 +65,28 @@ def test_demo_serves_a_living_kabupaten_and_reruns_safely(demo_env, page):
         api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}/api/v1", headers={"X-API-Key": key}, timeout=30)
         by_channel = {i["key"]: i["total"] for i in api.get("/stats/by-channel").json()["items"]}
         assert all(by_channel.get(c, 0) > 0 for c in CHANNELS), by_channel
+        # The wall's completion figure is the per-channel rapor rows added up (all periods).
+        rapor = [api.get("/rapor", params={"period_start": "2000-01-01", "channel": c}).json()["total"]
+                 for c in by_channel]
+        resolved, total = sum(r["resolved"] for r in rapor), sum(r["total"] for r in rapor)
+        assert api.get("/stats/summary").json()["completion_pct"] == pct(resolved, total)
+        # 112 emergencies are the CAD's: no deadlines here, never on the letter ladder.
+        emergencies = api.get("/complaints", params={"channel": "call112", "limit": 500, "category": [
+            "KEBAKARAN", "KESEHATAN", "BENCANA", "TRANTIB", "TRANSPORTASI"]}).json()["items"]
+        assert emergencies and all(c["escalation_level"] == 0 and c["response_due_at"] is None for c in emergencies)
         assert api.get("/escalations").json()["items"], "some escalations have already fired"
         assert api.get("/letters").status_code == 200
         assert {c["name"] for c in api.get("/connectors").json()} >= {"lapor", "whatsapp", "call112"}
         assert httpx.get(f"http://127.0.0.1:{api_port}/docs").status_code == 200
+        # The staff's follow-up is in the audit log with each person's role, as if done through the API.
+        desk = api.get("/audit", params={"actor": "demo:admin", "limit": 5}).json()["items"]
+        assert desk and {(e["role"], e["action"]) for e in desk} == {("admin", "act")}
+        # A LAPOR! complaint's history shows the steps taken upstream, by name.
+        [lapor] = api.get("/complaints", params={"channel": "lapor", "status": "in_progress", "limit": 1}).json()[
+            "items"]
+        events = api.get(f"/complaints/{lapor['id']}").json()["events"]
+        assert ("SP4N-LAPOR!", "verified") in [(e["actor"], e["to_status"]) for e in events], events
+        assert events[0]["actor"] == "Sistem" and events[0]["note"] == "Diterima dari kanal SP4N-LAPOR!"
 
         base = f"http://127.0.0.1:{dash_port}"
         password = re.search(r"\[demo\]   admin +(\S+)", output).group(1)
@@ -95,6 +114,11 @@ def test_demo_serves_a_living_kabupaten_and_reruns_safely(demo_env, page):
         page.locator(f"#tile-{CHANNELS[0]} .tile-value").wait_for(timeout=60_000)
         assert "kiosk=1" in page.url
         page.console_log.assert_clean()
+        # The log-ins and links stay the last lines on the terminal; each request went to the access log.
+        assert log.read_text().rstrip().endswith("[demo] ready — Ctrl+C to stop")
+        access = (cwd / "var" / "demo" / "access.log").read_text()
+        assert '"GET /masuk' in access and "GET /api/v1/stats/by-channel" in access
+        assert "\\u001b" not in access and "\x1b" not in access  # no terminal colour codes in JSON lines
     finally:
         proc.send_signal(signal.SIGINT)
         try:

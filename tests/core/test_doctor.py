@@ -135,3 +135,14 @@ def test_reachability_is_only_checked_for_configured_upstreams(settings, session
     code, lines = doctor()  # default Graph URL is graph.facebook.com: never contacted without a phone id
     assert code == 0 and not levels(lines, "whatsapp upstream")
     assert levels(lines, "whatsapp") == ["WARN"] and levels(lines, "connectors") == ["WARN"]
+
+
+def test_an_upstream_answering_404_is_a_warning_not_ok(configured, session):
+    from fastapi import FastAPI
+
+    with serve(FastAPI()) as base_url:  # something answers on that host, but nothing at the configured path
+        add_lapor(session, f"{base_url}/api-lama", name="lapor-pindah")
+        code, lines = doctor()
+    [upstream] = [line for line in lines if "connector lapor-pindah upstream:" in line]
+    assert upstream.startswith("WARN") and "HTTP 404" in upstream and "path" in upstream
+    assert "/api-lama" not in upstream  # paths never reach the output

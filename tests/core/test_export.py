@@ -27,7 +27,8 @@ def test_csv_has_bom_indonesian_headers_local_times_and_no_formulas(session, eng
     table = list(csv.reader(io.StringIO(blob.decode("utf-8-sig"))))
     assert table[0] == HEADERS and table[0][:3] == ["ID", "Kode Pelacakan", "Kanal"]
     record = dict(zip(table[0], table[1], strict=True))
-    assert record["Tanggal Diterima"] == "2026-11-23 09:00:00"  # 02:00 UTC shown in WIB
+    assert record["Tanggal Diterima"] == "2026-11-23 09:00:00+07:00"  # 02:00 UTC shown in WIB, with its zone
+    assert record["Kanal"] == "SP4N-LAPOR!"  # in words, as on the dashboard
     assert record["Judul"].startswith("'=")
     assert record["Kontak Pelapor"] == "'+6281234"
     assert record["Status"] == "Didisposisikan" and record["Kode OPD"] == "DPUPR"

@@ -91,3 +91,22 @@ def test_batch_path_stores_working_days_to_first_response(session, resolver):
     c = session.exec(select(Complaint).where(Complaint.external_id == "B1")).one()
     assert c.first_response_at == reply.at
     assert c.followup_working_days == 2
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one", "page"])
+def test_upstream_verify_and_dispatch_steps_join_the_history(session, resolver, batched):
+    from core.intake.ingest import upsert_many
+
+    verified, dispatched = datetime(2026, 11, 23, 4, 0, tzinfo=UTC), datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+    d = draft("V1", status=Status.dispatched, verified_at=verified, dispatched_at=dispatched)
+    if batched:
+        upsert_many(session, "lapor", [(d, None)], resolver)
+    else:
+        upsert_complaint(session, "lapor", d, resolver)
+    session.commit()
+    c = session.exec(select(Complaint).where(Complaint.external_id == "V1")).one()
+    history = [(e.kind, e.to_status, e.at.replace(tzinfo=UTC), e.actor, e.note) for e in events(session, c.id)]
+    assert history[0][4] == "Diterima dari kanal SP4N-LAPOR!"
+    assert history[1:] == [
+        (EventKind.status, Status.verified, verified, "SP4N-LAPOR!", "Diverifikasi di SP4N-LAPOR!"),
+        (EventKind.status, Status.dispatched, dispatched, "SP4N-LAPOR!", "Didisposisikan ke OPD di SP4N-LAPOR!")]

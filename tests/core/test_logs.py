@@ -43,3 +43,34 @@ def test_configuring_again_replaces_the_handler_and_json_lines_parse(monkeypatch
     assert root.handlers == before
     [line] = [json.loads(x) for x in buffer.getvalue().splitlines()]
     assert line["message"] == "shown 1" and line["connector"] == "lapor1" and line["request_id"] is None
+
+
+def test_access_lines_go_to_their_file_without_colour_codes_and_the_terminal_stays_quiet(monkeypatch, tmp_path):
+    from core.runtime.logs import ACCESS_LOGGERS, access_log_to_file
+
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(log_format="json", log_level="WARNING")
+    root = logging.getLogger()
+    level = root.level
+    saved = {name: (logging.getLogger(name).level, logging.getLogger(name).propagate) for name in ACCESS_LOGGERS}
+    terminal = io.StringIO()
+    handler = configure_logging(settings, stream=terminal)
+    access = access_log_to_file(settings, tmp_path / "var" / "access.log")
+    try:
+        # werkzeug colours its access lines for a terminal
+        logging.getLogger("werkzeug").info('127.0.0.1 - - "\x1b[36mGET /assets/a.css HTTP/1.1\x1b[0m" 304 -')
+        logging.getLogger("aduan.access").info("GET /api/v1/complaints 200 3.1 ms")
+        logging.getLogger("aduan.test").warning("still on the terminal")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        for name, (lvl, propagate) in saved.items():
+            logger = logging.getLogger(name)
+            logger.removeHandler(access)
+            logger.setLevel(lvl)
+            logger.propagate = propagate
+        access.close()
+    lines = [json.loads(line) for line in (tmp_path / "var" / "access.log").read_text().splitlines()]
+    assert [line["message"] for line in lines] == ['127.0.0.1 - - "GET /assets/a.css HTTP/1.1" 304 -',
+                                                   "GET /api/v1/complaints 200 3.1 ms"]
+    assert "GET" not in terminal.getvalue() and "still on the terminal" in terminal.getvalue()

@@ -41,7 +41,8 @@ def test_summary_counts_buckets_completion_and_news(data):
     assert s["total"] == 45
     assert s["by_status"]["resolved"] == 28 and s["by_status"]["rejected"] == 1
     # g1/g2/wa2 are unverified (g1 has a reply on Google but nobody verified it yet).
-    assert s["by_bucket"] == {"selesai": 28, "proses": 3, "belum_ditindaklanjuti": 9, "belum_terverifikasi": 4}
+    assert s["by_bucket"] == {"selesai": 28, "proses": 3, "tertunda": 0, "belum_ditindaklanjuti": 9,
+                           "belum_terverifikasi": 4}
     assert s["completion_pct"] == pytest.approx(round(28 / 44 * 100, 1))  # rejected excluded
     assert s["open"] == 3 + 9 + 4
     assert s["new_today"] == 1 and s["new_this_week"] == 3 and s["new_this_month"] == 45

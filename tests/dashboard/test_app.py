@@ -99,7 +99,7 @@ def test_opd_page_shows_escalation_history_and_overdue_list(app):
     use_api(handler)
     page = str(opd_detail.layout(code="DPUPR"))
     assert "Dinas Pekerjaan Umum dan Penataan Ruang" in page and "68,3 %" in page
-    assert "Surat teguran 1" in page and "05/11/2026 08:00" in page
+    assert "Surat teguran 1" in page and "05/11/2026 08.00" in page
     assert "LPR-ABC" in page and "SP4N-LAPOR!" in page and "Didisposisikan" in page
     overdue_query = next(u for u in seen if u.path.endswith("/complaints"))
     assert overdue_query.params["opd"] == "DPUPR" and overdue_query.params["overdue"] == "true"

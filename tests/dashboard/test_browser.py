@@ -67,7 +67,7 @@ def test_wall_refreshes_itself_and_warns_while_data_is_stale(page, stack, screen
     warning = page.locator(".wall-stale")
     warning.wait_for(state="visible")
     assert "Aduan terakhir masuk 3 jam" in warning.inner_text()
-    assert re.fullmatch(r"Data per \d\d:\d\d WIB", page.inner_text(f"#{ids.WALL_ASOF}"))
+    assert re.fullmatch(r"Data per \d\d\.\d\d WIB", page.inner_text(f"#{ids.WALL_ASOF}"))
     today = page.locator(".kpi-card").first.locator(".kpi-value")
     before = int(today.inner_text().replace(".", ""))
 
@@ -127,7 +127,7 @@ def test_clicking_a_chart_bar_on_jelajah_filters_the_grid(page, stack):
         page.click(f"#{ids.JL_CSV}")
     with open(download.value.path(), encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
-    assert rows and {r["Kanal"] for r in rows} == {chosen}
+    assert rows and {r["Kanal"] for r in rows} == {label}  # in words, as on the screen
     page.console_log.assert_clean()
 
 
@@ -182,12 +182,22 @@ def test_sync_now_pulls_from_lapor_and_updates_the_connector_row(page, stack):
         open_page(page, stack, "/konektor")
         row = page.locator("#connector-lapor-blitar")
         assert "Normal" in row.inner_text()
-        fetched_before = int(row.locator("td").nth(5).inner_text().replace(".", ""))
+        fetched_before = int(row.locator("td").nth(6).inner_text().replace(".", ""))
         row.get_by_role("button", name="Sinkronkan sekarang").click()
         result = page.locator(f"#{ids.KONEKTOR_RESULT} .alert")
         result.wait_for(timeout=60_000)
     assert "Sinkronisasi lapor-blitar selesai" in result.inner_text()
     assert "25 baru" in result.inner_text()
-    page.wait_for_function(f"() => parseInt(document.querySelector('#connector-lapor-blitar').children[5].innerText"
+    page.wait_for_function(f"() => parseInt(document.querySelector('#connector-lapor-blitar').children[6].innerText"
                            f".replace('.', '')) === {fetched_before + 25}", timeout=30_000)
+    page.console_log.assert_clean()
+
+
+def test_kanal_112_shows_emergency_handling_time_in_minutes(page, stack):
+    open_page(page, stack, "/kanal?channel=call112")
+    panel = page.locator("#kanal-handling-time")
+    panel.wait_for(timeout=30_000)
+    text = panel.inner_text()
+    assert "Waktu penanganan darurat (menit): median, p90" in text
+    assert "Semua darurat" in text  # a row per category, then the total
     page.console_log.assert_clean()

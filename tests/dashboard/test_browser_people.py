@@ -178,3 +178,68 @@ def test_the_api_records_the_address_the_dashboard_forwards(stack):
                headers={"X-Forwarded-For": "198.51.100.23"}, timeout=30)
     entries = api(stack, "/audit", action="auth.login", actor="username:tidak-ada")["items"]
     assert entries[0]["ip"] == "198.51.100.23"
+
+
+def test_a_google_review_is_answered_in_a_public_box_with_a_counter(page, stack):
+    log_in_with_form(page, stack, "admin", path="/jelajah?channel=google_reviews&status=in_progress")
+    wait_grid_rows(page, ids.JL_GRID)
+    wait_dash_idle(page)
+    page.locator(f"#{ids.JL_GRID} .ag-center-cols-container .ag-row [col-id='title']").first.click()
+    page.locator(f"#{ids.JL_DETAIL}.show:not(.showing)").wait_for()
+    box = page.locator(f"#{ids.JL_ACTION_NOTE}")
+    box.wait_for()
+    assert "Balas ulasan (publik, tampil di Google Maps)" in page.inner_text(f"#{ids.JL_DETAIL_BODY}")
+    assert box.get_attribute("maxlength") == "4096"
+    assert page.inner_text(f"#{ids.JL_ACTION_COUNT}") == "0 / 4.096 karakter"
+    box.fill("Terima kasih, antrean kami perbaiki.")  # 36 characters; nothing is sent
+    page.wait_for_function(f"() => document.querySelector('#{ids.JL_ACTION_COUNT}').innerText === "
+                           "'36 / 4.096 karakter'", timeout=10_000)
+    box.fill("x" * 5000)  # the browser stops at Google's cap
+    page.wait_for_function(f"() => document.querySelector('#{ids.JL_ACTION_COUNT}').innerText === "
+                           "'4.096 / 4.096 karakter'", timeout=10_000)
+    assert page.get_by_role("button", name="Kirim balasan").is_visible()
+    assert page.get_by_role("button", name="Tandai selesai").is_visible()
+    page.console_log.assert_clean()
+
+
+MENU = {"admin": ["/", "/kanal", "/opd", "/jelajah", "/konektor", "/audit"],
+        "rini": ["/", "/kanal", "/opd", "/jelajah", "/konektor"],  # an analyst (sekar is locked out above)
+        "pupr": ["/", "/kanal", "/opd", "/jelajah"],
+        "bupati": ["/", "/kanal", "/opd"]}
+
+
+@pytest.mark.parametrize("username", list(MENU))
+def test_the_menu_offers_only_pages_the_person_may_open(page, stack, username):
+    if username == "rini":
+        stack.add_user("rini", "analyst", name="Rini Analis")
+    stack.log_in(page, username)
+    page.goto(stack.dash_url + "/")
+    wait_dash_idle(page)
+    hrefs = page.eval_on_selector_all(f"#{ids.NAVBAR} a.nav-link", "links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == MENU[username]
+    for href in hrefs:
+        page.goto(stack.dash_url + href)
+        wait_dash_idle(page)
+        main = page.inner_text("main")
+        assert "Tidak ada akses" not in main and "may not" not in main, (href, main[:500])
+        assert page.locator(".api-error").count() == 0, (href, page.inner_text(".api-error"))
+    page.console_log.assert_clean()
+
+
+def test_pages_outside_the_menu_say_who_may_open_them(page, stack):
+    stack.log_in(page, "pupr")
+    page.goto(stack.dash_url + "/audit")
+    wait_dash_idle(page)
+    assert "Jejak audit hanya dapat dibuka oleh admin." in page.inner_text(".no-access")
+    assert "ringkasan" not in page.inner_text(".no-access")  # an OPD admin sees more than summaries
+    page.goto(stack.dash_url + "/konektor")
+    wait_dash_idle(page)
+    assert "hanya dapat dibuka oleh admin dan analis" in page.inner_text(".no-access")
+
+    stack.log_in(page, "bupati")
+    page.goto(stack.dash_url + f"/opd/{OPD}")
+    wait_dash_idle(page)
+    headers = page.locator(".panel-title").all_inner_texts()
+    assert "Aduan lewat tenggat" in headers  # no "(0)" beside "Tidak ada akses"
+    assert "Tidak ada akses" in page.inner_text("main")
+    page.console_log.assert_clean()

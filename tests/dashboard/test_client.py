@@ -8,7 +8,8 @@ import pytest
 from dashboard.client import ApiClient, ApiError, ApiUnavailable
 
 SUMMARY = {"total": 41, "open": 13, "overdue": 4, "by_status": {"resolved": 28, "dispatched": 13},
-           "by_bucket": {"selesai": 28, "proses": 0, "belum_ditindaklanjuti": 13, "belum_terverifikasi": 0},
+           "by_bucket": {"selesai": 28, "proses": 0, "tertunda": 0, "belum_ditindaklanjuti": 13,
+                         "belum_terverifikasi": 0},
            "completion_pct": 68.3, "avg_followup_days": 2.4, "new_today": 3, "new_this_week": 9,
            "new_this_month": 41, "latest_received_at": "2026-11-23T02:00:00Z", "generated_at": "2026-11-23T03:00:00Z"}
 

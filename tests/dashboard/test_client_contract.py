@@ -25,6 +25,8 @@ CONTRACT: list[tuple[type, str, tuple[str, ...]]] = [
     (client.RaporRow, "/api/v1/rapor", ("rows",)),
     (client.RaporRow, "/api/v1/rapor", ("total",)),
     (client.ConnectorStatus, "/api/v1/connectors", ()),
+    (client.Freshness, "/api/v1/stats/freshness", ()),
+    (client.ChannelAge, "/api/v1/stats/freshness", ("items",)),
 ]
 
 

@@ -61,3 +61,19 @@ def test_calls_are_stacked_by_type():
 def test_figures_serialise_to_json():
     for fig in (figures.sparkline([1, 2, 3]), figures.ratings([("1 ★", 2), ("5 ★", 7)])):
         json.dumps(fig.to_plotly_json(), default=str)
+
+
+def test_percentages_read_like_every_other_percentage():
+    donut = figures.status_donut({"resolved": 41, "unverified": 59}, LABELS)
+    assert list(donut.data[0].text) == ["59,0 %", "41,0 %"] and donut.data[0].textinfo == "text"
+    bubbles = figures.kecamatan_map([{"key": "Wlingi", "lat": -8.08, "lon": 112.3, "total": 10, "overdue": 5}])
+    assert list(bubbles.data[0].marker.colorbar.ticktext) == ["0,0 %", "25,0 %", "50,0 %"]
+
+
+def test_bar_labels_are_never_turned():
+    bars = [figures.hbar([{"key": "a", "label": "A", "total": 3}]),
+            figures.status_bars({"resolved": 3}, LABELS), figures.ratings([("1 ★", 2), ("5 ★", 7)])]
+    assert all(fig.data[0].textangle == 0 for fig in bars)
+    assert figures.ratings([("1 ★", 2)]).layout.xaxis.tickangle == 0
+    assert figures.calls({"ghost": {"2026-11-22": 2}}).layout.xaxis.tickangle == 0
+    assert figures.trend([{"period": "2026-11-22", "total": 5, "resolved": 2}]).layout.xaxis.tickangle == 0

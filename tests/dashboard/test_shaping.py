@@ -53,7 +53,7 @@ def test_click_without_points_changes_nothing():
 
 
 def test_times_are_shown_in_jakarta():
-    assert shaping.local_time("2026-11-23T02:00:00Z", JKT) == "23/11/2026 09:00"
+    assert shaping.local_time("2026-11-23T02:00:00Z", JKT) == "23/11/2026 09.00"
     assert shaping.local_time("2026-11-23T02:00:00", JKT, "%H:%M") == "09:00"  # naive = UTC
     assert shaping.local_time(None, JKT) == "–"
     assert shaping.long_date(date(2026, 11, 23)) == "Senin, 23 November 2026"
@@ -71,12 +71,16 @@ def test_wall_kpis_from_summary():
                               "completion_pct": 68.3, "avg_followup_days": 2.4})
     assert [k.value for k in kpis] == ["3", "41", "13", "4", "68,3 %", "2,4 hari"]
     assert kpis[3].tone == "danger" and kpis[4].tone == "danger"
+    # Each figure says what it covers: unlike the rapor (a complete month, rejected ones left out).
+    hints = {k.label: k.hint for k in kpis}
+    assert "bulan berjalan" in hints["Bulan ini"] and "termasuk ditolak" in hints["Bulan ini"]
+    assert "semua periode" in hints["Penyelesaian"] and "tanpa ditolak" in hints["Penyelesaian"]
 
 
 def test_fresh_data_is_not_stale_and_shows_as_of_in_wib():
     summary = {"latest_received_at": "2026-11-23T06:30:00Z", "generated_at": "2026-11-23T07:00:00Z"}
     s = shaping.staleness(summary, [{"name": "lapor", "status": "ok"}], NOW, 120, JKT)
-    assert not s.stale and s.as_of == "Data per 14:00 WIB"
+    assert not s.stale and s.as_of == "Data per 14.00 WIB"
 
 
 def test_old_data_or_failing_connector_is_stale():
@@ -119,6 +123,15 @@ def test_rapor_rows_link_to_the_opd_page_and_keep_numbers():
     rows = shaping.rapor_rows(rapor)
     assert rows[0]["opd_link"] == "[Dinas PUPR](/opd/DPUPR)" and rows[0]["completion_pct"] == 68.3
     assert shaping.rapor_total_row(rapor)[0]["opd_name"] == "Total kabupaten"
+    named = {**rapor, "total": {"opd_code": None, "opd_name": "Total Kabupaten Blitar", "total": 41}}
+    assert shaping.rapor_total_row(named)[0]["opd_link"] == "**Total Kabupaten Blitar**"
+
+
+def test_an_opd_scoped_rapor_has_no_kabupaten_total_row():
+    own = {"opd_code": "DPUPR", "opd_name": "Dinas PUPR", "total": 0, "resolved": 0, "completion_pct": None}
+    rapor = {"opd_scoped": True, "rows": [], "total": own}
+    assert shaping.rapor_total_row(rapor) == []
+    assert [r["opd_link"] for r in shaping.rapor_rows(rapor)] == ["[Dinas PUPR](/opd/DPUPR)"]
     assert shaping.completion_tone(68.3) == "danger" and shaping.completion_tone(100) == "success"
 
 
@@ -130,7 +143,7 @@ def test_timeline_is_chronological_with_indonesian_labels():
     ]}
     rows = shaping.timeline(detail, JKT, LABELS)
     assert [r["title"] for r in rows] == ["Diterima", "Belum diverifikasi → Didisposisikan", "Tindak lanjut"]
-    assert rows[0]["when"] == "23/11/2026 09:00" and rows[2]["note"] == "Sudah dijadwalkan"
+    assert rows[0]["when"] == "23/11/2026 09.00" and rows[2]["note"] == "Sudah dijadwalkan"
 
 
 def test_grid_row_translates_codes():
@@ -177,7 +190,7 @@ def test_connector_rows_and_sync_message():
                                     "fetched_total": 1200, "last_error": "429", "inbox_failed": 2}], NOW, JKT,
                                   LABELS)
     assert rows[0]["status"] == "Galat" and rows[0]["tone"] == "danger"
-    assert rows[0]["last_success"] == "23/11/2026 11:00" and rows[0]["last_success_ago"] == "3 jam lalu"
+    assert rows[0]["last_success"] == "23/11/2026 11.00" and rows[0]["last_success_ago"] == "3 jam lalu"
     assert rows[0]["lag"] == "3 jam" and rows[0]["fetched"] == "1.200"
     assert rows[0]["can_sync"] is False  # no role known: no button
     admin_rows = shaping.connector_rows([{"name": "lapor", "pullable": True, "enabled": True},
@@ -225,5 +238,19 @@ def test_audit_rows_name_the_person_and_translate_the_outcome():
     rows = shaping.audit_rows([{"id": 9, "at": "2026-11-23T01:02:03Z", "actor": "user:4", "actor_name": "Sekar",
                                 "role": "analyst", "action": "auth.login", "target": None, "outcome": "denied",
                                 "status_code": 423, "ip": "10.1.2.3", "message": "locked"}], ZoneInfo("Asia/Jakarta"))
-    assert rows[0]["at"] == "23/11/2026 08:02:03" and rows[0]["actor"] == "Sekar (user:4)"
+    assert rows[0]["at"] == "23/11/2026 08.02.03" and rows[0]["actor"] == "Sekar (user:4)"
     assert (rows[0]["outcome"], rows[0]["outcome_code"], rows[0]["target"]) == ("Ditolak", "denied", "–")
+
+
+def test_connector_rows_list_failed_write_backs_with_the_reason_and_the_panel_names_the_lapor_source():
+    [row] = shaping.connector_rows([{
+        "name": "lapor1", "channel": "lapor", "status": "ok", "enabled": True, "writeback_pending": 2,
+        "writeback_failed": [{"complaint_id": 7, "tracking_code": "LPR-ABC", "action": "postpone",
+                              "error": "ditolak SP4N-LAPOR!: status laporan Selesai", "at": "2026-11-23T04:00:00Z"}],
+    }], NOW, JKT, LABELS)
+    assert row["writeback_pending"] == 2
+    assert row["writeback_failed"] == ["LPR-ABC · tunda: ditolak SP4N-LAPOR!: status laporan Selesai "
+                                       "(23/11/2026 11.00 WIB)"]
+    facts = dict(shaping.detail_facts({"channel": "lapor", "source_channel": "sms", "status": "dispatched"}, JKT,
+                                      LABELS))
+    assert facts["Kanal"].endswith("· SMS 1708")
