@@ -158,7 +158,7 @@ def refresh_slow_opd(_n):
     if not rows:
         return components.unavailable("Belum ada tindak lanjut tercatat")
     return html.Ol([html.Li([
-        html.Div(r.get("label") or r.get("key"), className="slow-name"),
+        html.Div(r.get("label") or r.get("key"), className="slow-name", title=r.get("label") or r.get("key")),
         html.Div([html.Span(shaping.fmt_days(r.get("avg_followup_days")), className="slow-days"),
                   html.Span(f"{shaping.fmt_int(r.get('overdue'))} lewat tenggat", className="slow-overdue")],
                  className="d-flex justify-content-between"),
