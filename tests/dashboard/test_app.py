@@ -60,7 +60,7 @@ def test_wall_lists_the_five_slowest_opd(app):
     from dashboard.pages import dinding
 
     use_api(lambda request: httpx.Response(200, json=BY_OPD))
-    names = re.findall(r"Dinas \d", str(dinding.refresh_slow_opd(0)))
+    names = [item.children[0].children for item in dinding.refresh_slow_opd(0).children]
     assert names == ["Dinas 7", "Dinas 6", "Dinas 5", "Dinas 4", "Dinas 3"]
 
 
