@@ -28,7 +28,10 @@ browser:
 demo: $(STAMP)
 	$(VENV)/bin/aduan demo
 
-test: $(STAMP) browser lint test-sqlite test-postgres
+# Both databases at once (most of a run waits on a database or the browser); each run's output is printed
+# whole when it ends, so the two never interleave.
+test: $(STAMP) browser lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

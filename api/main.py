@@ -25,10 +25,13 @@ from api.routes import (
     keys,
     manual,
     me,
+    media,
     open311,
     rapor,
     reference,
+    similar,
     stats,
+    triage,
     users,
     webhooks,
 )
@@ -57,6 +60,9 @@ def create_app() -> FastAPI:
     for module, responses in ((complaints, ROLE_CHECKED), (stats, SIGNED_IN), (rapor, SIGNED_IN),
                               (reference, SIGNED_IN), (export, ROLE_CHECKED)):
         app.include_router(module.router, prefix="/api/v1", responses=responses)
+    app.include_router(similar.router, prefix="/api/v1", responses=ROLE_CHECKED)
+    app.include_router(media.router, prefix="/api/v1", responses=ROLE_CHECKED)
+    app.include_router(triage.router, prefix="/api/v1", responses=ROLE_CHECKED)
     app.include_router(open311.router)
     install_overload_handlers(app)
     document_shared_errors(app)

@@ -30,6 +30,7 @@ PLAN = [
     ("bench.stats", [100_000, 1_000_000]),
     ("bench.wall", [100_000, 1_000_000]),
     ("bench.operations", [100_000, 1_000_000]),
+    ("bench.similar", [100_000]),
     ("bench.hostile_upload", [2_000]),
 ]
 
@@ -82,6 +83,8 @@ HEADLINES = {  # what one line of the summary table says about each benchmark's 
     "wall": [("first full render (cold, warm)", r"first full render ([\d.]+ s, [\d.]+ s)")],
     "operations": [("/metrics vs summary", r"/metrics scrape vs /stats/summary\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"),
                    ("dashboard vs direct", r"via dashboard vs its 2 API calls direct\s+[\d.]+\s+[\d.]+\s+([\d.]+)")],
+    "similar": [("GET /similar p50 / p95 ms", r"GET /similar over ASGI\s+([\d.]+)\s+([\d.]+)"),
+                ("recall", r"among the items in (\d+%)")],
     "hostile_upload": [("bomb refused in", r"bomb refused in\s+:\s+(\d+ ms)"),
                        ("p99 with bomb / alone", r"p99 with bomb / p99 alone\s+:\s+([\d.]+)"),
                        ("exit after SIGTERM mid-parse", r"server exited after ([\d.]+ s)")],

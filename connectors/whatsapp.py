@@ -5,26 +5,35 @@ turns it into one inbox payload per message (keyed by its wamid, so Meta's redel
 and per status callback. A message becomes a `ThreadMessage` keyed by the sender's wa_id (core joins
 it to that number's complaint within `thread_window_minutes`, core.intake.threads); a status callback
 becomes a `DeliveryReceipt` (core moves the matching outbox notification forward, never backward).
+A photo/video/document's media id rides on the message; core keeps a pending row and its worker calls
+`fetch_media` (the Graph media endpoint) to download and store the bytes (core.intake.media).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import httpx
 from pydantic import BaseModel, Field
 
 from connectors.base import DeliveryReceipt, PushConnector, Skip, ThreadMessage, parse_json
+from core.intake.contract import FatalError, MediaFile, RefusedError, RetriableError, TooLargeError
+from core.intake.http import get_bytes_once, get_json_once
 
 CHANNEL = "whatsapp"
 MEDIA_TYPES = {"image": "Foto", "video": "Video", "audio": "Pesan suara", "document": "Dokumen",
                "sticker": "Stiker"}
 PLACEHOLDER_TITLES = {f"{label} dari WhatsApp" for label in MEDIA_TYPES.values()} | {"Lokasi dari WhatsApp"}
 TITLE_MAX = 120
+GRAPH_BASE_URL, GRAPH_VERSION = "https://graph.facebook.com", "v21.0"
+MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+MEDIA_MAX_BYTES = 16 * 2**20  # WhatsApp's own caps: image 5 MB, audio/video 16 MB (documents up to 100 MB)
 
 
 class WhatsAppConfig(BaseModel):
@@ -34,6 +43,11 @@ class WhatsAppConfig(BaseModel):
     thread_window_minutes: int | None = Field(
         None, ge=0, description="Messages from one number within this window are one complaint "
                                 "(default: ADUAN_WHATSAPP_THREAD_WINDOW_MINUTES)")
+    # Reporters' photos are fetched through the Graph media endpoint (GET /{version}/{media-id}, then its url).
+    graph_base_url: str | None = Field(None, description="Meta Graph base URL (default: ADUAN_WHATSAPP_GRAPH_BASE_URL)")
+    graph_version: str | None = Field(None, description="Graph API version (default: ADUAN_WHATSAPP_GRAPH_VERSION)")
+    access_token: str | None = Field(None, description="System-user token that may read the number's media "
+                                                       "(default: ADUAN_WHATSAPP_TOKEN)")
 
 
 @dataclass
@@ -45,6 +59,9 @@ class MessageContent:
     lon: float | None = None
     location_text: str | None = None
     media_id: str | None = None
+    media_kind: str | None = None
+    media_mime: str | None = None
+    media_caption: str | None = None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -62,7 +79,7 @@ class WhatsAppConnector(PushConnector):
     name: ClassVar[str] = "whatsapp"
     channel: ClassVar[str] = CHANNEL
     Config: ClassVar[type[BaseModel]] = WhatsAppConfig
-    secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token")
+    secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     signature_header: ClassVar[str] = "X-Hub-Signature-256"
     placeholder_titles: ClassVar[frozenset[str]] = frozenset(PLACEHOLDER_TITLES)
 
@@ -120,7 +137,38 @@ class WhatsAppConnector(PushConnector):
             reporter=str(message["from"]), message_id=str(message["id"]),
             at=datetime.fromtimestamp(int(message["timestamp"]), UTC), text=content.text, title=content.title,
             placeholder=content.placeholder, reporter_name=profile, lat=content.lat, lon=content.lon,
-            location_text=content.location_text, media_id=content.media_id)
+            location_text=content.location_text, media_id=content.media_id, media_kind=content.media_kind,
+            media_mime=content.media_mime, media_caption=content.media_caption)
+
+    # --- media ---------------------------------------------------------------------------------
+    def fetch_media(self, client: httpx.Client, media_id: str, max_bytes: int = MEDIA_MAX_BYTES) -> MediaFile:
+        """A reporter's media through the Cloud API: `GET /{version}/{media-id}` (bearer token) answers
+        `{"url","mime_type","sha256","file_size","id","messaging_product"}`; a GET of that url with the same
+        token gives the bytes (the url lives 5 minutes, so both steps run together). RefusedError: this media
+        cannot be had (unknown or expired id); TooLargeError: over `max_bytes`; FatalError: token/config;
+        RetriableError: try again later."""
+        token = self.config.access_token
+        if not token:
+            raise FatalError("token Graph belum diatur (access_token konektor atau ADUAN_WHATSAPP_TOKEN); "
+                             "media WhatsApp belum dapat diunduh")
+        if not isinstance(media_id, str) or not MEDIA_ID.match(media_id):
+            raise RefusedError(f"id media tidak valid: {str(media_id)[:60]!r}")
+        base = (self.config.graph_base_url or GRAPH_BASE_URL).rstrip("/")
+        version = self.config.graph_version or GRAPH_VERSION
+        headers = {"Authorization": f"Bearer {token}"}
+        params = {"phone_number_id": self.config.phone_number_id} if self.config.phone_number_id else None
+        meta = get_json_once(client, f"{base}/{version}/{media_id}", params, headers, refuse=(400, 404))
+        url = meta.get("url") if isinstance(meta, dict) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise RetriableError(f"jawaban Graph untuk media {media_id} tanpa url unduhan")
+        declared = str(meta.get("file_size") or "")
+        too_large = f"berkas melebihi batas {max_bytes:,} byte".replace(",", ".")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise TooLargeError(f"{too_large} ({int(declared):,} byte)".replace(",", "."))
+        content = get_bytes_once(client, url, headers, max_bytes, too_large, refuse=(400, 404))
+        mime = meta.get("mime_type")
+        return MediaFile(content=content, mime_type=str(mime)[:100] if mime else None,
+                         sha256=str(meta["sha256"]) if meta.get("sha256") else None)
 
 
 def describe(message: dict) -> MessageContent | None:
@@ -140,9 +188,11 @@ def describe(message: dict) -> MessageContent | None:
         caption = (media.get("caption") or "").strip()
         label = MEDIA_TYPES[kind]
         note = f"[{label}: media {media.get('id')}]"
+        about = {"media_id": str(media["id"]) if media.get("id") else None, "media_kind": kind,
+                 "media_mime": str(media.get("mime_type") or "")[:100] or None, "media_caption": caption or None}
         if caption:
-            return MessageContent(text=f"{caption}\n{note}", title=_title(caption), media_id=media.get("id"))
-        return MessageContent(text=note, title=f"{label} dari WhatsApp", placeholder=True, media_id=media.get("id"))
+            return MessageContent(text=f"{caption}\n{note}", title=_title(caption), **about)
+        return MessageContent(text=note, title=f"{label} dari WhatsApp", placeholder=True, **about)
     return None
 
 

@@ -13,7 +13,7 @@ import flask
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from core.runtime.settings import Settings
-from dashboard import browser_session, components, ids, login, state
+from dashboard import browser_session, components, ids, login, media, state
 
 HERE = Path(__file__).parent
 
@@ -34,6 +34,7 @@ def create_dash(settings: Settings) -> dash.Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     login.install(app.server, settings)
+    media.install(app.server)  # reporters' photos, relayed with the person's log-in
 
     def shell() -> html.Div:  # per page load: the menu and the user chip follow who is logged in
         return html.Div([

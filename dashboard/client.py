@@ -21,11 +21,12 @@ NOT_AVAILABLE = "Data belum tersedia."
 class ApiError(Exception):
     """The API did not give us what we asked for. `message` is for users, `detail` for operators."""
 
-    def __init__(self, message: str, status: int | None = None, detail: str | None = None):
+    def __init__(self, message: str, status: int | None = None, detail: str | None = None, payload: Any = None):
         super().__init__(message)
         self.message = message
         self.status = status
         self.detail = detail
+        self.payload = payload  # the answer's JSON `detail` as sent (field errors, an upload's row report)
 
     @property
     def unavailable(self) -> bool:
@@ -67,6 +68,7 @@ class Summary(TypedDict):
     new_this_month: int
     latest_received_at: str | None
     generated_at: str
+    merged_children: int  # duplicates merged into another complaint: left out, their group counted once
 
 
 class GroupItem(TypedDict):
@@ -114,6 +116,7 @@ class Rapor(TypedDict):
     generated_at: str
     rows: list[RaporRow]
     total: RaporRow
+    merged_children: int  # duplicates merged into another complaint in the period: counted once, in their parent
 
 
 class ChannelAge(TypedDict):
@@ -151,6 +154,37 @@ class ConnectorStatus(TypedDict):
     inbox_failed: int
     writeback_pending: int  # actions waiting to go out to the upstream (LAPOR!, Google)
     writeback_failed: list[dict[str, Any]]  # {complaint_id, tracking_code, action, error, at}
+
+
+class HandbackPreview(TypedDict):
+    rows: int  # what the LAPOR! hand-back download would return now
+    batches: int
+    already_handed_back: int  # matching complaints an earlier download handed back
+
+
+class UserInfo(TypedDict):
+    id: int
+    username: str
+    name: str
+    role: str
+    opd_code: str | None
+    active: bool
+    locked_until: str | None
+    last_login_at: str | None
+    created_at: str
+
+
+class SimilarItem(TypedDict):
+    """A possible duplicate of a complaint (GET /complaints/{id}/similar), best first."""
+
+    id: int
+    code: str  # tracking code
+    channel: str
+    score: float  # 0-1
+    reasons: list[str]  # e.g. "teks mirip 0,82", "desa sama: Gogodeso", "jarak 120 m", "kategori sama: Jalan rusak"
+    title: str
+    status: str
+    received_at: str
 
 
 @dataclass
@@ -222,19 +256,23 @@ class ApiClient:
         return twin
 
     # low level
-    def _send(self, method: str, path: str, params: Params, json: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, params: Params, json: Any, **extra: Any) -> httpx.Response:
+        """`extra`: `files` (an upload) and `extra_headers` (e.g. Idempotency-Key) beside the log-in's own."""
+        own = extra.pop("extra_headers", None) or {}
         headers = self._credentials.headers(self._http) if self._credentials else None
-        response = self._http.request(method, path, params=_clean(params), json=json, headers=headers)
+        response = self._http.request(method, path, params=_clean(params), json=json,
+                                      headers={**(headers or {}), **own} or None, **extra)
         # Only a refused token says WWW-Authenticate; a wrong current password (401 too) must not be retried.
         refused_token = response.status_code == 401 and "www-authenticate" in response.headers
         if refused_token and self._credentials and self._credentials.refresh(self._http, headers):
             response = self._http.request(method, path, params=_clean(params), json=json,
-                                          headers=self._credentials.headers(self._http))
+                                          headers={**self._credentials.headers(self._http), **own}, **extra)
         return response
 
-    def _request(self, method: str, path: str, params: Params = None, json: Any = None) -> httpx.Response:
+    def _request(self, method: str, path: str, params: Params = None, json: Any = None,
+                 **extra: Any) -> httpx.Response:
         try:
-            response = self._send(method, path, params, json)
+            response = self._send(method, path, params, json, **extra)
         except httpx.TimeoutException as exc:
             raise ApiUnavailable("API tidak menjawab tepat waktu; data akan dicoba lagi.",
                                  detail=f"{exc.__class__.__name__} on {path}") from None
@@ -242,7 +280,8 @@ class ApiClient:
             raise ApiUnavailable("API tidak dapat dihubungi. Periksa apakah layanan API berjalan.",
                                  detail=f"{exc.__class__.__name__} on {path}: {exc}") from None
         if response.status_code >= 400:
-            raise ApiError(_status_message(response.status_code), response.status_code, _detail(response))
+            raise ApiError(_status_message(response.status_code), response.status_code, _detail(response),
+                           _payload(response))
         return response
 
     def get_json(self, path: str, params: Params = None) -> Any:
@@ -310,8 +349,20 @@ class ApiClient:
     def complaint(self, complaint_id: int | str) -> dict[str, Any]:
         return self.get_json(f"/complaints/{complaint_id}")
 
+    def similar(self, complaint_id: int | str, window_days: int | None = None, limit: int = 5) -> list[SimilarItem]:
+        """Possible duplicates from any channel, each with its score and reasons."""
+        query = {"limit": limit, "window_days": window_days}
+        return self.get_json(f"/complaints/{complaint_id}/similar", query).get("items", [])
+
     def export(self, fmt: str, params: Params = None) -> bytes:
         return self.get_bytes(f"/export/complaints.{fmt}", params)
+
+    # triage desk (dashboard/pages/verifikasi.py)
+    def media(self, complaint_id: int | str, media_id: str) -> tuple[bytes, dict[str, str]]:
+        """A reporter's photo/file: its bytes and the API's content headers (type, disposition, etag)."""
+        response = self._request("GET", f"/complaints/{complaint_id}/media/{media_id}")
+        keep = ("content-type", "content-disposition", "etag")
+        return response.content, {k: response.headers[k] for k in keep if k in response.headers}
 
     # rapor and escalations
     def rapor(self, period_start: str, period_end: str, days: str = "working", channel: str | None = None) -> Rapor:
@@ -352,10 +403,78 @@ class ApiClient:
 
     # workflow
     def act(self, complaint_id: int | str, action: str, note: str | None = None,
-            opd: str | None = None) -> dict[str, Any]:
-        """Record a workflow action (tindak lanjut, selesai…); answers the complaint as it is now."""
-        body = {"action": action, "note": note or None, "opd": opd or None}
-        return self._request("POST", f"/complaints/{complaint_id}/actions", json=body).json()
+            opd: str | None = None, category: str | None = None, reason: str | None = None,
+            into: int | str | None = None) -> dict[str, Any]:
+        """Record a workflow action (tindak lanjut, selesai, kategori, tolak with a reason code, gabung `into`…);
+        answers the complaint as it is now."""
+        return self._request("POST", f"/complaints/{complaint_id}/actions",
+                             json=_action_body(action, note, opd, category, reason, into)).json()
+
+    def bulk_act(self, ids: list[int], action: str, note: str | None = None, opd: str | None = None,
+                 category: str | None = None, reason: str | None = None,
+                 into: int | str | None = None) -> list[dict[str, Any]]:
+        """The same action on up to 200 complaints, all or nothing: [{id, status}]. A refusal raises ApiError
+        whose `payload` is {"msg", "errors": [{"id", "msg"}]} (nothing was changed)."""
+        body = {"ids": list(ids), **_action_body(action, note, opd, category, reason, into)}
+        return self._request("POST", "/complaints/bulk-actions", json=body).json()["results"]
+
+    def reject_reasons(self) -> list[dict[str, str]]:
+        """[{code, label}] for the reject action's `reason`."""
+        return self.get_json("/reference/reject-reasons")
+
+    # daily work of the petugas desk and the Kominfo admin (dashboard/pages/aduan_baru, unggah, serah_lapor,
+    # penghubung)
+    def create_complaint(self, entry: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+        """One walk-in (POST /complaints); a repeated submit with the same key answers the first complaint."""
+        extra = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._request("POST", "/complaints", json=entry, extra_headers=extra).json()
+
+    def import_complaints(self, filename: str, content: bytes, partial: bool = False) -> dict[str, Any]:
+        """The ≤ 100-row upload; a refused file or bad rows come back as ApiError whose `payload` is the report."""
+        return self._request("POST", "/complaints/import", {"partial": partial} if partial else None,
+                             files={"file": (filename, content, "application/octet-stream")}).json()
+
+    def import_template(self) -> bytes:
+        return self.get_bytes("/complaints/import/template.xlsx")
+
+    def lapor_handback_preview(self, params: Params = None) -> HandbackPreview:
+        """What the hand-back download would return with these filters (reads only, records nothing)."""
+        return self.get_json("/lapor-manual/preview", params)
+
+    def lapor_handback(self, params: Params = None) -> tuple[bytes, dict[str, str]]:
+        """The LAPOR! hand-back workbook and its `X-…` count headers (lower-case names)."""
+        response = self._request("GET", "/export/lapor-manual.xlsx", params)
+        return response.content, {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-")}
+
+    def users(self, role: str | None = None) -> list[UserInfo]:
+        return self.get_json("/users", {"role": role} if role else None)
+
+    def create_user(self, user: dict[str, Any]) -> dict[str, Any]:
+        """Answers the user; with no password sent, also the generated `password` (shown once)."""
+        return self._request("POST", "/users", json=user).json()
+
+    def update_user(self, username: str, changes: dict[str, Any]) -> UserInfo:
+        return self._request("PATCH", f"/users/{username}", json=changes).json()
+
+    def reset_password(self, username: str, password: str | None = None) -> dict[str, Any]:
+        """{"username", "generated", "password"}: `password` only when generated (shown once)."""
+        body = {"password": password} if password else None
+        return self._request("POST", f"/users/{username}/password", json=body).json()
+
+
+def _payload(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("detail") if isinstance(body, dict) else body
+
+
+def _action_body(action: str, note: str | None, opd: str | None, category: str | None, reason: str | None,
+                 into: int | str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"action": action, "note": note or None, "opd": opd or None}
+    extra = {"category": category or None, "reason": reason or None, "into": int(into) if into else None}
+    return {**body, **{name: value for name, value in extra.items() if value is not None}}
 
 
 def _pairs(params: Params) -> list[tuple[str, str]]:

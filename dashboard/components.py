@@ -14,12 +14,17 @@ from dashboard.shaping import Kpi
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah", "/jelajah"),
-             ("Konektor", "/konektor"), ("Audit", "/audit")]
+             ("Verifikasi", "/verifikasi"), ("Konektor", "/konektor"), ("Audit", "/audit")]
 # Who may open a page (the API refuses the others, so the menu does not offer it): audit is for admins,
 # connector health for admins and analysts (GET /connectors), and viewers see aggregates only, so no
 # complaint-by-complaint drill-down. Pages not listed are for everyone logged in.
 PAGE_ROLES = {"/audit": {"admin"}, "/konektor": {"admin", "analyst"},
-              "/jelajah": {"admin", "analyst", "opd_admin", "petugas"}}
+              "/jelajah": {"admin", "analyst", "opd_admin", "petugas"}, "/verifikasi": {"admin", "petugas"},
+              "/aduan-baru": {"admin", "petugas"}, "/unggah": {"admin", "petugas"}, "/serah-lapor": {"admin"},
+              "/penghubung": {"admin"}}
+# The desk's and the Kominfo admin's daily work, under one "Kerja harian" menu (each entry per PAGE_ROLES).
+DAILY_ITEMS = [("Aduan baru", "/aduan-baru"), ("Unggah aduan", "/unggah"), ("Serah ke SP4N-LAPOR!", "/serah-lapor"),
+               ("Penghubung OPD", "/penghubung")]
 ROLE_LABELS = {"admin": "Admin", "analyst": "Analis", "opd_admin": "Admin OPD", "viewer": "Pimpinan (lihat saja)",
                "petugas": "Petugas pelayanan"}
 
@@ -41,6 +46,11 @@ def navbar(pemda_name: str, login=None, csrf: str = "") -> html.Header:
     role = login.role if login else None
     links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact" if href == "/" else "partial"))
              for label, href in NAV_ITEMS if page_allowed(href, role)]
+    daily = [dbc.DropdownMenuItem(label, href=href, id=f"app-daily{href.replace('/', '-')}")
+             for label, href in DAILY_ITEMS if page_allowed(href, role)]
+    if daily:
+        links.append(dbc.DropdownMenu(daily, label="Kerja harian", nav=True, in_navbar=True, align_end=True,
+                                      id="app-daily-menu"))
     if login is not None:
         label = role_label(role, login.opd_code)
         links.append(dbc.NavItem(html.Div([
@@ -130,13 +140,15 @@ def scope_badge() -> dbc.Badge | None:
     if login.opd_code:
         return dbc.Badge(f"Hanya data OPD {login.opd_code}", color="info", className="scope-badge ms-2")
     if login.role == "petugas":
-        return dbc.Badge("Hanya aduan yang Anda catat", color="info", className="scope-badge ms-2")
+        # The API gives a petugas the unverified queue of every channel plus what they typed in themselves.
+        return dbc.Badge("Antrean verifikasi dan aduan yang Anda catat", color="info", className="scope-badge ms-2")
     return None
 
 
-def page_header(title: str, subtitle: str | None = None, actions: Any = None) -> html.Div:
+def page_header(title: str, subtitle: str | None = None, actions: Any = None, scoped: bool = True) -> html.Div:
+    """`scoped=False`: a page that shows no data (a form), so no badge saying whose data it is."""
     return html.Div([
-        html.Div([html.H1([title, scope_badge()], className="page-title"),
+        html.Div([html.H1([title, scope_badge() if scoped else None], className="page-title"),
                   html.P(subtitle, className="page-subtitle") if subtitle else None]),
         html.Div(actions, className="d-flex gap-2 align-items-center flex-wrap") if actions else None,
     ], className="page-header d-flex justify-content-between align-items-end flex-wrap gap-2 mb-3")

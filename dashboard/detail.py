@@ -14,7 +14,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, clientside_callback, dcc, html
 
-from dashboard import components, ids, shaping, state
+from dashboard import components, ids, queue, shaping, state
 
 # action → (button text, colour, success message); in the order they are offered
 ACTIONS = {
@@ -26,7 +26,7 @@ ACTIONS = {
     "reject": ("Tolak", "danger", "Aduan ditolak."),
     "reopen": ("Buka kembali", "secondary", "Aduan dibuka kembali."),
 }
-NOTE_HINT = "Tuliskan tindak lanjut untuk pelapor (wajib untuk 'Kirim tindak lanjut' dan 'Tolak')."
+NOTE_HINT = "Tuliskan tindak lanjut untuk pelapor (wajib untuk 'Kirim tindak lanjut')."
 # channel → (box label, placeholder, reply button, upstream, cap) where a reply is published upstream
 REPLY_BOXES = {
     "google_reviews": ("Balas ulasan (publik, tampil di Google Maps)",
@@ -50,7 +50,8 @@ clientside_callback(
     prevent_initial_call=True)
 
 
-def body(detail: dict[str, Any], notice: Any = None) -> html.Div:
+def body(detail: dict[str, Any], notice: Any = None, actions: bool = True) -> html.Div:
+    """`actions=False`: the panel without the follow-up form (shown outside Jelajah, e.g. after a merge)."""
     tz, labels = state.tz(), state.labels()
     facts = html.Dl([item for label, value in shaping.detail_facts(detail, tz, labels)
                      for item in (html.Dt(label, className="col-5"), html.Dd(value, className="col-7"))],
@@ -60,8 +61,11 @@ def body(detail: dict[str, Any], notice: Any = None) -> html.Div:
         notice,
         facts,
         html.P(detail.get("body") or "", className="border-start border-3 ps-2 text-secondary"),
+        handed_back(detail),
+        photos(detail),
+        reporters(detail),
         sync_status(detail),
-        followup_form(detail.get("allowed_actions") or [], detail.get("channel")),
+        followup_form(detail.get("allowed_actions") or [], detail.get("channel")) if actions else None,
         html.H6("Riwayat", className="mt-3 mb-2 fw-bold"),
         _timeline(shaping.timeline(detail, tz, labels)),
         html.Details([html.Summary("Data mentah dari sumber (admin)"),
@@ -79,6 +83,43 @@ def _timeline(events: list[dict[str, str]]):
                   if ev["actor"] else None], className="timeline-title"),
         html.Div(ev["note"], className="timeline-note") if ev["note"] else None,
     ], className=f"timeline-item kind-{ev['kind']}") for ev in events], className="timeline", id="jl-timeline")
+
+
+def photos(detail: dict[str, Any]) -> html.Div | None:
+    """The reporter's photos (WhatsApp), relayed by the dashboard with this person's log-in; None without any."""
+    shown = queue.photos(detail)
+    if not shown:
+        return None
+    return html.Div([
+        html.A(html.Img(src=p["src"], alt=p["caption"] or "foto pelapor", className="vf-thumb"), href=p["src"],
+               target="_blank", title=p["caption"] or "") if p["thumbnail"]
+        else html.Div(queue.photo_state_text(p), className="small text-muted")
+        for p in shown], className="d-flex flex-wrap gap-2 mb-2 detail-photos")
+
+
+def reporters(detail: dict[str, Any]) -> html.Div | None:
+    """Everyone who reported this issue: its own reporter and those of the duplicates merged into it."""
+    people = [r for r in detail.get("reporters") or [] if isinstance(r, dict)]
+    parent = detail.get("parent_code") or detail.get("parent_id")
+    if len(people) < 2 and not parent:
+        return None
+    labels = state.labels()
+    return html.Div([
+        html.Div(f"Digabung sebagai duplikat dari {parent}", className="small fw-bold mb-1") if parent else None,
+        html.H6(f"Pelapor ({len(people)})", className="fw-bold mb-1") if len(people) >= 2 else None,
+        html.Ul([html.Li([html.Span(r.get("name") or "(anonim)", className="fw-bold"),
+                          f" · {labels.channel(r.get('channel'))} · {r.get('tracking_code') or ''}"])
+                 for r in people], className="mb-0 small", id="detail-reporters") if len(people) >= 2 else None,
+    ], className="border rounded p-2 mb-2")
+
+
+def handed_back(detail: dict[str, Any]) -> dbc.Alert | None:
+    """Entered into SP4N-LAPOR! through the hand-back download (GET /export/lapor-manual.xlsx), and when."""
+    if not detail.get("handed_back_at"):
+        return None
+    when = shaping.local_time(detail["handed_back_at"], state.tz())
+    return dbc.Alert(f"Sudah diserahkan ke SP4N-LAPOR! pada {when} WIB", color="info", className="py-1 px-2 mb-2 small",
+                     id="jl-handed-back")
 
 
 def sync_status(detail: dict[str, Any]) -> html.Div | None:
@@ -113,6 +154,7 @@ def followup_form(allowed: list[str], channel: str | None = None) -> html.Div | 
     if not offered:
         return None
     opd, _ = state.reference("opd", lambda c: c.opd())
+    reasons, _ = state.reference("reject-reasons", lambda c: c.reject_reasons()) if "reject" in offered else ([], None)
     box = REPLY_BOXES.get(channel or "") if "respond" in offered else None
     if box:
         label, hint, _button, _upstream, cap = box
@@ -131,6 +173,10 @@ def followup_form(allowed: list[str], channel: str | None = None) -> html.Div | 
                               options=[{"label": o.get("name") or o.get("code"), "value": o.get("code")}
                                        for o in opd or []]),
                  className="mb-2", style=None if "dispatch" in offered else {"display": "none"}),
+        html.Div(dcc.Dropdown(id=ids.JL_ACTION_REASON, placeholder="Alasan penolakan",
+                              options=[{"label": r.get("label") or r.get("code"), "value": r.get("code")}
+                                       for r in reasons or []]),
+                 className="mb-2", style=None if "reject" in offered else {"display": "none"}),
         html.Div([dbc.Button(box[2] if box and a == "respond" else ACTIONS[a][0],
                              id={"type": ids.JL_ACTION, "action": a}, color=ACTIONS[a][1],
                              size="sm", outline=a not in ("respond", "resolve")) for a in offered],
@@ -138,9 +184,11 @@ def followup_form(allowed: list[str], channel: str | None = None) -> html.Div | 
     ], className="followup-form border rounded p-2 mb-2 bg-light")
 
 
-def act(complaint_id: int, action: str, note: str | None, opd: str | None) -> tuple[Any, Any]:
+def act(complaint_id: int, action: str, note: str | None, opd: str | None,
+        reason: str | None = None) -> tuple[Any, Any]:
     """Send one action; answers (new panel body, None) or (None, an alert explaining the refusal)."""
-    detail, err = state.fetch(lambda c: c.act(complaint_id, action, (note or "").strip() or None, opd))
+    detail, err = state.fetch(lambda c: c.act(complaint_id, action, (note or "").strip() or None, opd,
+                                              reason=reason if action == "reject" else None))
     if err is not None:
         reason = err.detail if err.status in (403, 404, 409, 422) and err.detail else err.message
         return None, dbc.Alert(f"{ACTIONS[action][0]} gagal: {reason}", color="danger", className="py-2 mb-2")

@@ -66,6 +66,7 @@ JL_DETAIL_ID = "jl-detail-id"
 JL_ACTION = "jl-action"  # pattern-matching: {"type": JL_ACTION, "action": <workflow action>}
 JL_ACTION_NOTE = "jl-action-note"
 JL_ACTION_OPD = "jl-action-opd"
+JL_ACTION_REASON = "jl-action-reason"
 JL_ACTION_RESULT = "jl-action-result"
 JL_ACTION_COUNT = "jl-action-count"  # characters typed / the upstream's cap on a reply
 JL_SYNC = "jl-sync"
@@ -90,3 +91,85 @@ AUDIT_UNTIL = "audit-until"
 AUDIT_GRID = "audit-grid"
 AUDIT_COUNT = "audit-count"
 AUDIT_ERROR = "audit-error"
+
+# Aduan baru (walk-in form; admin, petugas): fields are {"type": AB_FIELD, "field": <API field>}
+AB_FIELD = "ab-field"
+AB_ERROR = "ab-error"  # pattern-matching: {"type": AB_ERROR, "field": <API field>} next to each field
+AB_DESA_OPTIONS = "ab-desa-options"
+AB_DATE = "ab-received-date"
+AB_TIME = "ab-received-time"
+AB_SUBMIT = "ab-submit"
+AB_CLEAR = "ab-clear"
+AB_RESULT = "ab-result"
+AB_KEY = "ab-idempotency-key"
+
+# Unggah (≤ 100-row upload; admin, petugas)
+UP_UPLOAD = "up-upload"
+UP_PARTIAL = "up-partial"
+UP_FILE = "up-file"
+UP_TEMPLATE = "up-template"
+UP_DOWNLOAD = "up-download"
+UP_RESULT = "up-result"
+UP_ERRORS = "up-errors"
+
+# Serah ke LAPOR! (hand-back download; admin)
+HB_CHANNEL = "hb-channel"
+HB_FROM = "hb-from"
+HB_TO = "hb-to"
+HB_INCLUDE = "hb-include"
+HB_DOWNLOAD_BUTTON = "hb-download-button"
+HB_DOWNLOAD = "hb-download"
+HB_RESULT = "hb-result"
+HB_PREVIEW = "hb-preview"
+HB_VERSION = "hb-version"  # bumped after a download: the preview counts again
+
+# Penghubung OPD (OPD liaisons; admin)
+LS_GRID = "ls-grid"
+LS_IDLE_ONLY = "ls-idle-only"
+LS_COUNT = "ls-count"
+LS_REFRESH = "ls-refresh"
+LS_RESULT = "ls-result"
+LS_NEW_USERNAME = "ls-new-username"
+LS_NEW_NAME = "ls-new-name"
+LS_NEW_OPD = "ls-new-opd"
+LS_NEW_PASSWORD = "ls-new-password"
+LS_ADD = "ls-add"
+LS_SELECTED = "ls-selected"
+LS_TOGGLE = "ls-toggle"
+LS_RESET = "ls-reset"
+LS_RESET_PASSWORD = "ls-reset-password"
+LS_VERSION = "ls-version"  # bumped after each change: the grid reloads
+LS_ONE_TIME = "ls-one-time-password"
+
+# Verifikasi (the unverified queue; admin, petugas). Per card (pattern-matching, "id" = complaint id):
+# VF_SELECT checkbox, VF_ACCEPT {"n": 1-3} one-click suggestion, VF_CATEGORY / VF_OPD selects + VF_DISPATCH,
+# VF_REASON select + VF_REJECT, VF_DUPLICATE radio + VF_MERGE.
+VF_CHANNEL = "vf-channel"
+VF_REFRESH = "vf-refresh"
+VF_VERSION = "vf-version"  # bumped after each action: the queue reloads
+VF_DATA = "vf-data"  # per card: tracking code, suggestion pairs, whether it may be merged as a child
+VF_COUNT = "vf-count"
+VF_RESULT = "vf-result"
+VF_CARDS = "vf-cards"
+VF_HELP = "vf-help"
+VF_SELECT_ALL = "vf-select-all"
+VF_SELECTED = "vf-selected"
+VF_BULK_VERIFY = "vf-bulk-verify"
+VF_BULK_REASON = "vf-bulk-reason"
+VF_BULK_REJECT = "vf-bulk-reject"
+VF_BULK_OPD = "vf-bulk-opd"
+VF_BULK_CATEGORY = "vf-bulk-category"
+VF_BULK_DISPATCH = "vf-bulk-dispatch"
+VF_PANEL = "vf-panel"
+VF_PANEL_BODY = "vf-panel-body"
+VF_NO_ACCESS = "vf-no-access"
+VF_CARD = "vf-card"
+VF_SELECT = "vf-select"
+VF_ACCEPT = "vf-accept"
+VF_CATEGORY = "vf-category"
+VF_OPD = "vf-opd"
+VF_DISPATCH = "vf-dispatch"
+VF_REASON = "vf-reason"
+VF_REJECT = "vf-reject"
+VF_DUPLICATE = "vf-duplicate"
+VF_MERGE = "vf-merge"

@@ -11,7 +11,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from models.auth import ApiKey, AuditEntry, LoginSession, User  # noqa: E402
-from models.complaint import Complaint, ComplaintEvent, ComplaintPublic  # noqa: E402
+from models.complaint import Complaint, ComplaintEvent, ComplaintMedia, ComplaintPublic  # noqa: E402
 from models.enums import (  # noqa: E402
     Classification,
     EventKind,
@@ -24,12 +24,14 @@ from models.enums import (  # noqa: E402
 from models.inbox import ChannelCall, ConnectorInstance, RawRecord, SyncState  # noqa: E402
 from models.notify import EscalationRecord, EscalationStep, Letter, Notification, ServiceState  # noqa: E402
 from models.reference import Category, Opd, OpdAdmin, Region, SlaTier  # noqa: E402
+from models.triage import TriageModel  # noqa: E402
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "ApiKey", "AuditEntry", "Category", "ChannelCall", "Classification", "Complaint", "ComplaintEvent",
-    "ComplaintPublic", "ConnectorInstance", "EscalationRecord", "EscalationStep", "EventKind", "Letter",
+    "ComplaintMedia", "ComplaintPublic", "ConnectorInstance", "EscalationRecord", "EscalationStep", "EventKind",
+    "Letter",
     "LoginSession", "Notification", "NotificationStatus", "Opd", "OpdAdmin", "OpdKind", "RawRecord", "RawState",
-    "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "User", "metadata",
+    "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "TriageModel", "User", "metadata",
 ]

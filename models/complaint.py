@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enums import Classification, EventKind, Status
@@ -75,6 +75,12 @@ class Complaint(ComplaintBase, table=True):
     # Who typed it in ("user:12", "key:3"): a petugas sees only the complaints they entered.
     entered_by: str | None = Field(default=None, max_length=40, index=True)
     content_hash: str | None = Field(default=None, max_length=64)
+    # Merged duplicates point at the complaint that stands for the group; stats count a group once.
+    parent_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    # Code from ADUAN_REJECT_REASONS (tidak_substantif, bukan_wewenang, duplikat, spam, data_tidak_lengkap).
+    reject_reason: str | None = Field(default=None, max_length=32)
+    # When it went into a LAPOR! hand-back download, so it is never handed back twice.
+    handed_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -119,3 +125,26 @@ class ComplaintEvent(ComplaintEventBase, table=True):
     # Upstream id of a thread message / reply, so re-syncs never duplicate it.
     external_id: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+
+
+class ComplaintMedia(SQLModel, table=True):
+    """A photo/video/document a reporter sent (WhatsApp media fetched through the Graph media endpoint)."""
+
+    __tablename__ = "complaint_media"
+    __table_args__ = (UniqueConstraint("complaint_id", "media_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    media_id: str = Field(max_length=200)  # upstream id, e.g. the WhatsApp media id
+    kind: str = Field(default="image", max_length=16)  # image | video | audio | document | sticker
+    mime_type: str | None = Field(default=None, max_length=100)
+    caption: str | None = Field(default=None, sa_type=Text)
+    sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = None
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # pending -> fetched | failed (error says why); fetching is retried by the worker
+    state: str = Field(default="pending", max_length=16)
+    error: str | None = Field(default=None, max_length=500)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

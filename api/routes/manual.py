@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Response, UploadFile, status
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.auth import INTAKE_ROLES, require_roles
@@ -108,13 +109,21 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, access: RecordAcc
                    received_from: Moment | None = None,
                    received_to: Moment | None = None,
                    batch: Annotated[DbId | None, Query(description="only this batch of 100, as sheet 'Aduan'")]
-                   = None) -> Response:
+                   = None,
+                   include_handed_back: Annotated[bool, Query(
+                       description="also the complaints an earlier download already handed back")] = False,
+                   ) -> Response:
     """Complaints from non-LAPOR! channels in the upload-template shape, for entry into SP4N-LAPOR!.
 
     Without `batch`: one sheet per batch of ≤ 100 rows (`Batch 1`, `Batch 2`…). With `batch=N`: just
     that batch as sheet `Aduan`, ready for one LAPOR! manual upload. Oldest first, so batch numbers
     stay stable while new complaints arrive. `X-Total-Rows` / `X-Total-Batches` tell how many there are.
-    Rejected and archived complaints are left out unless asked for with `status`.
+    Rejected and archived complaints are left out unless asked for with `status`; duplicates merged into another
+    complaint always are.
+
+    The download records what it returns as handed back (`handed_back_at`, "sudah diserahkan" on the complaint,
+    and a history event), in the same transaction as the file, and later downloads leave those out unless
+    `include_handed_back=true`: the next batch to hand back is then always batch 1.
     """
     if channel and "lapor" in channel:
         raise HTTPException(422,
@@ -122,7 +131,8 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, access: RecordAcc
                               "type": "value_error"}])
     flt = handback.HandbackFilter(
         channels=channel, statuses=status_, opd=opd, category=category, kecamatan=kecamatan,
-        classification=classification, received_from=received_from, received_to=received_to)
+        classification=classification, received_from=received_from, received_to=received_to,
+        include_handed_back=include_handed_back)
     complaints = handback.handback_complaints(session, settings, flt, access)
     if len(complaints) > handback.MAX_EXPORT_ROWS:
         raise HTTPException(422,
@@ -132,8 +142,40 @@ def lapor_handback(session: SessionDep, settings: SettingsDep, access: RecordAcc
         raise HTTPException(422,
                             [{"loc": ["query", "batch"], "msg": f"hanya ada {batches} batch", "type": "value_error"}])
     content = handback.handback_workbook(session, settings, complaints, access, batch)
+    handback.stamp_handed_back(session, handback.batch_rows(complaints, batch), access.actor)
+    session.commit()
     name = f"lapor-manual-batch-{batch}.xlsx" if batch else "lapor-manual.xlsx"
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Total-Rows": str(len(complaints)),
         "X-Total-Batches": str(batches)})
 
+
+class HandbackPreview(BaseModel):
+    rows: int = Field(description="complaints the download with these filters returns now (and records as handed back)")
+    batches: int = Field(description="sheets of ≤ 100 rows in that download")
+    already_handed_back: int = Field(description="matching complaints an earlier download handed back: left out "
+                                                 "of the file, or in it again with include_handed_back=true")
+
+
+@router.get("/lapor-manual/preview", response_model=HandbackPreview)
+def lapor_handback_preview(session: SessionDep, settings: SettingsDep, access: RecordAccessDep,
+                           channel: Annotated[list[str] | None, Query()] = None,
+                           status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+                           opd: Annotated[list[str] | None, Query()] = None,
+                           category: Annotated[list[str] | None, Query()] = None,
+                           kecamatan: Annotated[list[str] | None, Query()] = None,
+                           classification: Annotated[list[str] | None, Query()] = None,
+                           received_from: Moment | None = None,
+                           received_to: Moment | None = None,
+                           include_handed_back: bool = False) -> dict[str, int]:
+    """How many complaints GET /export/lapor-manual.xlsx would hand back with the same filters, before
+    downloading (reads only: records nothing)."""
+    if channel and "lapor" in channel:
+        raise HTTPException(422,
+                            [{"loc": ["query", "channel"], "msg": "aduan kanal lapor sudah ada di SP4N-LAPOR!",
+                              "type": "value_error"}])
+    flt = handback.HandbackFilter(
+        channels=channel, statuses=status_, opd=opd, category=category, kecamatan=kecamatan,
+        classification=classification, received_from=received_from, received_to=received_to,
+        include_handed_back=include_handed_back)
+    return handback.handback_counts(session, settings, flt, access)

@@ -43,6 +43,8 @@ class Rapor(BaseModel):
     rows: list[RaporRow]
     total: RaporRow
     generated_at: datetime
+    merged_children: int = Field(0, description="duplicates merged into another complaint in the period: left out, "
+                                                "their group counted once as its parent")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.auth import AdminPrincipal, CurrentPrincipal
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from api.filters import field_error
 from api.inputs import Input
 from api.responses import CONFLICT, FORBIDDEN, NOT_FOUND
+from core.casework.workflow import reject_reasons
 from core.intake.channels import known_channels
 from models import ApiKey, Category, Complaint, Opd, OpdAdmin, OpdKind, Region, Role, SlaTier, Status, User
 from models.enums import RAPOR_BUCKET, STATUS_LABEL_ID, RaporBucket
@@ -427,6 +428,18 @@ def list_statuses(_: CurrentPrincipal) -> list[StatusOut]:
     """Every workflow status in workflow order, with its label, rapor bucket and colour."""
     return [StatusOut(code=s, label=STATUS_LABEL_ID[s], bucket=RAPOR_BUCKET[s], tone=BUCKET_TONE[RAPOR_BUCKET[s]])
             for s in Status]
+
+
+class RejectReasonOut(BaseModel):
+    code: str
+    label: str = Field(description="Indonesian label")
+
+
+@router.get("/reference/reject-reasons", response_model=list[RejectReasonOut])
+def list_reject_reasons(settings: SettingsDep, _: CurrentPrincipal) -> list[dict[str, str]]:
+    """Reasons a complaint may be rejected for (`ADUAN_REJECT_REASONS`), for the `reason` of the reject action;
+    "duplikat" is also what a merge records."""
+    return [{"code": code, "label": label} for code, label in reject_reasons(settings).items()]
 
 
 @router.get("/kecamatan", response_model=list[KecamatanOut])

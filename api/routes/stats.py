@@ -61,6 +61,8 @@ class Summary(BaseModel):
     latest_received_at: datetime | None
     generated_at: datetime
     days: str
+    merged_children: int = Field(0, description="duplicates merged into another complaint: left out of every "
+                                                "figure, their group counted once as its parent")
 
 
 class Period(BaseModel):

@@ -4,9 +4,9 @@ histories name them); disabling ends every log-in of theirs at once."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
@@ -38,7 +38,22 @@ class UserIn(Input):
     name: str = Field(min_length=1, max_length=120)
     role: Role
     opd: str | None = Field(None, description="OPD code; required for opd_admin, optional for petugas")
-    password: str = Field(min_length=1, max_length=256)
+    password: str | None = Field(None, min_length=1, max_length=256,
+                                 description="omit to have one generated (answered once, as `password`)")
+
+
+class UserCreated(UserOut):
+    password: str | None = Field(None, description="only when generated (no password sent): shown this once")
+
+
+class PasswordReset(Input):
+    password: str | None = Field(None, min_length=1, max_length=256, description="omit to have one generated")
+
+
+class PasswordResetOut(BaseModel):
+    username: str
+    generated: bool
+    password: str | None = Field(None, description="the generated password, shown this once")
 
 
 class UserPatch(Input):
@@ -61,6 +76,17 @@ def _user_error(exc: users.UserError) -> HTTPException:
     return HTTPException(code, [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}])
 
 
+def _new_password(username: str) -> str:
+    """A generated password that passes the rules (it never contains the username)."""
+    while True:
+        password = users.generate_password()
+        try:
+            users.check_password_rules(password, username)
+        except users.UserError:
+            continue
+        return password
+
+
 def _get(session: Session, username: str) -> User:
     user = users.by_username(session, username)
     if user is None:
@@ -69,20 +95,28 @@ def _get(session: Session, username: str) -> User:
 
 
 @router.get("", response_model=list[UserOut])
-def list_users(session: SessionDep, _: AdminPrincipal) -> list[dict[str, Any]]:
-    return [_out(session, u) for u in session.exec(select(User).order_by(User.username)).all()]
+def list_users(session: SessionDep, _: AdminPrincipal,
+               role: Annotated[Role | None, Query(description="only this role (opd_admin: the OPD liaisons)")] = None,
+               ) -> list[dict[str, Any]]:
+    query = select(User).order_by(User.username)
+    if role is not None:
+        query = query.where(User.role == role)
+    return [_out(session, u) for u in session.exec(query).all()]
 
 
-@router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED,
+@router.post("", response_model=UserCreated, response_model_exclude_unset=True, status_code=status.HTTP_201_CREATED,
              responses={409: {"description": "username taken"}, 422: {"description": "a field is invalid"}})
 def create_user(body: UserIn, request: Request, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
-    note(request, action="user.create", detail={"username": body.username, "role": body.role.value, "opd": body.opd})
+    """Without `password` one is generated and answered once (hand it over; it is never shown again)."""
+    generated = _new_password(body.username.strip().lower()) if body.password is None else None
+    note(request, action="user.create", detail={"username": body.username, "role": body.role.value, "opd": body.opd,
+                                                "password": "generated" if generated else "given"})
     try:
-        user = users.create_user(session, body.username, body.name, body.role, body.password, body.opd)
+        user = users.create_user(session, body.username, body.name, body.role, generated or body.password, body.opd)
     except users.UserError as exc:
         raise _user_error(exc) from None
     note(request, target=f"user:{user.id}")
-    return _out(session, user)
+    return {**_out(session, user), "password": generated} if generated else _out(session, user)
 
 
 @router.get("/{username}", response_model=UserOut, responses=NOT_FOUND)
@@ -111,3 +145,22 @@ def update_user(username: str, body: UserPatch, request: Request, session: Sessi
         session.rollback()
         raise _user_error(exc) from None
     return _out(session, user)
+
+
+@router.post("/{username}/password", response_model=PasswordResetOut, responses={**NOT_FOUND, 422: {
+    "description": "the given password breaks the rules (named in detail[].loc)"}})
+def reset_password(username: str, request: Request, session: SessionDep, _: AdminPrincipal,
+                   body: PasswordReset | None = None) -> dict[str, Any]:
+    """Reset a forgotten password: set the given one, or (no body / no `password`) generate one and answer it
+    this once. Unlocks the account and ends the user's open log-ins; the audit log records who, never the password."""
+    user = _get(session, username)
+    given = body.password if body is not None else None
+    generated = _new_password(user.username) if given is None else None
+    note(request, action="user.password_reset", target=f"user:{user.id}",
+         detail={"password": "generated" if generated else "given"})
+    try:
+        users.update_user(session, user, password=generated or given)
+    except users.UserError as exc:
+        session.rollback()
+        raise _user_error(exc) from None
+    return {"username": user.username, "generated": generated is not None, "password": generated}

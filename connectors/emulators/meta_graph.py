@@ -1,4 +1,4 @@
-"""Emulator of the sending side of the WhatsApp Cloud API (Meta Graph), for tests and the demo.
+"""Emulator of the WhatsApp Cloud API (Meta Graph): sending, and reporters' media, for tests and the demo.
 
 `POST /{version}/{phone_number_id}/messages` with a bearer token accepts template messages,
 records them and answers like Meta (`{"messaging_product","contacts":[{"input","wa_id"}],
@@ -14,6 +14,15 @@ Control: `GET /_emulator/messages` (accepted sends, request count, rejections), 
 `{"expired": true}`, `POST /_emulator/numbers` `{"invalid": [...], "outside_window": [...]}`,
 `POST /_emulator/reset`.
 
+Media (what a reporter sent, by the id in the webhook): `GET /{version}/{media-id}` with the bearer token
+answers `{"messaging_product":"whatsapp","url","mime_type","sha256","file_size","id"}`; a GET of that `url`
+with the same token gives the bytes. Every all-digit id (the webhook emulator's) is a small PNG drawn from
+the id, the same bytes every time; other ids are unknown (404, Graph error 100) unless added with
+`state.add_media(id, content, mime)`. Knobs: `state.media_gone` (ids answered 404), `state.media_bad_hash`
+(ids whose declared sha256 does not match the bytes), `state.media_faults` (HTTP statuses, e.g. 503 or 429,
+answered to the next metadata requests, one each); `POST /_emulator/media` `{"gone": [...], "bad_hash": [...],
+"faults": [...]}`; `GET /_emulator/media` counts the downloads.
+
     python -m connectors.emulators.meta_graph --port 8901 --token dev-token
 """
 
@@ -22,15 +31,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
+import re
 import secrets
+import struct
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 PHONE_NUMBER_ID = "106540352242922"
 DEFAULT_TOKEN = "emulator-token"
@@ -85,6 +99,28 @@ class MetaGraphState:
             self.rules: list[FaultRule] = []
             self.invalid_numbers: set[str] = set()
             self.outside_window: set[str] = set()
+            self.media: dict[str, tuple[bytes, str]] = {}
+            self.media_gone: set[str] = set()
+            self.media_bad_hash: set[str] = set()
+            self.media_faults: list[int] = []
+            self.media_downloads = 0
+
+    def add_media(self, media_id: str, content: bytes, mime_type: str = "image/jpeg") -> None:
+        with self._lock:
+            self.media[media_id] = (content, mime_type)
+
+    def media_for(self, media_id: str) -> tuple[bytes, str] | None:
+        """The bytes and type of a media id, or None when Meta would not know it."""
+        with self._lock:
+            if media_id in self.media_gone:
+                return None
+            if media_id in self.media:
+                return self.media[media_id]
+        return (photo_png(media_id), "image/png") if media_id.isdigit() else None
+
+    def _media_fault(self) -> int | None:
+        with self._lock:
+            return self.media_faults.pop(0) if self.media_faults else None
 
     def inject(self, code: int | str, times: int | None = 1, every: int | None = None, delay: float = 0.0) -> None:
         if code not in ("slow", "timeout", 502) and code not in ERRORS and code not in HTTP_FAULTS:
@@ -117,8 +153,10 @@ class MetaGraphState:
             return {"messages": list(self.messages), "rejected": list(self.rejected), "requests": self.requests}
 
 
-def meta_error(code: int, subcode: int | None = None, message: str | None = None) -> JSONResponse:
-    status, kind, default_message, details = ERRORS[code]
+def meta_error(code: int, subcode: int | None = None, message: str | None = None,
+               status: int | None = None) -> JSONResponse:
+    default_status, kind, default_message, details = ERRORS[code]
+    status = status or default_status
     error: dict[str, Any] = {"message": message or default_message, "type": kind, "code": code,
                              "fbtrace_id": "A" + secrets.token_urlsafe(16)}
     if subcode is not None:
@@ -127,6 +165,51 @@ def meta_error(code: int, subcode: int | None = None, message: str | None = None
         error["error_data"] = {"messaging_product": "whatsapp", "details": details}
     headers = {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token"'} if status == 401 else None
     return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
+# --- a reporter's "photo": a small PNG drawn from the media id (road, sky, a pothole), no imaging library ---
+
+PHOTO_W, PHOTO_H = 160, 120
+
+
+def photo_png(media_id: str, width: int = PHOTO_W, height: int = PHOTO_H) -> bytes:
+    """Deterministic per id: the same id always gives the same bytes (so its sha256 is stable)."""
+    seed = hashlib.sha256(media_id.encode()).digest()
+    sky = (120 + seed[0] % 80, 160 + seed[1] % 60, 200 + seed[2] % 55)
+    ground = (70 + seed[3] % 60, 110 + seed[4] % 60, 50 + seed[5] % 40)
+    road = (95 + seed[6] % 30,) * 3
+    hole = (40 + seed[7] % 20, 35 + seed[8] % 20, 30 + seed[9] % 20)
+    horizon = height * (35 + seed[10] % 15) // 100
+    cx, cy = width * (30 + seed[11] % 40) // 100, horizon + (height - horizon) * (45 + seed[12] % 30) // 100
+    rx, ry = 12 + seed[13] % 18, 5 + seed[14] % 8
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\x00")  # filter type 0 (none)
+        half_road = (y - horizon) * width // (2 * max(height - horizon, 1)) + 6 if y >= horizon else 0
+        for x in range(width):
+            if y < horizon:
+                shade = y * 40 // max(horizon, 1)
+                pixel = (max(sky[0] - shade, 0), max(sky[1] - shade, 0), sky[2])
+            elif ((x - cx) * ry) ** 2 + ((y - cy) * rx) ** 2 <= (rx * ry) ** 2:
+                pixel = hole
+            elif abs(x - width // 2) <= half_road:
+                stripe = abs(x - width // 2) <= 1 and (y // 6) % 2 == 0
+                pixel = (235, 235, 225) if stripe else road
+            else:
+                pixel = ground
+            row += bytes(pixel)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+            + chunk(b"IEND", b""))
+
+
+def _media_hash(media_id: str) -> str:
+    return hmac.new(b"emulator-lookaside", media_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _wamid() -> str:
@@ -239,6 +322,61 @@ def create_app(state: MetaGraphState | None = None) -> FastAPI:
     def reset():
         state.reset()
         return {"ok": True}
+
+    @app.post("/_emulator/media")
+    async def media_knobs(request: Request):
+        spec = await request.json()
+        with state._lock:
+            state.media_gone = set(spec.get("gone", []))
+            state.media_bad_hash = set(spec.get("bad_hash", []))
+            state.media_faults = [int(code) for code in spec.get("faults", [])]
+        return {"ok": True}
+
+    @app.get("/_emulator/media")
+    def media_counts():
+        return {"downloads": state.media_downloads}
+
+    def refused(request: Request) -> JSONResponse | None:
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith("Bearer "):
+            return meta_error(104)
+        if auth.removeprefix("Bearer ") != state.token or state.token_expired:
+            return meta_error(190, subcode=463)
+        return None
+
+    # The download url (Meta's lookaside host); registered before the metadata route, whose pattern it fits.
+    @app.get("/whatsapp_business/attachments/")
+    def download(request: Request, mid: str = "", hash: str = ""):
+        if (problem := refused(request)) is not None:
+            return problem
+        found = state.media_for(mid) if hmac.compare_digest(hash, _media_hash(mid)) else None
+        if found is None:
+            return Response(status_code=404)
+        with state._lock:
+            state.media_downloads += 1
+        return Response(found[0], media_type=found[1])
+
+    @app.get("/{version}/{media_id}")
+    def media_url(version: str, media_id: str, request: Request):
+        if not re.fullmatch(r"v\d+\.\d+", version):
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        if (problem := refused(request)) is not None:
+            return problem
+        fault = state._media_fault()
+        if fault is not None:
+            headers = {"Retry-After": "1"} if fault == 429 else None
+            return JSONResponse({"error": {"message": "emulated fault", "code": 2}}, status_code=fault,
+                                headers=headers)
+        found = state.media_for(media_id)
+        if found is None:
+            return meta_error(100, subcode=33, message=(
+                f"Unsupported get request. Object with ID '{media_id}' does not exist"), status=404)
+        content, mime = found
+        digest = hashlib.sha256(content + (b"x" if media_id in state.media_bad_hash else b"")).hexdigest()
+        url = (f"{str(request.base_url).rstrip('/')}/whatsapp_business/attachments/?mid={media_id}"
+               f"&ext={len(content)}&hash={_media_hash(media_id)}")
+        return {"messaging_product": "whatsapp", "url": url, "mime_type": mime, "sha256": digest,
+                "file_size": str(len(content)), "id": media_id}
 
     return app
 

@@ -100,9 +100,10 @@ def step_levels(steps: list[EscalationStep]) -> dict[str, int]:
 
 def _awaiting():
     """Complaints on the ladder: awaiting their OPD's first response, clock running, with a response deadline
-    (none = handled upstream to the end, off the ladder)."""
+    (none = handled upstream to the end, off the ladder), not merged into another (the parent is chased)."""
     return (Complaint.status.in_(AWAITING_RESPONSE), Complaint.first_response_at.is_(None),
-            Complaint.paused_at.is_(None), Complaint.opd_id.is_not(None), Complaint.response_due_at.is_not(None))
+            Complaint.paused_at.is_(None), Complaint.opd_id.is_not(None), Complaint.response_due_at.is_not(None),
+            Complaint.parent_id.is_(None))
 
 
 def plan(session: Session, settings: Settings, steps: list[EscalationStep], now: datetime,

@@ -1,6 +1,7 @@
 """The SLA clock of one complaint: day of handling, pausing while postponed, overdue or not, overdue days.
 
-Due dates themselves are computed by `core.intake.ingest.apply_due_dates` and stored on the complaint.
+Due dates are stored on the complaint by `set_due_dates` (the one rule), called on ingest
+(`core.intake.ingest.apply_due_dates`) and when a person sets the category (`core.casework.workflow`).
 A postponed complaint stops its clock (`paused_at`); on resumption every deadline moves by the
 working days spent paused, and the total is kept in `paused_working_days` so a later
 re-categorisation (which recomputes due dates from receipt) keeps the shift.
@@ -8,6 +9,7 @@ re-categorisation (which recomputes due dates from receipt) keeps the shift.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -16,7 +18,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from core.reference.calendar import WorkingCalendar
-from models import Complaint, ComplaintEvent, EventKind, Status
+from core.runtime.settings import Settings
+from models import Complaint, ComplaintEvent, EventKind, SlaTier, Status
 from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
 
 # The one overdue rule, in SQL (`overdue_clause`) and per row (`overdue_kind`); tests/core/test_sla.py keeps
@@ -57,6 +60,25 @@ def missed_deadline(complaint: Complaint, now: datetime) -> datetime | None:
     if kind is None:
         return None
     return complaint.response_due_at if kind == "response" else complaint.resolution_due_at
+
+
+def set_due_dates(complaint: Complaint, add_working_days: Callable[[datetime, int], datetime], response_days: int,
+                  resolution_days: int, exempt: bool = False) -> None:
+    """Response due `response_days` working days after receipt, resolution `resolution_days` (the SLA tier's)
+    after it, both shifted by the working days already spent postponed. `exempt` (the channel's upstream
+    handles the complaint to the end): no deadlines at all, so never overdue and never on the ladder."""
+    if exempt:
+        complaint.response_due_at = complaint.resolution_due_at = None
+        return
+    paused = complaint.paused_working_days or 0
+    complaint.response_due_at = add_working_days(complaint.received_at, response_days + paused)
+    complaint.resolution_due_at = add_working_days(complaint.received_at, resolution_days + paused)
+
+
+def tier_days(session: Session, settings: Settings, tier: str) -> int | None:
+    """Completion working days of an SLA tier (the sla_tier table over `ADUAN_SLA_TIERS`); None when unknown."""
+    row = session.exec(select(SlaTier.resolution_days).where(SlaTier.code == tier)).first()
+    return row if row is not None else settings.sla_tiers.get(tier)
 
 
 def handling_day(complaint: Complaint, now: datetime, calendar: WorkingCalendar) -> int:

@@ -11,6 +11,7 @@ from core.entry import cli_keys, cli_users
 from core.entry.cli_common import settings_or_exit
 from core.entry.cli_connectors import connector_app, inbox_app
 from core.entry.cli_sla import sla_app
+from core.entry.cli_triage import triage_app
 from core.runtime.settings import SettingsError
 
 app = typer.Typer(help="Aduan Terpadu: integrated public-complaint dashboard.", no_args_is_help=True)
@@ -19,6 +20,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(connector_app, name="connector")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(sla_app, name="sla")
+app.add_typer(triage_app, name="triage")
 app.add_typer(cli_keys.app, name="keys")
 app.add_typer(cli_users.app, name="users")
 

@@ -33,6 +33,7 @@ from core.identity.keys import create_key, revoke_named
 from core.intake import file_import
 from core.intake.instances import save_instance
 from core.intake.manual_entry import ManualComplaintIn, create_one
+from core.intake.media import fetch_pending as fetch_pending_media
 from core.intake.sync import sync_instance
 from core.intake.writeback import dispatch_writebacks
 from core.reference.seed import desa_of, seed_reference
@@ -115,7 +116,11 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
         session.commit()
     say(f"112: {len(reports)} new export file(s) imported from {folder}")
     deliver_whatsapp_history(settings, anchor)
+    media_started = time.monotonic()
+    media = fetch_pending_media(engine, settings, now=utcnow(), limit=10_000)
+    say(f"WhatsApp photos through the Graph media endpoint: {media} ({time.monotonic() - media_started:.1f} s)")
     type_in_walk_ins(settings, anchor)
+    train_suggestions(settings)
     follow_up_by_staff(settings)
     # A fresh demo opens on a wall that is current, not on a stale-data warning until the first arrival: the
     # seeded history follows office hours and can end hours ago at night, so one report comes in "just now".
@@ -244,9 +249,43 @@ CLOSINGS = ["Penanganan selesai, terima kasih atas laporannya.",
             "Permasalahan sudah ditindaklanjuti dan dinyatakan selesai."]
 
 
+def train_suggestions(settings: Settings) -> None:
+    """The category/OPD suggestions learn from the LAPOR! history just pulled (`aduan triage train`)."""
+    from core.triage.model import train
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        result = train(session, settings, only_if_new=True)
+    if result.version is None:
+        say(f"triage suggestions: {result.skipped}")
+        return
+    line = (f"triage suggestions: model v{result.version} from {result.examples:,} labelled complaints, "
+            f"trained in {decimal(result.seconds)} s")
+    if result.evaluation is not None:  # time split: trained on the older 80 %, tested on the newest 20 %
+        line += "; newest 20 %: " + ", ".join(
+            f"{label} top-1 {decimal((score.top1 or 0) * 100)} %, top-3 {decimal((score.top3 or 0) * 100)} %"
+            for label, score in (("category", result.evaluation.scores["category"]),
+                                 ("OPD", result.evaluation.scores["opd"])))
+    say(line)
+
+
+def top_suggestions(session: Session, settings: Settings, complaints: list[Complaint]) -> dict[int, tuple]:
+    """What the admin accepts on the Verifikasi page: the first suggested category and OPD of each complaint."""
+    from core.triage.learn import complaint_text
+    from core.triage.model import load_newest
+
+    loaded = load_newest(session)
+    if loaded is None or loaded.header.examples < settings.triage_min_examples or not complaints:
+        return {}
+    rows = [(complaint_text(c.title, c.body), c.kecamatan) for c in complaints]
+    categories, opds = (loaded.trained.rank_many(target, rows, k=1) for target in ("category", "opd"))
+    return {c.id: (category[0] if category else None, opd[0] if opd else None)
+            for c, category, opd in zip(complaints, categories, opds, strict=True)}
+
+
 def follow_up_by_staff(settings: Settings) -> None:
     """The admin instansi triages WhatsApp and walk-in complaints and OPD desks answer them, each at its
-    own pace: the same workflow actions as the API, dated when they would have happened."""
+    own pace: the same workflow actions as the API, dated when they would have happened. A complaint without
+    a category or OPD (WhatsApp) is dispatched with the first suggestion for each (core.triage)."""
     from core.casework.workflow import Action, apply_action
     from core.reference.calendar import calendar_for
 
@@ -260,9 +299,12 @@ def follow_up_by_staff(settings: Settings) -> None:
         waiting = session.exec(select(Complaint).where(Complaint.channel.in_(["whatsapp", "manual"]),
                                                        Complaint.status == "unverified")
                                .order_by(Complaint.id)).all()
+        suggested = top_suggestions(session, settings, list(waiting))
         for complaint in waiting:
             rng = random.Random(f"{SEED}:{complaint.channel}:{complaint.external_id}")
-            code = opd_codes.get(complaint.opd_id) or "DISKOMINFO"
+            category, suggested_opd = suggested.get(complaint.id, (None, None))
+            category = None if complaint.category_id else category  # a walk-in keeps the petugas' category
+            code = opd_codes.get(complaint.opd_id) or suggested_opd or "DISKOMINFO"
             pace = DESK_PACE.get(code, 2.0)
             at = complaint.received_at + timedelta(hours=rng.uniform(1, 30))
             steps = [(Action.dispatch, code, None)]
@@ -276,7 +318,8 @@ def follow_up_by_staff(settings: Settings) -> None:
                 # The admin instansi dispatches; the OPD's desk answers and closes.
                 actor, name, role = (("demo:admin", "Admin Diskominfo", "admin") if action is Action.dispatch
                                      else (f"demo:{code.lower()}", f"Petugas {code}", "opd_admin"))
-                apply_action(session, complaint, action, name, calendar, opd_code=opd, note=note, now=when)
+                apply_action(session, complaint, action, name, calendar, opd_code=opd, note=note, now=when,
+                             category_code=category if action is Action.dispatch else None, settings=settings)
                 entries.append(_staff_entry(actor, name, role, "act", complaint.id, when, {"action": action.value}))
             done += 1
         session.commit()

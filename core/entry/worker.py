@@ -1,4 +1,5 @@
-"""`aduan worker`: connector syncs, the SLA sweep and the notification outbox, each on its schedule.
+"""`aduan worker`: connector syncs, the SLA sweep, the notification outbox, reporters' media downloads and
+the nightly retrain of the triage suggestions, each on its schedule.
 
 SIGTERM/SIGINT ask it to stop: the running job finishes (the outbox stops between two messages
 and gives unsent claims back), then the process exits 0. On SQLite one worker runs at a time
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
@@ -25,6 +27,7 @@ from sqlmodel import Session, select
 from core.casework.escalation import run_sweep
 from core.casework.outbox import GraphSender, dispatch_due
 from core.intake import registry
+from core.intake.media import fetch_pending as fetch_pending_media
 from core.intake.writeback import dispatch_writebacks
 from core.runtime.db import make_engine, session_scope
 from core.runtime.logs import configure_logging
@@ -88,6 +91,9 @@ def run_worker(once: bool = False, settings: Settings | None = None, stop: threa
                     lambda: dispatch_due(engine, settings, sender=sender, should_stop=stop.is_set)),
                 Job("writeback", settings.outbox_poll_seconds,
                     lambda: dispatch_writebacks(engine, settings, should_stop=stop.is_set)),
+                Job("media", settings.outbox_poll_seconds,
+                    lambda: fetch_pending_media(engine, settings, should_stop=stop.is_set)),
+                Job("triage_retrain", RETRAIN_CHECK_SECONDS, NightlyRetrain(engine, settings)),
             ]
             log.info("worker started (%s): sweep every %s min, outbox every %s s%s", engine.dialect.name,
                      settings.sla_sweep_minutes, settings.outbox_poll_seconds, ", once" if once else "")
@@ -134,6 +140,40 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     return lambda: [signal.signal(sig, handler) for sig, handler in previous.items()]
+
+
+RETRAIN_CHECK_SECONDS = 600.0
+
+
+class NightlyRetrain:
+    """Retrain the category/OPD suggestions once a local day, from ADUAN_TRIAGE_RETRAIN_HOUR (the night), when
+    labels changed since the newest version; at once when there is no model yet and there are enough labels.
+    A version trained by hand (`aduan triage train`) after today's hour counts as tonight's."""
+
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine, self.settings = engine, settings
+        self.done_on: date | None = None
+
+    def __call__(self, now: datetime | None = None) -> str | None:
+        from core.triage.model import newest, train
+
+        tz = self.settings.tz
+        local = (now or utcnow()).astimezone(tz)
+        today_from = local.replace(hour=self.settings.triage_retrain_hour, minute=0, second=0, microsecond=0)
+        with Session(self.engine, expire_on_commit=False) as session:
+            header = newest(session)
+            if header is not None:
+                if local < today_from or self.done_on == local.date():
+                    return None
+                if header.trained_at >= today_from:
+                    self.done_on = local.date()
+                    return None
+            result = train(session, self.settings, only_if_new=header is not None, now=now)
+        if header is not None or result.version is not None:
+            self.done_on = local.date()
+        if result.version is None:
+            return None if header is None else f"not retrained: {result.skipped}"
+        return f"model version {result.version} from {result.examples} labelled complaints"
 
 
 def run_due_syncs(engine: Engine, stop: threading.Event) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,15 @@ class UserError(ValueError):
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+# Read aloud or typed from a phone screen: no 0/O, 1/l/I look-alikes; groups of four split by hyphens.
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+def generate_password(groups: int = 4) -> str:
+    """A one-time password an admin hands over (16 random characters ≈ 80 bits, e.g. `k7qm-x2rd-…`)."""
+    return "-".join("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(groups))
 
 
 def check_password_rules(password: str, username: str) -> None:

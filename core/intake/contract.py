@@ -52,6 +52,10 @@ class RefusedError(ConnectorError):
     action is marked failed with the upstream's reason, never retried."""
 
 
+class TooLargeError(FatalError):
+    """A download is over the size it may have (declared or while reading); never retried."""
+
+
 # --- what a connector returns ---------------------------------------------------------------------
 
 
@@ -112,7 +116,19 @@ class ThreadMessage:
     lat: float | None = None
     lon: float | None = None
     location_text: str | None = None
-    media_id: str | None = None
+    media_id: str | None = None  # a photo/video/document the reporter sent: core stores a pending ComplaintMedia
+    media_kind: str | None = None  # image | video | audio | document | sticker
+    media_mime: str | None = None
+    media_caption: str | None = None
+
+
+@dataclass
+class MediaFile:
+    """A reporter's media as the upstream hands it over (`fetch_media`); core checks the hash and stores it."""
+
+    content: bytes
+    mime_type: str | None = None
+    sha256: str | None = None  # as the upstream declares it (hex or base64); None = nothing to check against
 
 
 @dataclass

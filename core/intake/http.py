@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from core.intake.contract import FatalError, HttpPolicy, RefusedError, RetriableError, dig
+from core.intake.contract import FatalError, HttpPolicy, RefusedError, RetriableError, TooLargeError, dig
 
 USER_AGENT = "aduan-terpadu/1 (+sinkronisasi)"
 DOWNLOAD_CHUNK = 64 * 1024
@@ -70,14 +70,17 @@ def _classify(response: httpx.Response) -> None:
 
 
 def get_json_once(client: httpx.Client, url: str, params: Mapping[str, Any] | None = None,
-                  headers: Mapping[str, str] | None = None) -> Any:
-    """One GET, with every failure turned into a RetriableError or a FatalError."""
+                  headers: Mapping[str, str] | None = None, refuse: tuple[int, ...] = ()) -> Any:
+    """One GET, with every failure turned into a RetriableError or a FatalError (a RefusedError for the
+    `refuse` statuses: this record cannot be had, the others can)."""
     try:
         response = client.get(url, params=params, headers=headers)
     except httpx.TimeoutException as exc:
         raise RetriableError(f"batas waktu habis ({exc.__class__.__name__}) pada GET {url}") from exc
     except httpx.TransportError as exc:
         raise RetriableError(f"gagal terhubung ({exc.__class__.__name__}) pada GET {url}: {exc}") from exc
+    if response.status_code in refuse:
+        raise RefusedError("ditolak upstream (" + _describe(response) + ")")
     _classify(response)
     try:
         return parse_json(response.content)
@@ -111,21 +114,24 @@ def send_json_once(client: httpx.Client, method: str, url: str, body: Any,
 
 
 def get_bytes_once(client: httpx.Client, url: str, headers: Mapping[str, str] | None, max_bytes: int,
-                   too_large: str) -> bytes:
-    """One streamed GET of a file, abandoned as soon as it is over `max_bytes` (declared or not)."""
+                   too_large: str, refuse: tuple[int, ...] = ()) -> bytes:
+    """One streamed GET of a file, abandoned as soon as it is over `max_bytes` (declared or not):
+    TooLargeError (a FatalError). `refuse` statuses raise RefusedError, as in `get_json_once`."""
     try:
         with client.stream("GET", url, headers=headers) as response:
             if response.status_code >= 400:
                 response.read()
+            if response.status_code in refuse:
+                raise RefusedError("ditolak upstream (" + _describe(response) + ")")
             _classify(response)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise FatalError(too_large)
+                raise TooLargeError(too_large)
             chunks, size = [], 0
             for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise FatalError(too_large)
+                    raise TooLargeError(too_large)
                 chunks.append(chunk)
     except httpx.TimeoutException as exc:
         raise RetriableError(f"batas waktu habis ({exc.__class__.__name__}) pada GET {url}") from exc

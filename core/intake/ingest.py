@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from core.casework.followup import stamp_working_days
-from core.casework.sla import track_pause
+from core.casework.sla import set_due_dates, track_pause
 from core.intake.channels import channel_label
 from core.intake.contract import ComplaintDraft, DraftEvent, NormaliseError
 from core.intake.lifecycles import ladder_exempt, lifecycle_of
@@ -154,16 +154,9 @@ def apply_due_dates(complaint: Complaint, resolver: Resolver, exempt: bool = Fal
     `exempt` (the channel's upstream handles the category to the end): no deadlines at all, so the
     complaint is never overdue and never on the escalation ladder."""
     settings = resolver.settings
-    if exempt:
-        complaint.response_due_at = complaint.resolution_due_at = None
-        complaint.sla_tier = complaint.sla_tier or settings.default_sla_tier
-        return
-    paused = complaint.paused_working_days or 0  # days spent postponed never count (core.casework.sla)
-    complaint.response_due_at = resolver.add_working_days(complaint.received_at, settings.response_days + paused)
-    tier = complaint.sla_tier or settings.default_sla_tier
-    complaint.sla_tier = tier
-    complaint.resolution_due_at = resolver.add_working_days(complaint.received_at,
-                                                            resolver.tier_days(tier) + paused)
+    complaint.sla_tier = complaint.sla_tier or settings.default_sla_tier
+    set_due_dates(complaint, resolver.add_working_days, settings.response_days,
+                  0 if exempt else resolver.tier_days(complaint.sla_tier), exempt)
 
 
 @dataclass

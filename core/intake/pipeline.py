@@ -40,7 +40,7 @@ from core.intake.contract import (
 from core.intake.inbox import Landed, land_page
 from core.intake.ingest import Resolver, upsert_complaint, upsert_many
 from core.intake.lifecycles import lifecycle_of
-from core.intake.threads import apply_message, lock_reporters
+from core.intake.threads import apply_message, lock_reporters, record_media
 from core.reference.regions import distance_km
 from models import ChannelCall, RawRecord, RawState, Region
 from models.enums import AWAITING_RESPONSE, Status
@@ -229,7 +229,12 @@ def _apply_one(session: Session, connector: Connector, record: Landed, item: Thr
         return _failed(exc)
     if isinstance(found, str):
         return Verdict(found, None, None)
-    return _upsert_one(session, connector.channel, record, found, resolver, actor)
+    verdict = _upsert_one(session, connector.channel, record, found, resolver, actor)
+    if item.media_id and verdict.outcome == "new":  # a thread opened by a photo: keep it for the media worker
+        opened = resolver.existing_complaint(connector.channel, found.external_id)
+        if opened is not None:
+            record_media(session, opened.id, item)
+    return verdict
 
 
 def _tally(session: Session, channel: str, tallies: list[CallTally], places: Kecamatan | None) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from core.intake.contract import ComplaintDraft, DraftEvent, ThreadMessage
 from core.reference.regions import nearest_kecamatan
-from models import Complaint, ComplaintEvent, EventKind
+from models import Complaint, ComplaintEvent, ComplaintMedia, EventKind
 from models.types import utcnow
 
 RECENT_THREADS = 5
@@ -82,6 +82,7 @@ def _append(session: Session, complaint: Complaint, event: DraftEvent, message: 
     data = {"media_id": message.media_id} if message.media_id else None
     session.add(ComplaintEvent(complaint_id=complaint.id, kind=EventKind.message_in, actor=event.actor,
                                note=event.note, at=event.at, external_id=event.external_id, data=data))
+    record_media(session, complaint.id, message)
     if not message.placeholder:
         if complaint.title in placeholder_titles:
             complaint.title = message.title
@@ -92,3 +93,16 @@ def _append(session: Session, complaint: Complaint, event: DraftEvent, message: 
         complaint.kecamatan = complaint.kecamatan or nearest_kecamatan(session, message.lat, message.lon)
     complaint.updated_at = utcnow()
     session.add(complaint)
+
+
+def record_media(session: Session, complaint_id: int, message: ThreadMessage) -> None:
+    """A message with a photo/video/document leaves a pending ComplaintMedia; the worker downloads it
+    (core.intake.media). Once per (complaint, media id)."""
+    if not message.media_id:
+        return
+    known = session.exec(select(ComplaintMedia.id).where(ComplaintMedia.complaint_id == complaint_id,
+                                                         ComplaintMedia.media_id == message.media_id)).first()
+    if known is None:
+        session.add(ComplaintMedia(complaint_id=complaint_id, media_id=message.media_id[:200],
+                                   kind=(message.media_kind or "image")[:16], mime_type=message.media_mime,
+                                   caption=message.media_caption))

@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from core.casework.outbox import claim, release
 from core.casework.sla import track_pause
-from core.casework.workflow import Action, ActionInputError, apply_action
+from core.casework.workflow import Action, ActionConflictError, ActionInputError, apply_action
 from core.intake import registry
 from core.intake.contract import (
     Connector,
@@ -42,6 +42,7 @@ from core.intake.contract import (
     UpstreamAction,
 )
 from core.intake.http import client_for
+from core.intake.ingest import Resolver
 from core.intake.lifecycles import lifecycle_of, upstream_name
 from core.intake.sync import build_connector, http_policy
 from core.reference.calendar import WorkingCalendar, calendar_for
@@ -68,21 +69,42 @@ def is_writeback(row: Notification) -> bool:
 
 def take_action(session: Session, complaint: Complaint, action: Action | str, actor: str,
                 calendar: WorkingCalendar, settings: Settings, opd_code: str | None = None,
-                note: str | None = None, now: datetime | None = None) -> ComplaintEvent:
+                note: str | None = None, now: datetime | None = None, *, category_code: str | None = None,
+                reason: str | None = None, into: int | None = None,
+                may_read: Callable[[Complaint], bool] | None = None) -> ComplaintEvent:
     """`workflow.apply_action`, plus the outbox row when the upstream must hear of it (caller commits).
-    Raises TransitionError / ActionInputError as apply_action does."""
+    Raises TransitionError / ActionInputError / ActionConflictError as apply_action does.
+
+    A complaint whose status its upstream owns (SP4N-LAPOR!) is never merged as a child: closing it here as a
+    duplicate would contradict the upstream, which keeps it open. It may be the parent; merge the others into it.
+    A category set here is checked against the channel's lifecycle (an upstream may handle some categories to
+    the end: no deadlines)."""
     action = Action(action)
     now = now or utcnow()
     lifecycle = lifecycle_of(complaint.channel, settings)
+    if action is Action.merge and not may_merge_as_child(complaint.channel, settings):
+        owner = upstream_name(complaint.channel, settings)
+        raise ActionConflictError("into", f"aduan {owner} tidak dapat digabung sebagai duplikat karena statusnya "
+                                          f"dikelola {owner}; gabungkan aduan lain ke dalamnya")
     cap = lifecycle.reply_max_chars
     if cap and action is Action.respond and note and len(note.strip()) > cap:
         to = upstream_name(complaint.channel, settings)
         raise ActionInputError("note", f"balasan ke {to} maksimal {cap:,} karakter "
                                        f"(sekarang {len(note.strip()):,})".replace(",", "."))
-    event = apply_action(session, complaint, action, actor, calendar, opd_code=opd_code, note=note, now=now)
+    resolver = Resolver(session, settings)
+    event = apply_action(session, complaint, action, actor, calendar, opd_code=opd_code, note=note, now=now,
+                         category_code=category_code, reason=reason, into=into, settings=settings,
+                         exempt=lambda category: resolver.ladder_exempt(complaint.channel, category),
+                         may_read=may_read)
     if action.value in lifecycle.write_back:
         enqueue(session, complaint, event, action, now)
     return event
+
+
+def may_merge_as_child(channel: str, settings: Settings | None = None) -> bool:
+    """Whether a complaint of this channel may be closed here as another's duplicate (not when its upstream
+    owns the status; see take_action)."""
+    return not lifecycle_of(channel, settings).upstream_owned
 
 
 def enqueue(session: Session, complaint: Complaint, event: ComplaintEvent, action: Action,

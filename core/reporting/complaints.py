@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, case, or_, select
 from sqlmodel import Session
 
 from core.casework.sla import overdue_clause
+from core.casework.workflow import reason_label
 from core.identity.access import Access
 from core.intake.channels import channel_label
 from core.intake.writeback import sync_state, upstream_actions
@@ -141,7 +142,9 @@ def get_complaint(session: Session, complaint_id: int, access: Access) -> dict[s
     ).scalars().all()
     meta = session.get(Complaint, complaint_id)
     hide_text, hide_reporter = access.hides_content(meta.rahasia), access.hides_reporter(meta.anonim)
-    data["events"] = [_event_dict(ev, hide_text, hide_reporter, meta.channel) for ev in events]
+    data["events"] = [{**_event_dict(ev, hide_text, hide_reporter, meta.channel), "source_code": meta.tracking_code}
+                      for ev in events]
+    data.update(group_fields(session, meta, access, data["events"]))
     data["upstream_actions"] = upstream_actions(session, complaint_id)
     data["sync_state"] = sync_state(meta.channel, data["upstream_actions"])
     data["raw"] = None
@@ -149,6 +152,38 @@ def get_complaint(session: Session, complaint_id: int, access: Access) -> dict[s
         record = session.get(RawRecord, meta.raw_record_id)
         data["raw"] = record.payload if record else None
     return data
+
+
+# --- merged duplicates ---------------------------------------------------------------------------
+
+def group_fields(session: Session, meta: Complaint, access: Access, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a complaint's detail says of its group (core.casework.workflow merge): the parent it was merged into,
+    its reject reason, its hand-back, the children merged into it with their reporters (masked like the
+    complaint itself), and the children's history added to `events` (each event names the code it came from)."""
+    kids = session.execute(select(Complaint).where(Complaint.parent_id == meta.id)
+                           .order_by(Complaint.received_at, Complaint.id)).scalars().all()
+    parent_code = session.execute(select(Complaint.tracking_code).where(Complaint.id == meta.parent_id)
+                                  ).scalar() if meta.parent_id else None
+
+    def reporter(c: Complaint) -> str | None:
+        return access.mask({"reporter_name": c.reporter_name, "anonim": c.anonim, "rahasia": c.rahasia,
+                            "reporter_contact": None})["reporter_name"]
+
+    merged = [{"id": c.id, "tracking_code": c.tracking_code, "channel": c.channel, "reporter_name": reporter(c),
+               "received_at": c.received_at} for c in kids]
+    reporters = [{"name": reporter(c), "channel": c.channel, "tracking_code": c.tracking_code} for c in (meta, *kids)]
+    if kids:
+        by_id = {c.id: c for c in kids}
+        rows = session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(list(by_id)))
+                               ).scalars().all()
+        for ev in rows:
+            kid = by_id[ev.complaint_id]
+            events.append({**_event_dict(ev, access.hides_content(kid.rahasia), access.hides_reporter(kid.anonim),
+                                         kid.channel), "source_code": kid.tracking_code})
+        events.sort(key=lambda e: (e["at"], e["id"]))
+    return {"parent_id": meta.parent_id, "parent_code": parent_code, "reject_reason": meta.reject_reason,
+            "reject_reason_label": reason_label(meta.reject_reason), "handed_back_at": meta.handed_back_at,
+            "merged": merged, "reporters": reporters}
 
 
 # Actors stored as codes by the machinery, shown in words ("upstream": the complaint's own channel).

@@ -3,6 +3,8 @@
 Buckets follow docs/domain.md: selesai, proses, tertunda, belum ditindaklanjuti, belum terverifikasi;
 rejected and archived complaints are excluded from the total. A rapor may be limited to one channel; a rapor
 scoped to one OPD (an opd_admin's) ends with that OPD's row, not a kabupaten total.
+A merged group of duplicates counts once, as its parent: `merged_children` says how many were left out, and the
+XLSX and PDF say so under the table.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlmodel import Session
 
 from core.intake.channels import channel_label
 from core.reporting.filters import window_end, window_start
-from core.reporting.stats import EXCLUDED, DayMode, _count_if, followup_value, mean, pct
+from core.reporting.stats import EXCLUDED, MERGED, NOT_MERGED, DayMode, _count_if, followup_value, mean, pct
 from core.runtime.settings import Settings
 from core.runtime.sheets import put
 from models import Complaint, Opd, Status
@@ -77,15 +79,16 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
     if channel is not None:
         scope = [*scope, Complaint.channel == channel]
     c, fu = Complaint, followup_value(days)
+    window = (c.received_at >= window_start(period_start, settings.tz),
+              c.received_at < window_end(period_end, settings.tz), *scope)
     stmt = (
         select(c.opd_id, func.count().label("total"),
                *(_count_if(c.status.in_(statuses)).label(name) for name, statuses in BUCKET_STATUSES.items()),
                func.sum(fu).label("fu_sum"), func.count(fu).label("fu_n"))
-        .where(c.received_at >= window_start(period_start, settings.tz),
-               c.received_at < window_end(period_end, settings.tz),
-               c.status.not_in(EXCLUDED), *scope)
+        .where(*window, c.status.not_in(EXCLUDED), NOT_MERGED)
         .group_by(c.opd_id)
     )
+    merged = int(session.execute(select(func.count()).select_from(c).where(*window, MERGED)).scalar_one())
     opd = {row.id: row for row in session.execute(select(Opd.id, Opd.code, Opd.name))}
     rows: list[RaporRow] = []
     own = opd.get(scope_opd_id) if scope_opd_id is not None else None
@@ -102,7 +105,14 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
     public.sort(key=lambda x: (-(x["completion_pct"] or 0), x["avg_followup_days"] is None,
                                x["avg_followup_days"] or 0, x["opd_name"]))
     return {"period_start": period_start, "period_end": period_end, "days": days, "channel": channel,
-            "opd_scoped": own is not None, "rows": public, "total": total.public(settings), "generated_at": utcnow()}
+            "opd_scoped": own is not None, "rows": public, "total": total.public(settings), "generated_at": utcnow(),
+            "merged_children": merged}
+
+
+def merged_text(rapor: dict[str, Any]) -> str | None:
+    """The footnote of a rapor with merged duplicates: they are counted once, in their parent."""
+    n = rapor.get("merged_children") or 0
+    return f"{n:,}".replace(",", ".") + " aduan duplikat digabung, dihitung sekali." if n else None
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -175,6 +185,8 @@ def rapor_xlsx(rapor: dict[str, Any], settings: Settings) -> bytes:
             if r == header_row + len(body) and not rapor.get("opd_scoped"):
                 cell.font = Font(bold=True)
     put(ws, header_row + len(body) + 2, 1, generated_text(rapor, settings)).font = Font(italic=True, size=9)
+    if merged_text(rapor):
+        put(ws, header_row + len(body) + 3, 1, merged_text(rapor)).font = Font(italic=True, size=9)
     for col, w in enumerate((5, 16, 44, 8, 9, 9, 10, 13, 13, 13, 14, 13), start=1):
         ws.column_dimensions[ws.cell(header_row, col).column_letter].width = w
     ws.row_dimensions[header_row].height = 32
@@ -214,6 +226,8 @@ def rapor_pdf(rapor: dict[str, Any], settings: Settings) -> bytes:
     pdf.table(HEADERS, rows, widths, aligns, bold_last=not rapor.get("opd_scoped"))
     pdf.ln(4)
     pdf.small(generated_text(rapor, settings))
+    if merged_text(rapor):
+        pdf.small(merged_text(rapor))
     thresholds = "; ".join(f"{name}: ≥ {p:g} % dan ≤ {d:g} hari" for name, p, d in settings.predikat_thresholds)
     pdf.small(f"Predikat — {thresholds}; selain itu Kurang.")
     return bytes(pdf.output())

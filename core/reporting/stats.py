@@ -2,6 +2,9 @@
 
 Python only folds the handful of aggregate rows a query returns (one per status, OPD, day...)
 into the response shape; it never sees individual complaints.
+
+A merged group counts once: duplicates merged into a parent (`parent_id IS NOT NULL`) are left out of every
+figure, and the summary says how many were left out (`merged_children`). The parent's follow-up counts for all.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -28,6 +31,10 @@ from models.types import utcnow
 
 DayMode = Literal["working", "calendar"]
 EXCLUDED = (Status.rejected, Status.archived)
+NOT_MERGED = Complaint.parent_id.is_(None)  # a merged group counts once, as its parent
+# Merged into another complaint. "> 0" rather than IS NOT NULL: without table statistics SQLite then reads the
+# few children through ix_complaint_parent_id instead of scanning the table.
+MERGED = Complaint.parent_id > 0
 BUCKET_KEYS = (RaporBucket.resolved, RaporBucket.in_progress, RaporBucket.postponed, RaporBucket.not_followed_up,
                RaporBucket.unverified)
 
@@ -95,7 +102,8 @@ class Stats:
                  days: DayMode = "working", now: datetime | None = None):
         self.session, self.tz, self.days = session, tz, days
         self.now = now or utcnow()
-        self.where = access.scope() + filt.clauses(self.now, search_rahasia=access.sees_rahasia)
+        self.selected = access.scope() + filt.clauses(self.now, search_rahasia=access.sees_rahasia)
+        self.where = [*self.selected, NOT_MERGED]
 
     def _measures(self) -> list[ColumnElement]:
         c, fu = Complaint, followup_value(self.days)
@@ -148,7 +156,13 @@ class Stats:
         return {"total": overall.total, "open": overall.open, "overdue": overall.overdue,
                 "by_status": by_status, "by_bucket": by_bucket, "completion_pct": public["completion_pct"],
                 "avg_followup_days": public["avg_followup_days"], **new,
-                "latest_received_at": latest, "generated_at": self.now, "days": self.days}
+                "latest_received_at": latest, "generated_at": self.now, "days": self.days,
+                "merged_children": self.merged_children()}
+
+    def merged_children(self) -> int:
+        """Duplicates merged into another complaint among those selected: counted once, in their parent."""
+        return int(self.session.execute(select(func.count()).select_from(Complaint)
+                                        .where(*self.selected, MERGED)).scalar_one())
 
     # --- breakdowns --------------------------------------------------------------------------
 
@@ -206,15 +220,25 @@ class Stats:
     def timeseries(self, bucket: Literal["day", "week", "month"] = "day") -> list[dict[str, Any]]:
         received = local_period(Complaint.received_at, bucket, self.tz).label("period")
         resolved = local_period(Complaint.resolved_at, bucket, self.tz).label("period")
-        totals = {str(p): n for p, n in self._run(received, func.count(), group_by=[received])}
-        done_stmt = (select(resolved, func.count()).select_from(Complaint)
-                     .where(*self.where, Complaint.status == Status.resolved, Complaint.resolved_at.is_not(None))
-                     .group_by(resolved))
-        done = {str(p): n for p, n in self.session.execute(done_stmt).all()}
+        totals = self._per_period(received)
+        done = self._per_period(resolved, Complaint.status == Status.resolved, Complaint.resolved_at.is_not(None))
         periods = sorted(set(totals) | set(done))
         if periods:
             periods = _fill_periods(date.fromisoformat(periods[0]), date.fromisoformat(periods[-1]), bucket)
         return [{"period": p, "total": int(totals.get(p, 0)), "resolved": int(done.get(p, 0))} for p in periods]
+
+    def _per_period(self, period, *where) -> dict[str, int]:
+        """Complaints per period, merged children subtracted rather than filtered out: the count then reads only
+        the (received_at | status, resolved_at) index, and the children through theirs (SQLite: 3x faster)."""
+        def count(counted, *clauses) -> list:
+            return self.session.execute(select(period, counted).select_from(Complaint)
+                                        .where(*self.selected, *clauses).group_by(period)).all()
+
+        out = {str(p): int(n) for p, n in count(func.count(), *where)}
+        # The children's conditions counted, not filtered on, so that only MERGED picks the index.
+        for p, n in count(_count_if(and_(*where)) if where else func.count(), MERGED):
+            out[str(p)] = out.get(str(p), 0) - int(n)
+        return {p: n for p, n in out.items() if n}
 
     def _distribution(self, value) -> tuple[float | None, float | None, int]:
         """Median and p90 (nearest rank) from a GROUP BY histogram of the value."""

@@ -21,6 +21,9 @@ class SettingsError(RuntimeError):
 # at least every other day, reviews and walk-ins can be quiet for a week.
 CHANNEL_STALE_HOURS: dict[str, float] = {"lapor": 24, "whatsapp": 24, "call112": 48, "open311": 72,
                                          "google_reviews": 168, "manual": 168, "*": 72}
+# Why a complaint is rejected (reject action); merging a duplicate rejects it as "duplikat".
+REJECT_REASONS: dict[str, str] = {"tidak_substantif": "Tidak substantif", "bukan_wewenang": "Bukan wewenang",
+                                  "duplikat": "Duplikat", "spam": "Spam", "data_tidak_lengkap": "Data tidak lengkap"}
 
 
 class Settings(BaseSettings):
@@ -122,6 +125,11 @@ class Settings(BaseSettings):
                     'escalation ladder; children included, "*" = all), replacing what the connector declares, '
                     'as a JSON object, e.g. {"call112": ["KEBAKARAN", "BENCANA"], "whatsapp": []}',
     )
+    reject_reasons: dict[str, str] = Field(
+        default_factory=lambda: dict(REJECT_REASONS),
+        description="Reasons a complaint may be rejected for, code to label, as a JSON object; must keep "
+                    '"duplikat" (merging closes duplicates with it), e.g. {"duplikat": "Duplikat", "spam": "Spam"}',
+    )
     predikat_thresholds: list[tuple[str, float, float]] = Field(
         default_factory=lambda: [
             ("Sangat Baik", 95.0, 5.0),
@@ -130,6 +138,20 @@ class Settings(BaseSettings):
         ],
         description="Rapor predikat as a JSON list of [predikat, min completion %, max average follow-up days], "
         "best first; an OPD meeting none is Kurang",
+    )
+    # Duplicate candidates (core/triage/similar.py).
+    similar_window_days: int = Field(
+        14, ge=1, le=90, description="Days before and after a complaint's receipt searched for possible duplicates"
+    )
+    similar_min_score: float = Field(
+        0.45, ge=0, le=1, description="Lowest score (0-1: text, place and category) a possible duplicate must reach"
+    )
+    similar_distance_m: float = Field(
+        1000.0, gt=0, description="Metres within which two complaints' coordinates count as the same place"
+    )
+    similar_max_candidates: int = Field(
+        100, ge=10, le=5000,
+        description="Most complaints (the likeliest by place, category and keywords) compared per request",
     )
     whatsapp_thread_window_minutes: int = Field(
         60, ge=0, description="WhatsApp messages from one number within this many minutes form one complaint thread"
@@ -223,6 +245,16 @@ class Settings(BaseSettings):
     sync_poll_seconds: float = Field(
         30.0, gt=0, description="Seconds between two checks of the worker for connector syncs that are due"
     )
+    triage_min_examples: int = Field(
+        50, ge=1,
+        description="Labelled complaints (LAPOR! dispositions, categories and OPD set by staff) needed before "
+        "category/OPD suggestions are trained and shown; below it suggestions say \"belum cukup data\"",
+    )
+    triage_retrain_hour: int = Field(
+        2, ge=0, le=23,
+        description="Local hour (0–23) from which the worker retrains the suggestions once a night, when there "
+        "are new labels",
+    )
 
     whatsapp_graph_base_url: str = Field(
         "https://graph.facebook.com", description="Base URL of the Meta Graph API that sends WhatsApp reminders"
@@ -244,6 +276,17 @@ class Settings(BaseSettings):
         3600.0, ge=0, description="Longest delay in seconds between two attempts of one notification"
     )
     whatsapp_max_attempts: int = Field(8, ge=1, description="Attempts before a notification is marked failed")
+    media_max_bytes: int = Field(
+        16 * 2**20, ge=1024,
+        description="Largest reporter photo/video/document downloaded from WhatsApp, in bytes (WhatsApp itself caps "
+        "images at 5 MB, audio and video at 16 MB); a larger one is marked failed",
+    )
+    media_max_attempts: int = Field(
+        5, ge=1, description="Tries to download one reporter media file before it is marked failed with the reason"
+    )
+    media_retry_base_seconds: float = Field(
+        60.0, ge=0, description="First wait in seconds before a failed media download is tried again; doubles per try"
+    )
 
     log_format: Literal["json", "text"] = Field(
         "json", description="Log lines of `aduan serve` and `aduan worker`: one JSON object per line, or plain text"
@@ -295,6 +338,18 @@ class Settings(BaseSettings):
         """Hours after a channel's newest record at which it counts as quiet for too long."""
         hours = self.channel_stale_hours
         return hours.get(channel or "", hours.get("*", CHANNEL_STALE_HOURS["*"]))
+
+    @field_validator("reject_reasons")
+    @classmethod
+    def _reject_reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [code for code, label in value.items()
+               if not code or len(code) > 32 or code != code.strip() or not str(label).strip()]
+        if bad:
+            raise ValueError("codes must be 1-32 characters without spaces around, labels not empty "
+                             f"({', '.join(bad)})")
+        if "duplikat" not in value:
+            raise ValueError('must include "duplikat" (merging a duplicate rejects it with that reason)')
+        return value
 
     @field_validator("timezone")
     @classmethod

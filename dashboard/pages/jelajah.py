@@ -298,11 +298,12 @@ def open_detail(selected, _cell):
 @callback(Output(ids.JL_DETAIL_BODY, "children", allow_duplicate=True),
           Output(ids.JL_ACTION_RESULT, "children"),
           Input({"type": ids.JL_ACTION, "action": ALL}, "n_clicks"), State(ids.JL_DETAIL_ID, "data"),
-          State(ids.JL_ACTION_NOTE, "value"), State(ids.JL_ACTION_OPD, "value"), prevent_initial_call=True)
-def record_action(clicks, complaint_id, note, opd):
+          State(ids.JL_ACTION_NOTE, "value"), State(ids.JL_ACTION_OPD, "value"), State(ids.JL_ACTION_REASON, "value"),
+          prevent_initial_call=True)
+def record_action(clicks, complaint_id, note, opd, reason):
     if not components.real_click(clicks) or complaint_id is None:
         return no_update, no_update
-    new_body, refusal = detail.act(complaint_id, ctx.triggered_id["action"], note, opd)
+    new_body, refusal = detail.act(complaint_id, ctx.triggered_id["action"], note, opd, reason)
     return (new_body, no_update) if refusal is None else (no_update, refusal)
 
 

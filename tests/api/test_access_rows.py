@@ -29,7 +29,9 @@ VISIBLE = {
     "viewer": None,
     "analyst": ALL,
     "admin": ALL,
-    "petugas": {"desk_petugas"},
+    # The triage queue (unverified, every channel: both LAPOR! reports, the new WhatsApp one, the analyst's walk-in)
+    # and what it typed in itself; not the dispatched WhatsApp complaint.
+    "petugas": ALL - {"wa_dinkes"},
     "opd_dpupr": {"lapor_dpupr", "desk_analyst"},
     "opd_dukcapil": {"lapor_dukcapil", "desk_petugas"},
 }
@@ -119,7 +121,7 @@ def test_lapor_handback_shows_each_role_its_rows_only(world):
     """The defect: a petugas downloaded every complaint (with reporter names) through the hand-back."""
     client, heads, _, codes = world
     for role, rows in HANDBACK.items():
-        r = _get(client, heads, role, "/export/lapor-manual.xlsx")
+        r = _get(client, heads, role, "/export/lapor-manual.xlsx", include_handed_back="true")
         if not _expect(r, rows):
             continue
         book = load_workbook(io.BytesIO(r.content), read_only=True)
@@ -176,9 +178,11 @@ def test_reporter_contact_reaches_only_admins_in_every_format(world):
             continue
         outputs = [_get(client, heads, role, path, **params).content
                    for path, params in (("/complaints", {"limit": 500}), ("/export/complaints.csv", {}),
-                                        ("/export/lapor-manual.xlsx", {}), ("/escalations", {}), ("/rapor", period))]
+                                        ("/export/lapor-manual.xlsx", {"include_handed_back": "true"}),
+                                        ("/escalations", {}), ("/rapor", period))]
         outputs.append(_xlsx_text(_get(client, heads, role, "/export/complaints.xlsx").content))
-        outputs.append(_xlsx_text(_get(client, heads, role, "/export/lapor-manual.xlsx").content))
+        outputs.append(_xlsx_text(_get(client, heads, role, "/export/lapor-manual.xlsx",
+                                       include_handed_back="true").content))
         seen = {name for name, contact in CONTACTS.items() if any(contact.encode() in out for out in outputs)}
         assert seen == (rows if role == "admin" else set()), role
 

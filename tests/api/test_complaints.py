@@ -107,7 +107,7 @@ def test_detail_has_history_and_raw_only_for_admins(client, session, admin, key_
     assert body["raw"] == {"id": "d1", "judul": "Jalan rusak"}
     assert [e["kind"] for e in body["events"]] == ["created", "message_out"]
     assert body["events"][1]["note"] == "Sudah ditinjau"
-    assert body["allowed_actions"] == ["respond", "postpone", "resolve"]
+    assert body["allowed_actions"] == ["categorize", "respond", "postpone", "resolve"]
     analyst = client.get(f"{API}/complaints/{c.id}", headers=key_for("analyst")).json()
     assert analyst["raw"] is None and len(analyst["events"]) == 2
     assert client.get(f"{API}/complaints/999999", headers=admin).status_code == 404
@@ -117,7 +117,7 @@ def test_actions_over_the_api(client, session, admin, key_for):
     c = add_complaint(session, external_id="a1")
     r = client.post(f"{API}/complaints/{c.id}/actions", json={"action": "resolve"}, headers=admin)
     assert r.status_code == 409
-    assert r.json()["detail"]["allowed_actions"] == ["verify", "dispatch", "reject"]
+    assert r.json()["detail"]["allowed_actions"] == ["verify", "dispatch", "categorize", "reject", "merge"]
     r = client.post(f"{API}/complaints/{c.id}/actions", json={"action": "dispatch", "opd": "DINKES"}, headers=admin)
     assert r.status_code == 200 and r.json()["status"] == "dispatched" and r.json()["opd_code"] == "DINKES"
     assert r.json()["events"][-1]["actor"] == "test-admin"
@@ -136,7 +136,8 @@ def test_opd_admin_acts_only_on_its_own_opd(client, session, key_for):
     r = client.post(f"{API}/complaints/{own.id}/actions", json={"action": "respond", "note": "Ditangani"},
                     headers=dinkes)
     assert r.status_code == 200 and r.json()["first_response_at"] is not None
-    r = client.post(f"{API}/complaints/{own.id}/actions", json={"action": "reject", "note": "x"}, headers=dinkes)
+    r = client.post(f"{API}/complaints/{own.id}/actions", json={"action": "reject", "reason": "spam"},
+                    headers=dinkes)
     assert r.status_code == 403
     r = client.post(f"{API}/complaints/{other.id}/actions", json={"action": "respond", "note": "x"}, headers=dinkes)
     assert r.status_code == 404

@@ -34,6 +34,11 @@ def fresh_complaint(session):
     return add_complaint(session, external_id=f"m{next(_serial)}", status="dispatched", opd_code="DPUPR")
 
 
+def queued_complaint(session):
+    """A new WhatsApp complaint in the unverified queue, no category yet: what a petugas triages."""
+    return add_complaint(session, "whatsapp", external_id=f"q{next(_serial)}", category_code=None)
+
+
 def uniq(prefix):
     return f"{prefix}{next(_serial)}"
 
@@ -49,11 +54,26 @@ MATRIX = [
     ("GET", "/me", None, everyone()),
     ("GET", "/complaints", None, casework(petugas=200)),
     ("GET", "/complaints/{id}", None, casework(petugas=404, opd_other=404)),
+    ("GET", "/complaints/{id}/similar", None, casework(petugas=404, opd_other=404)),
     ("POST", "/complaints", walk_in, {**casework(201, petugas=201), "admin": 201}),
+    # A petugas reads the unverified queue (and what it typed in), not a dispatched complaint: 404.
     ("POST", "/complaints/{fresh}/actions", lambda: {"action": "respond", "note": "Ditangani"},
-     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 403, "opd_other": 404, "opd_own": 200, "admin": 200}),
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 404, "opd_other": 404, "opd_own": 200, "admin": 200}),
     ("POST", "/complaints/{fresh}/actions", lambda: {"action": "verify"},
-     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 403, "opd_other": 404, "opd_own": 403, "admin": 409}),
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 404, "opd_other": 404, "opd_own": 403, "admin": 409}),
+    # The queue: a petugas triages it (verify, dispatch, categorize, reject, merge), never records follow-up.
+    ("GET", "/complaints/{queued}", None, {**casework(petugas=200, opd_other=404), "opd_own": 404}),
+    ("GET", "/complaints/{queued}/similar", None, {**casework(petugas=200, opd_other=404), "opd_own": 404}),
+    ("POST", "/complaints/{queued}/actions", lambda: {"action": "dispatch", "category": "ADMINDUK-KTP"},
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 200, "opd_other": 404, "opd_own": 404, "admin": 200}),
+    ("POST", "/complaints/{queued}/actions", lambda: {"action": "reject", "reason": "spam"},
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 200, "opd_other": 404, "opd_own": 404, "admin": 200}),
+    ("POST", "/complaints/{queued}/actions", lambda: {"action": "resolve", "note": "Selesai"},
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 403, "opd_other": 404, "opd_own": 404, "admin": 409}),
+    # id 1 is the shared dispatched complaint: not in a petugas' rows (422 names it, nothing changes).
+    ("POST", "/complaints/bulk-actions", lambda: {"action": "categorize", "category": "INFRA-PJU", "ids": [1]},
+     {"none": 401, "viewer": 403, "analyst": 403, "petugas": 422, "opd_other": 403, "opd_own": 403, "admin": 200}),
+    ("GET", "/reference/reject-reasons", None, everyone()),
     *[("GET", f"/stats/{name}", None, everyone()) for name in (
         "summary", "by-channel", "by-opd", "by-category", "by-kecamatan", "timeseries?bucket=month",
         "response-times", "ratings?channel=google_reviews")],
@@ -85,6 +105,7 @@ MATRIX = [
                                 "password": "panjang-sekali-1"}, admin_only(201)),
     ("GET", "/users/budi.tetap", None, admin_only()),
     ("PATCH", "/users/budi.tetap", lambda: {"name": "Budi Santoso"}, admin_only()),
+    ("POST", "/users/budi.tetap/password", None, admin_only()),
     ("GET", "/keys", None, admin_only()),
     ("POST", "/keys", lambda: {"name": uniq("mesin"), "role": "analyst"}, admin_only(201)),
     ("POST", "/keys/display", lambda: {"name": uniq("TV ")}, admin_only(201)),
@@ -123,7 +144,8 @@ def test_role_matrix(client, session, keys):
             if isinstance(want, str):  # differs between keys and users: "user:401|key:400"
                 want = int(dict(part.split(":") for part in want.split("|"))[keys["_kind"]])
             path = template.format(id=shared.id, code=shared.tracking_code,
-                                   fresh=fresh_complaint(session).id if "{fresh}" in template else "")
+                                   fresh=fresh_complaint(session).id if "{fresh}" in template else "",
+                                   queued=queued_complaint(session).id if "{queued}" in template else "")
             url = path if path.startswith("/open311") else API + path
             r = client.request(method, url, headers=keys[role], json=body() if body else None)
             if r.status_code != want:

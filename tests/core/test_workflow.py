@@ -51,7 +51,7 @@ def test_invalid_transition_lists_the_allowed_actions(session, complaint):
     with pytest.raises(TransitionError) as err:
         act(session, complaint, "resolve")
     assert err.value.status == Status.unverified
-    assert [a.value for a in err.value.allowed] == ["verify", "dispatch", "reject"]
+    assert [a.value for a in err.value.allowed] == ["verify", "dispatch", "categorize", "reject", "merge"]
 
 
 def test_dispatch_without_any_opd_names_the_field(session):
@@ -70,12 +70,19 @@ def test_dispatch_defaults_to_the_category_opd_and_verifies(session, complaint):
     assert complaint.status == Status.dispatched and complaint.verified_at == WED
 
 
-def test_respond_and_reject_need_a_note(session, complaint):
+def test_respond_needs_a_note_and_reject_a_reason(session, complaint):
     with pytest.raises(ActionInputError) as err:
-        act(session, complaint, "reject", note="  ")
+        act(session, complaint, "reject", note="Bukan wewenang pemda")
+    assert err.value.field == "reason"
+    event = act(session, complaint, "reject", reason="bukan_wewenang")  # the note is optional then
+    assert complaint.status == Status.rejected and complaint.reject_reason == "bukan_wewenang"
+    assert event.note == "Bukan wewenang" and event.data["reason"] == "bukan_wewenang"
+    act(session, complaint, "reopen")
+    assert complaint.reject_reason is None
+    act(session, complaint, "dispatch")
+    with pytest.raises(ActionInputError) as err:
+        act(session, complaint, "respond", note="  ")
     assert err.value.field == "note"
-    act(session, complaint, "reject", note="Bukan wewenang pemda")
-    assert complaint.status == Status.rejected
 
 
 def test_postpone_pauses_and_resuming_moves_the_deadline(session, complaint):
@@ -102,3 +109,11 @@ def test_reopen_returns_to_where_work_stood(session, complaint):
 def test_opd_admins_may_only_record_follow_up():
     assert allowed_actions(Status.dispatched, Role.opd_admin) == [Action.respond, Action.postpone, Action.resolve]
     assert allowed_actions(Status.unverified, Role.opd_admin) == []
+
+
+def test_petugas_triage_and_nothing_else():
+    assert allowed_actions(Status.unverified, Role.petugas) == [
+        Action.verify, Action.dispatch, Action.categorize, Action.reject, Action.merge]
+    assert allowed_actions(Status.in_progress, Role.petugas) == [Action.categorize]
+    assert allowed_actions(Status.rejected, Role.petugas) == []  # reopening is the admin's
+    assert allowed_actions(Status.unverified, Role.analyst) == []

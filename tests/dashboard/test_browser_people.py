@@ -202,7 +202,8 @@ def test_a_google_review_is_answered_in_a_public_box_with_a_counter(page, stack)
     page.console_log.assert_clean()
 
 
-MENU = {"admin": ["/", "/kanal", "/opd", "/jelajah", "/konektor", "/audit"],
+MENU = {"admin": ["/", "/kanal", "/opd", "/jelajah", "/verifikasi", "/konektor", "/audit",
+                  "/aduan-baru", "/unggah", "/serah-lapor", "/penghubung"],  # the last four under "Kerja harian"
         "rini": ["/", "/kanal", "/opd", "/jelajah", "/konektor"],  # an analyst (sekar is locked out above)
         "pupr": ["/", "/kanal", "/opd", "/jelajah"],
         "bupati": ["/", "/kanal", "/opd"]}
@@ -215,7 +216,8 @@ def test_the_menu_offers_only_pages_the_person_may_open(page, stack, username):
     stack.log_in(page, username)
     page.goto(stack.dash_url + "/")
     wait_dash_idle(page)
-    hrefs = page.eval_on_selector_all(f"#{ids.NAVBAR} a.nav-link", "links => links.map(a => a.getAttribute('href'))")
+    hrefs = page.eval_on_selector_all(f"#{ids.NAVBAR} a.nav-link:not(.dropdown-toggle), #{ids.NAVBAR} a.dropdown-item",
+                                  "links => links.map(a => a.getAttribute('href'))")
     assert hrefs == MENU[username]
     for href in hrefs:
         page.goto(stack.dash_url + href)

@@ -27,6 +27,9 @@ CONTRACT: list[tuple[type, str, tuple[str, ...]]] = [
     (client.ConnectorStatus, "/api/v1/connectors", ()),
     (client.Freshness, "/api/v1/stats/freshness", ()),
     (client.ChannelAge, "/api/v1/stats/freshness", ("items",)),
+    (client.SimilarItem, "/api/v1/complaints/{complaint_id}/similar", ("items",)),
+    (client.UserInfo, "/api/v1/users", ()),
+    (client.HandbackPreview, "/api/v1/lapor-manual/preview", ()),
 ]
 
 

@@ -72,3 +72,22 @@ def test_the_panel_shows_a_reply_google_refused_with_its_reason(browser, session
     assert "terkirim ke Google" in text and "24/11/2026 10.00 WIB" in text
     assert "gagal dikirim ke Google" in text and "ulasan sudah tidak ada di Google (NOT_FOUND)" in text
     assert detail.sync_status({"channel": "google_reviews"}) is None  # nothing sent upstream: nothing shown
+
+
+def test_the_admin_rejects_from_the_panel_with_a_reason_from_the_list(browser, session):
+    whatsapp = add_complaint(session, "whatsapp", "wa-spam-1", status=Status.unverified)
+    create_user(session, "kominfo", "Admin Kominfo", "admin", PASSWORD)
+    browser.get("/masuk")
+    with browser.session_transaction() as cookie:
+        token = cookie.get("csrf") or ""
+    browser.post("/masuk", data={"username": "kominfo", "password": PASSWORD, "next": "/", "csrf": token})
+    browser.get("/")
+
+    panel = str(detail.body(state.client().complaint(whatsapp.id)))
+    assert "Alasan penolakan" in panel and "Data tidak lengkap" in panel
+
+    panel, refusal = detail.act(whatsapp.id, "reject", None, None)  # no reason picked
+    assert panel is None and "alasan" in str(refusal).lower()
+    panel, refusal = detail.act(whatsapp.id, "reject", None, None, "spam")
+    assert refusal is None and "Aduan ditolak." in str(panel)
+    assert state.client().complaint(whatsapp.id)["reject_reason"] == "spam"
