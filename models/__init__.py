@@ -11,6 +11,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from models.auth import ApiKey, AuditEntry, LoginSession, User  # noqa: E402
+from models.citizen import ContactOptout  # noqa: E402
 from models.complaint import Complaint, ComplaintEvent, ComplaintMedia, ComplaintPublic  # noqa: E402
 from models.enums import (  # noqa: E402
     Classification,
@@ -30,8 +31,8 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiKey", "AuditEntry", "Category", "ChannelCall", "Classification", "Complaint", "ComplaintEvent",
-    "ComplaintMedia", "ComplaintPublic", "ConnectorInstance", "EscalationRecord", "EscalationStep", "EventKind",
-    "Letter",
-    "LoginSession", "Notification", "NotificationStatus", "Opd", "OpdAdmin", "OpdKind", "RawRecord", "RawState",
-    "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "TriageModel", "User", "metadata",
+    "ComplaintMedia", "ComplaintPublic", "ConnectorInstance", "ContactOptout", "EscalationRecord", "EscalationStep",
+    "EventKind", "Letter", "LoginSession", "Notification", "NotificationStatus", "Opd", "OpdAdmin", "OpdKind",
+    "RawRecord", "RawState", "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "TriageModel",
+    "User", "metadata",
 ]

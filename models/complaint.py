@@ -81,6 +81,11 @@ class Complaint(ComplaintBase, table=True):
     reject_reason: str | None = Field(default=None, max_length=32)
     # When it went into a LAPOR! hand-back download, so it is never handed back twice.
     handed_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The reporter's answer to "sudah beres?" after resolution: "sudah" | "belum" (None = not answered).
+    satisfaction: str | None = Field(default=None, max_length=8)
+    satisfaction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Times it was reopened (by staff or by the reporter's "belum"): the rapor shows them.
+    reopened_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
