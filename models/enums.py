@@ -55,6 +55,9 @@ class Classification(StrEnum):
     pengaduan = "pengaduan"
     aspirasi = "aspirasi"
     permintaan_informasi = "permintaan_informasi"
+    # A social comment or message that may or may not be a complaint: the triage desk decides (it becomes a
+    # pengaduan on verify/dispatch, or is rejected as tidak substantif).
+    kandidat = "kandidat"
 
 
 class EventKind(StrEnum):

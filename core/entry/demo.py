@@ -122,6 +122,7 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
     type_in_walk_ins(settings, anchor)
     train_suggestions(settings)
     follow_up_by_staff(settings)
+    answer_google_reviews(settings, engine)
     # A fresh demo opens on a wall that is current, not on a stale-data warning until the first arrival: the
     # seeded history follows office hours and can end hours ago at night, so one report comes in "just now".
     # A rerun soon after (its newest complaint is recent) adds nothing.
@@ -325,6 +326,49 @@ def follow_up_by_staff(settings: Settings) -> None:
         session.commit()
     audit.record_many(engine, entries)
     say(f"staff follow-up: {done} WhatsApp/walk-in complaints triaged and answered at each OPD's pace")
+
+
+REVIEW_REPLIES = ["Terima kasih atas ulasannya. Masukan Anda sudah kami teruskan ke petugas layanan.",
+                  "Mohon maaf atas ketidaknyamanannya. Kami sedang membenahi antrean dan akan menambah loket.",
+                  "Terima kasih, masukan Anda menjadi bahan perbaikan layanan kami."]
+
+
+def answer_google_reviews(settings: Settings, engine) -> None:
+    """OPD desks answer Google reviews the way the dashboard does: a public reply (written back to Google through
+    the outbox), then "selesai" a few days later; some are left, and those the ladder chases."""
+    from core.casework.workflow import Action
+    from core.intake.writeback import take_action
+    from core.reference.calendar import calendar_for
+
+    calendar = calendar_for(settings)
+    now = utcnow()
+    replied = closed = 0
+    with Session(engine, expire_on_commit=False) as session:
+        opd_codes = {o.id: o.code for o in session.exec(select(Opd)).all()}
+        open_reviews = session.exec(select(Complaint).where(Complaint.channel == "google_reviews",
+                                                            Complaint.status.in_(["dispatched", "in_progress"]))
+                                    .order_by(Complaint.id)).all()
+        for review in open_reviews:
+            rng = random.Random(f"{SEED}:review:{review.external_id}")
+            code = opd_codes.get(review.opd_id) or "DISKOMINFO"
+            name = f"Petugas {code}"
+            when = (review.first_response_at or review.received_at
+                    + timedelta(days=rng.expovariate(1 / DESK_PACE.get(code, 2.0))))
+            if review.first_response_at is None:
+                if when >= now or rng.random() < 0.15:
+                    continue  # not answered (yet)
+                take_action(session, review, Action.respond, name, calendar, settings,
+                            note=rng.choice(REVIEW_REPLIES), now=when)
+                replied += 1
+            done_at = when + timedelta(days=rng.uniform(0.5, 5))
+            if done_at < now and rng.random() < 0.85:
+                take_action(session, review, Action.resolve, name, calendar, settings,
+                            note="Masukan sudah ditindaklanjuti.", now=done_at)
+                closed += 1
+        session.commit()
+    sent = dispatch_writebacks(engine, settings)
+    sync_instance("google-layanan-publik", engine=engine)  # the replies come back and are recognised
+    say(f"Google reviews: {replied} answered with a public reply, {closed} closed; write-back: {sent}")
 
 
 def _staff_entry(actor: str, name: str, role: str, action: str, complaint_id: int, at: datetime,
