@@ -32,9 +32,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.intake import registry
 from core.intake.contract import (
-    Connector,
     FatalError,
     MediaFile,
     RefusedError,
@@ -42,9 +40,9 @@ from core.intake.contract import (
     TooLargeError,
 )
 from core.intake.http import client_for
-from core.intake.sync import context, http_policy
+from core.intake.sync import ChannelConnectors, http_policy
 from core.runtime.settings import Settings
-from models import Complaint, ComplaintMedia, ConnectorInstance
+from models import Complaint, ComplaintMedia
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -135,45 +133,15 @@ def sha256_matches(content: bytes, declared: str | None) -> bool:
         return False
 
 
-class MediaConnectors:
+def media_connectors(engine: Engine, settings: Settings) -> ChannelConnectors:
     """Per channel, the enabled instance's connector that can fetch media, its config completed from the
-    settings (Graph base URL, version, token); built once per pass. FatalError when there is none."""
-
-    def __init__(self, engine: Engine, settings: Settings):
-        self.engine, self.settings = engine, settings
-        self._built: dict[str, Connector | FatalError] = {}
-
-    def __call__(self, channel: str) -> Connector:
-        if channel not in self._built:
-            self._built[channel] = self._build(channel)
-        found = self._built[channel]
-        if isinstance(found, FatalError):
-            raise found
-        return found
-
-    def _defaults(self) -> dict[str, Any]:
-        s = self.settings
-        token = s.whatsapp_token.get_secret_value() if s.whatsapp_token else None
-        return {"graph_base_url": s.whatsapp_graph_base_url, "graph_version": s.whatsapp_graph_version,
-                "access_token": token}
-
-    def _build(self, channel: str) -> Connector | FatalError:
-        kinds = registry.available()
-        with Session(self.engine) as session:
-            instances = session.exec(select(ConnectorInstance).where(ConnectorInstance.enabled)
-                                     .order_by(ConnectorInstance.name)).all()
-        for instance in instances:
-            cls = kinds.get(instance.kind)
-            if cls is None or getattr(cls, "channel", None) != channel or not hasattr(cls, "fetch_media"):
-                continue
-            fields = getattr(cls.Config, "model_fields", {})
-            config = {k: v for k, v in self._defaults().items() if k in fields and v is not None}
-            config.update({k: v for k, v in (instance.config or {}).items() if v is not None})
-            try:
-                return cls(config, context(self.settings))
-            except ValueError as exc:  # pydantic's ValidationError
-                return FatalError(f"konfigurasi {instance.name!r} tidak valid: {exc}")
-        return FatalError(f"tidak ada konektor aktif untuk kanal {channel!r} yang dapat mengunduh media")
+    settings (Graph base URL, version, token)."""
+    s = settings
+    token = s.whatsapp_token.get_secret_value() if s.whatsapp_token else None
+    return ChannelConnectors(engine, settings, can=lambda cls: hasattr(cls, "fetch_media"),
+                             defaults={"graph_base_url": s.whatsapp_graph_base_url,
+                                       "graph_version": s.whatsapp_graph_version, "access_token": token},
+                             lacking=" yang dapat mengunduh media")
 
 
 def fetch_pending(engine: Engine, settings: Settings, *, now: datetime | None = None,
@@ -183,7 +151,7 @@ def fetch_pending(engine: Engine, settings: Settings, *, now: datetime | None = 
     result = MediaResult()
     own_client = client is None
     client = client or client_for(http_policy(settings))
-    connectors = MediaConnectors(engine, settings)
+    connectors = media_connectors(engine, settings)
     try:
         for media_id, channel in _due(engine, settings, now or utcnow(), limit):
             if should_stop():
@@ -211,7 +179,7 @@ def _due(engine: Engine, settings: Settings, now: datetime, limit: int) -> list[
     return due[:limit]
 
 
-def _fetch_one(engine: Engine, settings: Settings, connectors: MediaConnectors, client: httpx.Client,
+def _fetch_one(engine: Engine, settings: Settings, connectors: ChannelConnectors, client: httpx.Client,
                row_id: int, channel: str, now: datetime, result: MediaResult) -> None:
     with Session(engine) as session:
         row = session.exec(select(ComplaintMedia).where(ComplaintMedia.id == row_id, ComplaintMedia.state == PENDING)

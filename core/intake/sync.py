@@ -106,16 +106,55 @@ def context(settings: Settings) -> Context:
     return Context(tz=settings.tz, http=http_policy(settings))
 
 
-def build_connector(instance: ConnectorInstance, settings: Settings | None = None) -> Connector:
-    """The instance's connector with its validated config; FatalError names what is wrong."""
+def build_connector(instance: ConnectorInstance, settings: Settings | None = None,
+                    defaults: dict[str, Any] | None = None) -> Connector:
+    """The instance's connector with its validated config; FatalError names what is wrong. `defaults` fill
+    the config fields the instance leaves empty (e.g. the Graph URL and token from settings)."""
     try:
         cls = registry.get(instance.kind)
     except registry.UnknownConnector as exc:
         raise FatalError(f"jenis konektor {instance.kind!r} tidak terpasang ({exc.args[0]})") from None
+    config = instance.config or {}
+    if defaults:
+        fields = getattr(cls.Config, "model_fields", {})
+        config = {**{k: v for k, v in defaults.items() if k in fields and v is not None},
+                  **{k: v for k, v in config.items() if v is not None}}
     try:
-        return cls(instance.config, context(settings or get_settings()))
+        return cls(config, context(settings or get_settings()))
     except ValidationError as exc:
         raise FatalError(f"konfigurasi {instance.name!r} tidak valid: {config_problems(exc)}") from None
+
+
+class ChannelConnectors:
+    """Per channel, the first enabled instance whose connector `can` do the job, built once per pass (a
+    FatalError is kept and raised again): for the worker jobs that act on rows of many channels."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, can: Callable[[type], bool] = lambda cls: True,
+                 defaults: dict[str, Any] | None = None, lacking: str = ""):
+        self.engine, self.settings, self.can, self.defaults, self.lacking = engine, settings, can, defaults, lacking
+        self._built: dict[str, Connector | FatalError] = {}
+
+    def __call__(self, channel: str) -> Connector:
+        if channel not in self._built:
+            self._built[channel] = self._build(channel)
+        found = self._built[channel]
+        if isinstance(found, FatalError):
+            raise found
+        return found
+
+    def _build(self, channel: str) -> Connector | FatalError:
+        kinds = registry.available()
+        with Session(self.engine) as session:
+            instances = session.exec(select(ConnectorInstance).where(ConnectorInstance.enabled)
+                                     .order_by(ConnectorInstance.name)).all()
+        for instance in instances:
+            cls = kinds.get(instance.kind)
+            if cls is not None and getattr(cls, "channel", None) == channel and self.can(cls):
+                try:
+                    return build_connector(instance, self.settings, self.defaults)
+                except FatalError as exc:
+                    return exc
+        return FatalError(f"tidak ada konektor aktif untuk kanal {channel!r}{self.lacking}")
 
 
 def state_for(session: Session, instance: ConnectorInstance) -> SyncState:

@@ -31,11 +31,8 @@ from sqlmodel import Session, select
 from core.casework.outbox import claim, release
 from core.casework.sla import track_pause
 from core.casework.workflow import Action, ActionConflictError, ActionInputError, apply_action
-from core.intake import registry
 from core.intake.contract import (
-    Connector,
     ConnectorError,
-    FatalError,
     RefusedError,
     RetriableError,
     UpstreamAck,
@@ -44,10 +41,10 @@ from core.intake.contract import (
 from core.intake.http import client_for
 from core.intake.ingest import Resolver
 from core.intake.lifecycles import lifecycle_of, upstream_name
-from core.intake.sync import build_connector, http_policy
+from core.intake.sync import ChannelConnectors, http_policy
 from core.reference.calendar import WorkingCalendar, calendar_for
 from core.runtime.settings import Settings
-from models import Complaint, ComplaintEvent, ConnectorInstance, EventKind, Notification, NotificationStatus, Opd
+from models import Complaint, ComplaintEvent, EventKind, Notification, NotificationStatus, Opd
 from models.types import utcnow
 
 log = logging.getLogger("aduan.writeback")
@@ -142,36 +139,6 @@ class WritebackResult:
         return f"{self.sent} sent, {self.retried} to retry, {self.refused} refused, {self.failed} failed"
 
 
-class _Connectors:
-    """The enabled instance's connector per channel, built once per pass (FatalError kept and re-raised)."""
-
-    def __init__(self, engine: Engine, settings: Settings):
-        self.engine, self.settings = engine, settings
-        self._built: dict[str, Connector | FatalError] = {}
-
-    def __call__(self, channel: str) -> Connector:
-        if channel not in self._built:
-            self._built[channel] = self._build(channel)
-        found = self._built[channel]
-        if isinstance(found, FatalError):
-            raise found
-        return found
-
-    def _build(self, channel: str) -> Connector | FatalError:
-        kinds = registry.available()
-        with Session(self.engine) as session:
-            instances = session.exec(select(ConnectorInstance).where(ConnectorInstance.enabled)
-                                     .order_by(ConnectorInstance.name)).all()
-        for instance in instances:
-            cls = kinds.get(instance.kind)
-            if cls is not None and getattr(cls, "channel", None) == channel:
-                try:
-                    return build_connector(instance, self.settings)
-                except FatalError as exc:
-                    return exc
-        return FatalError(f"tidak ada konektor aktif untuk kanal {channel!r}")
-
-
 def _lease(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.sync_timeout_seconds * 3 + 60)
 
@@ -183,7 +150,7 @@ def dispatch_writebacks(engine: Engine, settings: Settings, *, now: datetime | N
     result = WritebackResult()
     own_client = client is None
     client = client or client_for(http_policy(settings))
-    connectors = _Connectors(engine, settings)
+    connectors = ChannelConnectors(engine, settings)
     try:
         batches = 0
         while not should_stop() and (max_batches is None or batches < max_batches):
@@ -215,7 +182,7 @@ def _earlier_unsent(engine: Engine, row: Notification) -> Notification | None:
             .order_by(Notification.id)).first()
 
 
-def _send_one(engine: Engine, settings: Settings, connectors: _Connectors, client: httpx.Client,
+def _send_one(engine: Engine, settings: Settings, connectors: ChannelConnectors, client: httpx.Client,
               row: Notification, now: datetime, result: WritebackResult) -> None:
     earlier = _earlier_unsent(engine, row)
     if earlier is not None:  # wait behind it
@@ -263,7 +230,7 @@ def _update(engine: Engine, row_id: int, **values: Any) -> None:
         session.commit()
 
 
-def _owner(channel: str, connectors: _Connectors | None = None) -> str:
+def _owner(channel: str, connectors: ChannelConnectors | None = None) -> str:
     settings = connectors.settings if connectors else None
     return upstream_name(channel, settings)
 
@@ -274,7 +241,7 @@ def _label(params: dict[str, Any]) -> str:
 
 
 def _confirmed(engine: Engine, row: Notification, params: dict[str, Any], attempts: int, ack: UpstreamAck,
-               now: datetime, connectors: _Connectors) -> None:
+               now: datetime, connectors: ChannelConnectors) -> None:
     with Session(engine) as session:
         session.exec(update(Notification).where(Notification.id == row.id).values(
             status=NotificationStatus.sent, attempts=attempts, sent_at=now, updated_at=now, last_error=None,
@@ -316,7 +283,7 @@ def _failed(engine: Engine, row: Notification, params: dict[str, Any], attempts:
 
 
 def _refused(engine: Engine, row: Notification, params: dict[str, Any], attempts: int, reason: str,
-             now: datetime, connectors: _Connectors) -> None:
+             now: datetime, connectors: ChannelConnectors) -> None:
     owner = _owner(row.channel, connectors)
     with Session(engine) as session:
         session.exec(update(Notification).where(Notification.id == row.id).values(
