@@ -191,7 +191,7 @@ def test_a_validly_signed_token_with_claims_that_name_no_row_is_401(client, sess
 
 
 def _minutes_masked(detail: str) -> str:
-    return re.sub(r"\d\d:\d\d", "HH:MM", detail)
+    return re.sub(r"\d\d[:.]\d\d", "HH:MM", detail)
 
 
 def test_an_unknown_username_locks_like_a_real_account_which_stays_locked(client, session, user_for):
