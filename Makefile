@@ -1,4 +1,4 @@
-# Everything a fresh machine needs is installed from here: venv, packages, Chromium.
+# Everything a fresh machine needs is installed from here: venv, packages, Chromium, Dovecot.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgres lint docs bench screenshots browser clean
+.PHONY: install demo test test-sqlite test-postgres lint docs bench screenshots browser mailserver clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,19 @@ browser:
 	fi
 	@command -v pdftoppm >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q poppler-utils >/dev/null)
 
+# Debian's Dovecot IMAP server: the e-mail tests and the demo start a throw-away one on loopback.
+mailserver:
+	@if ! command -v dovecot >/dev/null && [ ! -x /usr/sbin/dovecot ]; then \
+		echo "installing Debian dovecot-imapd"; \
+		apt-get update -q >/dev/null && apt-get install -y -q dovecot-imapd >/dev/null; \
+	fi
+
 demo: $(STAMP)
 	$(VENV)/bin/aduan demo
 
 # Both databases at once (most of a run waits on a database or the browser); each run's output is printed
 # whole when it ends, so the two never interleave.
-test: $(STAMP) browser lint
+test: $(STAMP) browser mailserver lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)

@@ -12,6 +12,7 @@ from api.docs import install_offline_docs
 from api.inputs import refuse_unwritable_url
 from api.metrics import install_metrics
 from api.overload import install_overload_handlers
+from api.ratelimit import PublicRateLimit
 from api.responses import ROLE_CHECKED, SIGNED_IN, document_shared_errors
 from api.routes import (
     audit,
@@ -27,6 +28,7 @@ from api.routes import (
     me,
     media,
     open311,
+    public,
     rapor,
     reference,
     similar,
@@ -64,6 +66,8 @@ def create_app() -> FastAPI:
     app.include_router(media.router, prefix="/api/v1", responses=ROLE_CHECKED)
     app.include_router(triage.router, prefix="/api/v1", responses=ROLE_CHECKED)
     app.include_router(open311.router)
+    # No log-in; limited per client address (the counts live in this app's limiter).
+    app.include_router(public.router, prefix="/api/v1", dependencies=[Depends(PublicRateLimit())])
     install_overload_handlers(app)
     document_shared_errors(app)
     # Innermost: a refused body is still logged, measured and audited like any other answer.

@@ -32,6 +32,7 @@ PLAN = [
     ("bench.operations", [100_000, 1_000_000]),
     ("bench.similar", [100_000]),
     ("bench.hostile_upload", [2_000]),
+    ("bench.public", [100_000]),
 ]
 
 
@@ -85,6 +86,9 @@ HEADLINES = {  # what one line of the summary table says about each benchmark's 
                    ("dashboard vs direct", r"via dashboard vs its 2 API calls direct\s+[\d.]+\s+[\d.]+\s+([\d.]+)")],
     "similar": [("GET /similar p50 / p95 ms", r"GET /similar over ASGI\s+([\d.]+)\s+([\d.]+)"),
                 ("recall", r"among the items in (\d+%)")],
+    "public": [("figures counted / cached p50 ms",
+                r"figures, counted\s+\d+\s+([\d.]+).*?figures, cached\s+\d+\s+([\d.]+)"),
+               ("look-up by code p50 ms", r"complaints/\{code\}\s+\d+\s+([\d.]+)")],
     "hostile_upload": [("bomb refused in", r"bomb refused in\s+:\s+(\d+ ms)"),
                        ("p99 with bomb / alone", r"p99 with bomb / p99 alone\s+:\s+([\d.]+)"),
                        ("exit after SIGTERM mid-parse", r"server exited after ([\d.]+ s)")],

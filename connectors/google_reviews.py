@@ -95,7 +95,7 @@ class GoogleReviewsConnector(PullConnector):
     # A review that is already a complaint keeps what staff recorded locally (resolved, postponed…).
     keeps_handled_status = True
     lifecycle = Lifecycle(first_response="balasan pada ulasan (publik)", closes="OPD menandai selesai",
-                          write_back=frozenset({"respond"}), reply_max_chars=4096)
+                          write_back=frozenset({"respond"}), reply_max_chars=4096, reply_carries_code=True)
 
     def __init__(self, config, policy=None):
         super().__init__(config, policy)

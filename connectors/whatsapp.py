@@ -7,6 +7,9 @@ it to that number's complaint within `thread_window_minutes`, core.intake.thread
 becomes a `DeliveryReceipt` (core moves the matching outbox notification forward, never backward).
 A photo/video/document's media id rides on the message; core keeps a pending row and its worker calls
 `fetch_media` (the Graph media endpoint) to download and store the bytes (core.intake.media).
+A pressed reply button (an interactive `button_reply`, or a template's quick reply `button`) is a message whose
+text is the button's title and whose `reply_id` is its id/payload (core reads "sudah beres?" answers from it); a
+status callback's `biz_opaque_callback_data` comes back as the receipt's `reference`.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class MessageContent:
     media_kind: str | None = None
     media_mime: str | None = None
     media_caption: str | None = None
+    reply_id: str | None = None  # a reply button pressed (interactive button_reply / template quick reply)
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -138,7 +142,7 @@ class WhatsAppConnector(PushConnector):
             at=datetime.fromtimestamp(int(message["timestamp"]), UTC), text=content.text, title=content.title,
             placeholder=content.placeholder, reporter_name=profile, lat=content.lat, lon=content.lon,
             location_text=content.location_text, media_id=content.media_id, media_kind=content.media_kind,
-            media_mime=content.media_mime, media_caption=content.media_caption)
+            media_mime=content.media_mime, media_caption=content.media_caption, reply_id=content.reply_id)
 
     # --- media ---------------------------------------------------------------------------------
     def fetch_media(self, client: httpx.Client, media_id: str, max_bytes: int = MEDIA_MAX_BYTES) -> MediaFile:
@@ -183,6 +187,15 @@ def describe(message: dict) -> MessageContent | None:
         where = (place or f"{lat:.5f}, {lon:.5f}")[:500]
         return MessageContent(text=f"Lokasi: {where}", title="Lokasi dari WhatsApp", placeholder=True,
                               lat=lat, lon=lon, location_text=where)
+    if kind in ("interactive", "button"):  # a reply button pressed: its title is what the person "said"
+        part = message.get(kind) or {}
+        pressed = (part.get("button_reply") or part.get("list_reply") or {}) if kind == "interactive" else part
+        said = str(pressed.get("title") or pressed.get("text") or "").strip()
+        reply_id = str(pressed.get("id") or pressed.get("payload") or "")[:256] or None
+        if not said and not reply_id:
+            return None
+        said = said or reply_id or ""
+        return MessageContent(text=said, title=_title(said), reply_id=reply_id)
     if kind in MEDIA_TYPES:
         media = message.get(kind) or {}
         caption = (media.get("caption") or "").strip()
@@ -209,4 +222,5 @@ def receipt(status: dict) -> DeliveryReceipt:
     return DeliveryReceipt(
         provider_id=str(status["id"]), status=str(status["status"]),
         at=datetime.fromtimestamp(int(status["timestamp"]), UTC) if status.get("timestamp") else None,
-        error=(f"{errors[0].get('code', '')} {errors[0].get('title', '')}".strip() or "failed") if failed else None)
+        error=(f"{errors[0].get('code', '')} {errors[0].get('title', '')}".strip() or "failed") if failed else None,
+        reference=str(status["biz_opaque_callback_data"])[:512] if status.get("biz_opaque_callback_data") else None)

@@ -33,21 +33,26 @@ def create_dash(settings: Settings) -> dash.Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    # The page's language for screen readers and the browser (WCAG 3.1.1): Dash's own template has none.
+    app.index_string = dash.dash._default_index.replace("<html>", '<html lang="id">', 1)
     login.install(app.server, settings)
     media.install(app.server)  # reporters' photos, relayed with the person's log-in
 
     def shell() -> html.Div:  # per page load: the menu and the user chip follow who is logged in
+        # Nobody logged in can only be on the public page (login.gate), which has a header of its own.
+        menu = components.navbar(settings.pemda_name, state.login(), _csrf()) if state.login() else None
         return html.Div([
             dcc.Location(id=ids.URL, refresh=False),
-            html.Div(components.navbar(settings.pemda_name, state.login(), _csrf()), id=ids.NAVBAR),
+            html.Div(menu, id=ids.NAVBAR),
             html.Main(dash.page_container, className="app-main"),
         ], className="app-shell", lang="id")
 
     app.layout = shell
     app.server.after_request(_no_store)
-    # Kiosk mode (?kiosk=1) hides navigation; done in the browser so the TV never shows it flashing.
+    # Kiosk mode (?kiosk=1) and the public page hide navigation; done in the browser so the TV never shows it
+    # flashing.
     app.clientside_callback(ClientsideFunction("aduan", "kioskClass"), Output(ids.NAVBAR, "className"),
-                            Input(ids.URL, "search"))
+                            Input(ids.URL, "search"), Input(ids.URL, "pathname"))
     app.clientside_callback("(n, open) => n ? !open : open", Output("app-navbar-collapse", "is_open"),
                             Input("app-navbar-toggler", "n_clicks"), State("app-navbar-collapse", "is_open"),
                             prevent_initial_call=True)

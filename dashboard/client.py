@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
+from urllib.parse import quote
 
 import httpx
 
@@ -93,6 +94,13 @@ class TimePoint(TypedDict):
     resolved: int
 
 
+class Satisfaction(TypedDict):
+    asked: int
+    sudah: int
+    belum: int
+    pct: float | None
+
+
 class RaporRow(TypedDict):
     opd_code: str | None
     opd_name: str
@@ -105,6 +113,8 @@ class RaporRow(TypedDict):
     completion_pct: float | None
     avg_followup_days: float | None
     predikat: str | None
+    reopened: int
+    satisfaction: Satisfaction
 
 
 class Rapor(TypedDict):
@@ -185,6 +195,73 @@ class SimilarItem(TypedDict):
     title: str
     status: str
     received_at: str
+
+
+class PublicStep(TypedDict):
+    """One step of a complaint's public timeline (GET /public/complaints/{code})."""
+
+    at: str
+    kind: str  # received | status | answer | verify | dispatch | respond | postpone | resolve | reject | merge | reopen
+    label: str
+    text: str | None
+    by: str  # "OPD", "Admin", "Pelapor", "Sistem" or the channel: never a name
+
+
+class PublicComplaint(TypedDict):
+    """A complaint as anyone may see it: no reporter, no text while unverified/rejected/rahasia."""
+
+    tracking_code: str
+    status: str
+    status_label: str
+    channel_label: str
+    opd_name: str | None
+    category_name: str | None
+    kecamatan: str | None
+    received_at: str
+    verified_at: str | None
+    dispatched_at: str | None
+    first_response_at: str | None
+    resolved_at: str | None
+    response_due_at: str | None
+    resolution_due_at: str | None
+    title: str | None
+    body: str | None
+    text_note: str | None
+    reject_reason_label: str | None
+    merged_into: str | None
+    timeline: list[PublicStep]
+
+
+class PublicMonth(TypedDict):
+    month: str  # YYYY-MM
+    period_start: str
+    received: int
+    counted: int  # rejected and archived left out, as in the rapor
+    resolved: int
+    completion_pct: float | None
+    avg_followup_days: float | None
+
+
+class PublicSummary(TypedDict):
+    received: int
+    open: int
+    resolved: int
+    completion_pct: float | None
+    avg_followup_days: float | None
+    merged_children: int
+
+
+class PublicFigures(TypedDict):
+    generated_at: str
+    pemda_name: str
+    months: int
+    period_start: str
+    period_end: str
+    summary: PublicSummary
+    by_month: list[PublicMonth]
+    rapor: Rapor  # the last complete month's
+    by_channel: list[GroupItem]
+    by_kecamatan: list[KecamatanItem]
 
 
 @dataclass
@@ -389,6 +466,13 @@ class ApiClient:
     def audit(self, params: Params = None, limit: int = 500) -> dict[str, Any]:
         """Newest audit entries first (admins only): `items` and `next_before_id`."""
         return self.get_json("/audit", [*_pairs(params), ("limit", str(limit))])
+
+    # public, no log-in (dashboard/pages/publik.py): called as an anonymous caller (state.public_client)
+    def public_complaint(self, code: str) -> PublicComplaint:
+        return self.get_json(f"/public/complaints/{quote(code, safe='')}")
+
+    def public_figures(self, months: int = 12) -> PublicFigures:
+        return self.get_json("/public/figures", {"months": months})
 
     # log-in: the dashboard's own session handling (dashboard/browser_session.py)
     def login(self, username: str, password: str) -> dict[str, Any]:

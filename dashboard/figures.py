@@ -250,6 +250,33 @@ def calls(by_type: dict[str, dict[str, int]], height: int | None = None) -> go.F
                  margin=dict(l=8, r=8, t=28, b=8))
 
 
+MONTHS_SHORT_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def monthly(items: list[dict[str, Any]], height: int | None = None, font_size: int = 12) -> go.Figure:
+    """Per month (the public figures' `by_month`): complaints received, and of those the ones resolved by now.
+    Month names on a category axis: plotly's own are English and no locale bundle is loaded (offline)."""
+    if not any(i.get("received") for i in items):
+        return empty(height=height)
+    # "Jan<br>2026" where a year starts (and on the first bar), the month alone elsewhere: 12 fit on a phone.
+    labels = [MONTHS_SHORT_ID[int(i["month"][5:7]) - 1] + (f"<br>{i['month'][:4]}" if n == 0 or
+                                                           i["month"][5:7] == "01" else "")
+              for n, i in enumerate(items)]
+    done = [fmt_pct(i.get("completion_pct")) for i in items]
+    fig = go.Figure()
+    months = [i["month"] for i in items]
+    fig.add_bar(x=months, y=[i.get("received", 0) for i in items], name="Diterima", marker_color=NAVY,
+                hovertemplate="%{x}<br>Diterima: %{y}<extra></extra>")
+    fig.add_bar(x=months, y=[i.get("resolved", 0) for i in items], name="Sudah selesai", marker_color=GREEN,
+                customdata=done, hovertemplate="%{x}<br>Sudah selesai: %{y} (%{customdata})<extra></extra>")
+    fig.update_xaxes(type="category", tickvals=months, ticktext=labels, tickangle=0, showgrid=False,
+                     fixedrange=True, tickfont=dict(size=font_size - 1))
+    fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", fixedrange=True)
+    return _base(fig, height, font_size, showlegend=True, barmode="group", bargap=0.2,
+                 legend=dict(orientation="h", y=1.02, x=0, xanchor="left", yanchor="bottom"),
+                 margin=dict(l=4, r=4, t=28, b=4))
+
+
 def _pct_ticks(top: float) -> dict[str, list]:
     """Colour-bar ticks for a 0..top share, written like every other percentage ("15,0 %")."""
     values = [0, top / 2, top]

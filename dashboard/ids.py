@@ -145,6 +145,7 @@ LS_ONE_TIME = "ls-one-time-password"
 # VF_SELECT checkbox, VF_ACCEPT {"n": 1-3} one-click suggestion, VF_CATEGORY / VF_OPD selects + VF_DISPATCH,
 # VF_REASON select + VF_REJECT, VF_DUPLICATE radio + VF_MERGE.
 VF_CHANNEL = "vf-channel"
+VF_SORT = "vf-sort"  # queue order: oldest first, or candidates by their candidate_score
 VF_REFRESH = "vf-refresh"
 VF_VERSION = "vf-version"  # bumped after each action: the queue reloads
 VF_DATA = "vf-data"  # per card: tracking code, suggestion pairs, whether it may be merged as a child
@@ -173,3 +174,20 @@ VF_REASON = "vf-reason"
 VF_REJECT = "vf-reject"
 VF_DUPLICATE = "vf-duplicate"
 VF_MERGE = "vf-merge"
+
+# Public page (dashboard/pages/publik.py), no log-in
+PUB_TABS = "pub-tabs"
+PUB_TAB_LACAK = "pub-tab-lacak"
+PUB_TAB_ANGKA = "pub-tab-angka"
+PUB_PANEL_LACAK = "pub-panel-lacak"
+PUB_PANEL_ANGKA = "pub-panel-angka"
+PUB_ACTIVE = "pub-active"
+PUB_FORM = "pub-form"
+PUB_CODE = "pub-code"
+PUB_SUBMIT = "pub-submit"
+PUB_RESULT = "pub-result"
+PUB_SHOWN_CODE = "pub-shown-code"
+PUB_URL_SYNC = "pub-url-sync"
+PUB_FIGURES = "pub-figures"
+PUB_MONTHS_GRAPH = "pub-months-graph"
+PUB_MAP = "pub-map"

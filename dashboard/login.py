@@ -1,7 +1,8 @@
 """Log-in, log-out and the wall TV's display-token entry: plain Flask routes beside the Dash pages.
 
 Plain HTML forms on purpose: they work before any JavaScript loads, with password managers and the
-Enter key. Every other page needs a log-in; `gate` sends a browser without one to /masuk and back.
+Enter key. Every other page but the public one (/publik) needs a log-in; `gate` sends a browser without one
+to /masuk and back.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ PASSWORD_PATH = "/masuk/sandi"
 # Served without a log-in: the forms themselves, static files, and Dash's own endpoints (their data
 # comes from the API, which refuses a browser without a log-in).
 OPEN_PREFIXES = (LOGIN_PATH, LOGOUT_PATH, "/assets/", "/_dash-", "/_favicon.ico", "/_reload-hash", "/_alive")
+# The public page (dashboard/pages/publik.py) is for everyone: it reads only the API's public routes, which are
+# rate-limited per person (the dashboard forwards the browser's address).
+PUBLIC_PATHS = ("/publik", "/publik/")
 
 STALE_FORM = "Formulir kedaluwarsa atau tidak berasal dari halaman ini; silakan coba lagi."
 
@@ -102,7 +106,8 @@ def install(server: flask.Flask, settings: Settings) -> None:
 
 
 def gate():
-    if flask.request.path.startswith(OPEN_PREFIXES) or browser_session.current() is not None:
+    path = flask.request.path
+    if path in PUBLIC_PATHS or path.startswith(OPEN_PREFIXES) or browser_session.current() is not None:
         return None
     if flask.request.method != "GET":
         return flask.abort(401)

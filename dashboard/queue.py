@@ -45,6 +45,32 @@ def percent(score: float | None) -> str:
     return "–" if score is None else f"{round(float(score) * 100)} %"
 
 
+# The queue's orders: (value, label, list sort, classification filter).
+OLDEST, LIKELY = "oldest", "likely"
+SORTS = ((OLDEST, "Terlama dulu", "received_at", None),
+         (LIKELY, "Kandidat medsos: paling mungkin aduan", "-candidate_score", "kandidat"))
+
+
+def queue_query(channels: list[str] | None, order: str | None) -> tuple[dict[str, Any], str]:
+    """(list filter, sort) of the queue: every unverified complaint oldest first, or the social candidates (classified
+    `kandidat`) most likely a complaint first."""
+    _, _, sort, classification = next((s for s in SORTS if s[0] == order), SORTS[0])
+    params: dict[str, Any] = {"status": "unverified", "channel": list(channels or [])}
+    if classification:
+        params["classification"] = [classification]
+    return params, sort
+
+
+def candidate_badge(complaint: dict[str, Any]) -> tuple[str, str] | None:
+    """("kemungkinan aduan 82 %", tone) for a social candidate; None for anything else. Green from 70 %, yellow from
+    40 %, grey below. An estimate is never shown as certain: 1–99 %."""
+    score = complaint.get("candidate_score")
+    if complaint.get("classification") != "kandidat" or score is None:
+        return None
+    tone = "green" if score >= 0.7 else "yellow" if score >= 0.4 else "grey"
+    return f"kemungkinan aduan {min(99, max(1, round(float(score) * 100)))} %", tone
+
+
 def suggestion_pairs(suggestions: dict[str, Any] | None, categories: list[dict[str, Any]] | None,
                      n: int = 3) -> list[dict[str, Any]]:
     """Up to `n` one-click choices: the n-th suggested category, sent to its default OPD when the model also

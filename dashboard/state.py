@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import flask
 import httpx
 
 from core.runtime.settings import Settings
@@ -43,6 +44,15 @@ def client() -> ApiClient:
     if _client is None:
         raise RuntimeError("dashboard not configured: call create_dash(settings) first")
     return _client.as_caller(browser_session.credentials())
+
+
+def public_client() -> ApiClient:
+    """The API client for the public page: nobody's credentials, even when staff are logged in (the public page
+    shows what anyone sees), but the browser's address, so the API's rate limit counts this person."""
+    if _client is None:
+        raise RuntimeError("dashboard not configured: call create_dash(settings) first")
+    origin = browser_session.origin_headers() if flask.has_request_context() else {}
+    return _client.as_caller(browser_session.Anonymous(origin))
 
 
 def login() -> browser_session.BrowserLogin | None:

@@ -31,10 +31,12 @@ from core.reference.calendar import calendar_for
 from core.reporting.complaints import MAX_LIMIT, SORT_PATTERN, get_complaint, list_complaints
 from core.reporting.filters import FilterError
 from core.runtime.settings import get_settings
+from core.triage.candidates import attach_scores, rank_candidates
 from models import Complaint, ComplaintPublic, Role, Status
 from models.types import DbId
 
 router = APIRouter(tags=["complaints"])
+LIST_SORT_PATTERN = SORT_PATTERN.replace("|id)", "|id|candidate_score)")
 
 
 class ComplaintOut(ComplaintPublic):
@@ -43,6 +45,9 @@ class ComplaintOut(ComplaintPublic):
     category_code: str | None = None
     category_name: str | None = None
     overdue: bool = False
+    candidate_score: float | None = Field(
+        None, description="Untuk klasifikasi kandidat (komentar/pesan media sosial): kemungkinan benar aduan, 0–1, "
+                          "dari model core.triage.candidates; null untuk yang lain")
 
 
 class EventOut(BaseModel):
@@ -123,11 +128,16 @@ def complaints(
     filt: FilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
-    sort: Annotated[str, Query(pattern=SORT_PATTERN, description="received_at, updated_at or id; '-' = descending")]
+    sort: Annotated[str, Query(pattern=LIST_SORT_PATTERN, description="received_at, updated_at, id, or "
+                               "candidate_score (with classification=kandidat only); '-' = descending")]
     = "-received_at",
 ) -> dict[str, Any]:
     try:
-        items, next_cursor = list_complaints(session, filt, access, sort, limit, cursor)
+        if sort.lstrip("-") == "candidate_score":
+            items, next_cursor = rank_candidates(session, filt, access, sort, limit, cursor)
+        else:
+            items, next_cursor = list_complaints(session, filt, access, sort, limit, cursor)
+            attach_scores(session, items)
     except FilterError as exc:
         raise field_error(exc.field, exc.message) from None
     return {"items": items, "next_cursor": next_cursor}
@@ -142,6 +152,7 @@ def _detail(session, complaint_id: int, access: Access) -> dict[str, Any]:
                                and (a is not Action.merge or may_merge_as_child(data["channel"]))]
     data["media"] = media_list(session, complaint_id, hidden=access.hides_content(data.get("rahasia")))
     data["suggestions"] = detail_suggestions(session, get_settings(), access, data)
+    attach_scores(session, [data])
     return data
 
 

@@ -20,6 +20,13 @@ from models.types import utcnow
 router = APIRouter(tags=["rapor"])
 
 
+class Satisfaction(BaseModel):
+    asked: int = Field(description='complaints whose reporter was asked "sudah beres?" after completion')
+    sudah: int = Field(description='answered "1 Sudah"')
+    belum: int = Field(description='answered "2 Belum" (the complaint was reopened)')
+    pct: float | None = Field(description="sudah / (sudah + belum), one decimal; null when nobody answered")
+
+
 class RaporRow(BaseModel):
     opd_code: str | None
     opd_name: str
@@ -32,6 +39,8 @@ class RaporRow(BaseModel):
     completion_pct: float | None
     avg_followup_days: float | None
     predikat: str | None
+    reopened: int = Field(0, description="times the complaints were reopened (by the reporter's \"belum\" or staff)")
+    satisfaction: Satisfaction = Field(default_factory=lambda: Satisfaction(asked=0, sudah=0, belum=0, pct=None))
 
 
 class Rapor(BaseModel):

@@ -1,9 +1,17 @@
 """Emulator of the WhatsApp Cloud API (Meta Graph): sending, and reporters' media, for tests and the demo.
 
-`POST /{version}/{phone_number_id}/messages` with a bearer token accepts template messages,
-records them and answers like Meta (`{"messaging_product","contacts":[{"input","wa_id"}],
+`POST /{version}/{phone_number_id}/messages` with a bearer token accepts template, text and interactive
+(reply-button) messages, records them and answers like Meta (`{"messaging_product","contacts":[{"input","wa_id"}],
 "messages":[{"id":"wamid…"}]}`); errors are Meta-shaped (`{"error":{"message","type","code",
-"error_subcode","error_data","fbtrace_id"}}`) with the HTTP status Meta uses.
+"error_subcode","error_data","fbtrace_id"}}`) with the HTTP status Meta uses. `biz_opaque_callback_data` is kept
+with the message (`state.by_reference(ref)`), as Meta echoes it in the message's status callbacks.
+
+The 24-hour customer-service window: the emulator learns when each number last wrote (`state.inbound(...)`,
+`POST /_emulator/inbound`; `meta_webhooks.deliver(..., graph=state)` tells it for every message it delivers), and
+a text or interactive message to a number whose last message is older than 24 hours (or that never wrote) gets
+error 131047, as Graph answers; templates always pass. `state.advance(hours=…)` / `POST /_emulator/clock
+{"advance_hours"}` moves the emulator's clock, to play "25 hours later". Every message in and out is kept per
+number: `GET /_emulator/conversations/{wa_id}` (JSON; `?format=text`: as the reporter's phone would show it).
 
 Fault knobs (Python: `state.inject(...)`; HTTP: `POST /_emulator/faults`):
   code 130429 / 131056 / 131047 / 131026 / 100 / 190 / 131000 — that Graph error;
@@ -40,14 +48,17 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 PHONE_NUMBER_ID = "106540352242922"
 DEFAULT_TOKEN = "emulator-token"
+WINDOW = timedelta(hours=24)
+TEXT_MAX, INTERACTIVE_BODY_MAX, BUTTON_TITLE_MAX, BUTTON_ID_MAX = 4096, 1024, 20, 256
 
 # code → (HTTP status, type, message, details)
 ERRORS: dict[int, tuple[int, str, str, str]] = {
@@ -104,6 +115,48 @@ class MetaGraphState:
             self.media_bad_hash: set[str] = set()
             self.media_faults: list[int] = []
             self.media_downloads = 0
+            self.last_inbound: dict[str, datetime] = {}
+            self.conversations: dict[str, list[dict[str, Any]]] = {}
+            self.clock_offset = timedelta()
+            self.enforce_window = True
+
+    # --- the clock and the 24-hour window -----------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    def advance(self, hours: float = 0.0, **delta: float) -> None:
+        """Move the emulator's clock forward (windows close as they would)."""
+        with self._lock:
+            self.clock_offset += timedelta(hours=hours, **delta)
+
+    def inbound(self, wa_id: str, at: datetime | None = None, text: str | None = None, wamid: str | None = None,
+                kind: str = "text") -> None:
+        """A message from `wa_id` reached the business (as a webhook delivery says): opens its window."""
+        wa_id = wa_id.lstrip("+")
+        at = (at or self.now()).astimezone(UTC)
+        with self._lock:
+            if wamid and any(e.get("id") == wamid for e in self.conversations.get(wa_id, [])):
+                return  # Meta's redelivery of the same message
+            if wa_id not in self.last_inbound or at > self.last_inbound[wa_id]:
+                self.last_inbound[wa_id] = at
+            self.conversations.setdefault(wa_id, []).append(
+                {"direction": "in", "at": at.isoformat(), "id": wamid, "type": kind, "text": text})
+
+    def in_window(self, wa_id: str) -> bool:
+        with self._lock:
+            last = self.last_inbound.get(wa_id)
+        return last is not None and self.now() - last < WINDOW
+
+    def conversation(self, wa_id: str) -> list[dict[str, Any]]:
+        """Every message in and out with this number, in the order the emulator saw them (a message in is seen
+        when its webhook is delivered; its `at` is the time the person wrote it, in whole seconds)."""
+        with self._lock:
+            return list(self.conversations.get(wa_id.lstrip("+"), []))
+
+    def by_reference(self, reference: str) -> list[dict[str, Any]]:
+        """Accepted messages that carried this `biz_opaque_callback_data`."""
+        with self._lock:
+            return [m for m in self.messages if m.get("biz_opaque_callback_data") == reference]
 
     def add_media(self, media_id: str, content: bytes, mime_type: str = "image/jpeg") -> None:
         with self._lock:
@@ -143,6 +196,7 @@ class MetaGraphState:
     def _accept(self, record: dict[str, Any]) -> None:
         with self._lock:
             self.messages.append(record)
+            self.conversations.setdefault(record["to"], []).append({"direction": "out", **record})
 
     def _reject(self, code: int | str, to: str | None) -> None:
         with self._lock:
@@ -220,25 +274,114 @@ def _invalid(reason: str) -> JSONResponse:
     return meta_error(100, message=f"(#100) Invalid parameter: {reason}")
 
 
-def _parse_template(body: Any) -> tuple[str, dict[str, Any]] | JSONResponse:
+_BAD_PARAM = re.compile(r"[\n\t]| {5,}")
+
+
+def _parse_message(body: Any) -> tuple[str, dict[str, Any]] | JSONResponse:
+    """A send request's recipient and what the emulator records of it, or the error Graph would answer."""
     if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
         return _invalid("messaging_product must be 'whatsapp'")
     to = body.get("to")
     if not isinstance(to, str) or not to.lstrip("+").isdigit():
         return _invalid("to must be a phone number")
-    if body.get("type") != "template":
-        return _invalid("only template messages are emulated")
-    template = body.get("template")
+    to = to.lstrip("+")
+    kind = body.get("type", "text")
+    reference = body.get("biz_opaque_callback_data")
+    if reference is not None and (not isinstance(reference, str) or len(reference) > 512):
+        return _invalid("biz_opaque_callback_data must be a string of at most 512 characters")
+    record: dict[str, Any] = {"to": to, "type": kind, "biz_opaque_callback_data": reference}
+    if kind == "template":
+        parsed = _parse_template(body.get("template"))
+    elif kind == "text":
+        parsed = _parse_text(body.get("text"))
+    elif kind == "interactive":
+        parsed = _parse_interactive(body.get("interactive"))
+    else:
+        return _invalid(f"message type {kind!r} is not emulated")
+    if isinstance(parsed, JSONResponse):
+        return parsed
+    return to, {**record, **parsed}
+
+
+def _parse_template(template: Any) -> dict[str, Any] | JSONResponse:
     if not isinstance(template, dict) or not template.get("name") or not (template.get("language") or {}).get("code"):
         return _invalid("template.name and template.language.code are required")
     params: list[str] = []
+    buttons: list[str] = []
     for component in template.get("components") or []:
+        if component.get("type") == "button":
+            if component.get("sub_type") != "quick_reply":
+                return _invalid("only quick_reply buttons are emulated")
+            for param in component.get("parameters") or []:
+                if param.get("type") != "payload" or not isinstance(param.get("payload"), str):
+                    return _invalid("a quick_reply button parameter must be a payload")
+                buttons.append(param["payload"])
+            continue
         for param in component.get("parameters") or []:
             if param.get("type") != "text" or not isinstance(param.get("text"), str):
                 return _invalid("template parameters must be text")
+            if _BAD_PARAM.search(param["text"]):
+                return _invalid("Param text cannot have new-line/tab characters or more than 4 consecutive spaces")
             params.append(param["text"])
-    return to.lstrip("+"), {"to": to.lstrip("+"), "template": template["name"],
-                            "language": template["language"]["code"], "parameters": params}
+    return {"template": template["name"], "language": template["language"]["code"], "parameters": params,
+            "buttons": buttons}
+
+
+def _parse_text(text: Any) -> dict[str, Any] | JSONResponse:
+    if not isinstance(text, dict) or not isinstance(text.get("body"), str) or not text["body"].strip():
+        return _invalid("text.body is required")
+    if len(text["body"]) > TEXT_MAX:
+        return _invalid(f"text.body is longer than {TEXT_MAX} characters")
+    return {"text": text["body"]}
+
+
+def _parse_interactive(interactive: Any) -> dict[str, Any] | JSONResponse:
+    if not isinstance(interactive, dict) or interactive.get("type") != "button":
+        return _invalid("only interactive messages of type 'button' are emulated")
+    body = (interactive.get("body") or {}).get("text")
+    if not isinstance(body, str) or not body.strip() or len(body) > INTERACTIVE_BODY_MAX:
+        return _invalid(f"interactive.body.text is required, at most {INTERACTIVE_BODY_MAX} characters")
+    buttons = (interactive.get("action") or {}).get("buttons") or []
+    if not 1 <= len(buttons) <= 3:
+        return _invalid("interactive.action.buttons must hold 1 to 3 buttons")
+    shown: list[dict[str, str]] = []
+    for button in buttons:
+        reply = button.get("reply") or {}
+        if button.get("type") != "reply" or not isinstance(reply.get("id"), str) or not reply["id"] \
+                or len(reply["id"]) > BUTTON_ID_MAX:
+            return _invalid("each button needs type 'reply' and a reply.id of at most 256 characters")
+        if not isinstance(reply.get("title"), str) or not reply["title"] or len(reply["title"]) > BUTTON_TITLE_MAX:
+            return _invalid(f"a button title is required, at most {BUTTON_TITLE_MAX} characters")
+        shown.append({"id": reply["id"], "title": reply["title"]})
+    if len({b["id"] for b in shown}) != len(shown) or len({b["title"] for b in shown}) != len(shown):
+        return _invalid("button ids and titles must be unique")
+    return {"text": body, "buttons": shown}
+
+
+ZONE = ZoneInfo("Asia/Jakarta")
+DAYS = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
+
+
+def render_conversation(entries: list[dict[str, Any]], tz: ZoneInfo = ZONE) -> str:
+    """A conversation as the reporter's phone shows it: one block per message, time in WIB."""
+    blocks = []
+    for entry in entries:
+        at = datetime.fromisoformat(entry["at"]).astimezone(tz)
+        stamp = f"[{DAYS[at.weekday()]} {at:%d-%m %H.%M}]"
+        if entry["direction"] == "in":
+            kind = {"text": "", "interactive": " (menekan tombol)", "button": " (menekan tombol)",
+                    "location": " (lokasi)", "image": " (foto)", "video": " (video)", "audio": " (pesan suara)",
+                    "document": " (dokumen)"}.get(entry.get("type"), f" ({entry.get('type')})")
+            blocks.append(f"{stamp} Pelapor{kind}:\n{entry.get('text') or ''}")
+        elif entry.get("type") == "template":
+            params = " | ".join(entry.get("parameters") or [])
+            buttons = "".join(f" [{b}]" for b in entry.get("buttons") or [])
+            blocks.append(f"{stamp} Pemda (template {entry['template']}):\n{params}{buttons}")
+        else:
+            buttons = "\n" + "  ".join(f"[{b['title']}]" for b in entry["buttons"]) if entry.get("buttons") else ""
+            kind = " (pesan tombol)" if entry.get("type") == "interactive" else ""
+            blocks.append(f"{stamp} Pemda{kind}:\n{entry.get('text') or ''}{buttons}")
+    return "\n\n".join(blocks)
 
 
 def create_app(state: MetaGraphState | None = None) -> FastAPI:
@@ -262,7 +405,7 @@ def create_app(state: MetaGraphState | None = None) -> FastAPI:
             body = json.loads(await request.body())
         except ValueError:
             return _invalid("request body is not JSON")
-        parsed = _parse_template(body)
+        parsed = _parse_message(body)
         if isinstance(parsed, JSONResponse):
             return parsed
         to, record = parsed
@@ -281,11 +424,12 @@ def create_app(state: MetaGraphState | None = None) -> FastAPI:
         if to in state.invalid_numbers:
             state._reject(131026, to)
             return meta_error(131026)
-        if to in state.outside_window:
+        free_form = record["type"] != "template"
+        if to in state.outside_window or (free_form and state.enforce_window and not state.in_window(to)):
             state._reject(131047, to)
             return meta_error(131047)
         wamid = _wamid()
-        state._accept({"id": wamid, **record, "at": datetime.now(UTC).isoformat()})
+        state._accept({"id": wamid, **record, "at": state.now().isoformat()})
         return {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": to}],
                 "messages": [{"id": wamid, "message_status": "accepted"}]}
 
@@ -317,6 +461,31 @@ def create_app(state: MetaGraphState | None = None) -> FastAPI:
         state.invalid_numbers = set(spec.get("invalid", []))
         state.outside_window = set(spec.get("outside_window", []))
         return {"ok": True}
+
+    @app.get("/_emulator/conversations/{wa_id}")
+    def conversation(wa_id: str, format: str = "json"):
+        entries = state.conversation(wa_id)
+        if format == "text":
+            return PlainTextResponse(render_conversation(entries) + "\n")
+        return {"wa_id": wa_id, "in_window": state.in_window(wa_id), "messages": entries}
+
+    @app.post("/_emulator/inbound")
+    async def inbound(request: Request):
+        spec = await request.json()
+        try:
+            at = spec.get("at")
+            moment = (datetime.fromtimestamp(int(at), UTC) if isinstance(at, int | float) or str(at).isdigit()
+                      else datetime.fromisoformat(at)) if at else None
+            state.inbound(str(spec["wa_id"]), moment, spec.get("text"), spec.get("id"), spec.get("type", "text"))
+        except (KeyError, ValueError, TypeError) as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        return {"ok": True}
+
+    @app.post("/_emulator/clock")
+    async def clock(request: Request):
+        spec = await request.json()
+        state.advance(hours=float(spec.get("advance_hours", 0)))
+        return {"now": state.now().isoformat()}
 
     @app.post("/_emulator/reset")
     def reset():

@@ -40,13 +40,17 @@ def sign(body: bytes, app_secret: str) -> str:
 
 def deliver(url: str, app_secret: str | None, payload: dict[str, Any] | bytes, *, times: int = 1,
             client: httpx.Client | None = None, signature: str | None = None,
-            timeout: float = 10.0) -> list[httpx.Response]:
+            timeout: float = 10.0, graph: Any = None) -> list[httpx.Response]:
     """POST one delivery `times` times (Meta redelivers until it gets a 200).
 
     `app_secret=None` sends no signature header; `signature` overrides the computed one (forgery).
-    `client` may be any httpx.Client, including FastAPI's TestClient.
+    `client` may be any httpx.Client, including FastAPI's TestClient. `graph`: the Meta Graph emulator (its
+    `MetaGraphState`, or its base URL) learns of every message delivered, as Meta's own send side knows who wrote
+    (the 24-hour window, the conversation log).
     """
     body = encode(payload)
+    if graph is not None and isinstance(payload, dict):
+        tell_graph(graph, payload)
     headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
     if signature is not None:
         headers["X-Hub-Signature-256"] = signature
@@ -68,6 +72,39 @@ def handshake(url: str, verify_token: str, challenge: str = "1158201444", *,
         return client.get(url, params=params)
     with httpx.Client(timeout=10.0) as own:
         return own.get(url, params=params)
+
+
+def inbound_messages(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reporters' messages of a delivery as the Graph emulator records them: {wa_id, at, text, id, type}."""
+    out = []
+    for entry in payload.get("entry") or []:
+        for item in entry.get("changes") or []:
+            for message in (item.get("value") or {}).get("messages") or []:
+                kind = message.get("type")
+                part = message.get(kind) or {}
+                if kind == "text":
+                    text = part.get("body")
+                elif kind == "interactive":
+                    text = (part.get("button_reply") or part.get("list_reply") or {}).get("title")
+                elif kind == "button":
+                    text = part.get("text")
+                elif kind == "location":
+                    text = ", ".join(str(p) for p in (part.get("name"), part.get("address")) if p) or "(lokasi)"
+                else:
+                    text = f"[{kind}]" + (f" {part['caption']}" if part.get("caption") else "")
+                out.append({"wa_id": str(message.get("from")), "id": message.get("id"), "type": kind, "text": text,
+                            "at": datetime.fromtimestamp(int(message.get("timestamp") or 0), UTC)})
+    return out
+
+
+def tell_graph(graph: Any, payload: dict[str, Any]) -> None:
+    """Let the Graph emulator (state object or base URL) know of the messages in a delivery."""
+    for message in inbound_messages(payload):
+        if isinstance(graph, str):
+            httpx.post(f"{graph.rstrip('/')}/_emulator/inbound",
+                       json={**message, "at": message["at"].isoformat()}, timeout=10).raise_for_status()
+        else:
+            graph.inbound(message["wa_id"], message["at"], message["text"], message["id"], message["type"])
 
 
 # --- payload builders --------------------------------------------------------------------------
@@ -94,6 +131,27 @@ def image_message(wa_id: str, media_id: str, at: datetime, caption: str | None =
     return {"from": wa_id, "id": wamid or new_wamid(), "timestamp": _ts(at), "type": "image", "image": image}
 
 
+def button_reply(wa_id: str, button_id: str, title: str, at: datetime, context_id: str | None = None,
+                 wamid: str | None = None) -> dict[str, Any]:
+    """The person pressed a reply button of our interactive message (`context.id` = that message's wamid)."""
+    message: dict[str, Any] = {"from": wa_id, "id": wamid or new_wamid(), "timestamp": _ts(at), "type": "interactive",
+                               "interactive": {"type": "button_reply",
+                                               "button_reply": {"id": button_id, "title": title}}}
+    if context_id:
+        message["context"] = {"from": DISPLAY_PHONE_NUMBER, "id": context_id}
+    return message
+
+
+def template_button_reply(wa_id: str, payload: str, text: str, at: datetime, context_id: str | None = None,
+                          wamid: str | None = None) -> dict[str, Any]:
+    """The person pressed a quick-reply button of one of our templates."""
+    message: dict[str, Any] = {"from": wa_id, "id": wamid or new_wamid(), "timestamp": _ts(at), "type": "button",
+                               "button": {"payload": payload, "text": text}}
+    if context_id:
+        message["context"] = {"from": DISPLAY_PHONE_NUMBER, "id": context_id}
+    return message
+
+
 def location_message(wa_id: str, lat: float, lon: float, at: datetime, name: str | None = None,
                      address: str | None = None, wamid: str | None = None) -> dict[str, Any]:
     location: dict[str, Any] = {"latitude": lat, "longitude": lon}
@@ -106,8 +164,11 @@ def location_message(wa_id: str, lat: float, lon: float, at: datetime, name: str
 
 
 def status_update(wamid: str, status: str, recipient_id: str, at: datetime,
-                  error_code: int | None = None) -> dict[str, Any]:
+                  error_code: int | None = None, callback_data: str | None = None) -> dict[str, Any]:
+    """`callback_data`: the `biz_opaque_callback_data` the message was sent with (Meta echoes it)."""
     update: dict[str, Any] = {"id": wamid, "status": status, "timestamp": _ts(at), "recipient_id": recipient_id}
+    if callback_data is not None:
+        update["biz_opaque_callback_data"] = callback_data
     if status != "failed":
         update["conversation"] = {"id": hashlib.md5(wamid.encode()).hexdigest(),
                                   "origin": {"type": "utility"}}
@@ -240,13 +301,14 @@ class WhatsAppScenario:
 
 
 def run_scenario(url: str, app_secret: str, reporters: int = 10, seed: int = 7, duplicate_rate: float = 0.2,
-                 start: datetime | None = None, client: httpx.Client | None = None) -> dict[str, int]:
+                 start: datetime | None = None, client: httpx.Client | None = None,
+                 graph: Any = None) -> dict[str, int]:
     """Post a generated morning of WhatsApp complaints, redelivering some bodies as Meta does."""
     scenario = WhatsAppScenario(seed, start)
     counts = {"deliveries": 0, "posts": 0, "messages": 0, "non_200": 0}
     for body in scenario.deliveries(reporters):
         times = 2 if scenario.rng.random() < duplicate_rate else 1
-        responses = deliver(url, app_secret, body, times=times, client=client)
+        responses = deliver(url, app_secret, body, times=times, client=client, graph=graph)
         counts["deliveries"] += 1
         counts["posts"] += times
         counts["messages"] += sum(len(c["value"].get("messages", [])) for e in body["entry"] for c in e["changes"])

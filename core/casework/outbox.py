@@ -1,11 +1,24 @@
-"""Notification outbox: enqueue once, claim due rows, send WhatsApp templates, retry or fail.
+"""Notification outbox: enqueue once, claim due rows, send WhatsApp messages, retry or fail.
 
 A row goes pending → sending (claimed, with a lease) → sent | failed; delivery callbacks from
 the WhatsApp webhook (connectors/whatsapp.py) move it on to delivered/read by `provider_id`.
 Claiming is one UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id, so several
 workers on PostgreSQL never take the same row, and on SQLite the single statement is atomic.
-A worker killed between the HTTP call and the commit leaves the row `sending`; when the lease
-runs out it is sent again (at least once): the only window where a duplicate is possible.
+
+Rows are approved templates (reminders to OPD admins: `params` is the list of template parameters) or messages
+to a reporter (`params` is a dict, core.casework.citizen_loop): a session text or interactive message inside the
+24-hour window, else the row's template; Graph error 131047 (outside the window), answered at once or in a
+`failed` status callback, sends the template instead. A number that said BERHENTI gets nothing (the row fails
+with "penerima berhenti berlangganan"), except the confirmation of its opt-out.
+
+Sending twice after a crash: before the HTTP call the row records the attempt's reference (`provider_id =
+"ref:<ref>@<unix time>"`, committed), and the request carries it as `biz_opaque_callback_data`, which Meta echoes in
+the message's status callbacks. A worker killed after the request leaves the row `sending` with that reference;
+when the lease runs out, the next worker does not send it again but waits up to `ADUAN_WHATSAPP_UNSURE_MINUTES`
+for the callback: a `sent`/`delivered` status carrying the reference marks the row sent (with the wamid). Only
+when no callback came in that time is it sent again. A worker killed before the request has recorded nothing,
+and the row is simply sent when the lease runs out. (A timeout is retried at once: the request may have got
+through, the one case where a duplicate remains possible.)
 
 An expired or revoked token (Graph error 190) blocks all sending until the configured token
 changes; the block is kept in `ServiceState` and shown by `GET /api/v1/health`.
@@ -19,7 +32,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +40,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core.casework.contacts import OPTED_OUT, in_window, is_opted_out, last_inbound
 from core.runtime.settings import Settings
 from models import Notification, NotificationStatus, ServiceState
 from models.types import utcnow
@@ -81,16 +95,34 @@ class GraphSender:
     def close(self) -> None:
         self.client.close()
 
-    def send_template(self, to: str, template: str, params: list[Any]) -> str | None:
+    def send_template(self, to: str, template: str, params: list[Any], *, ref: str | None = None,
+                      buttons: list[str] | tuple[str, ...] = ()) -> str | None:
+        """An approved template; `buttons`: the payloads of its quick-reply buttons, in order."""
+        components: list[dict[str, Any]] = [
+            {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in params]}]
+        components += [{"type": "button", "sub_type": "quick_reply", "index": str(i),
+                        "parameters": [{"type": "payload", "payload": payload}]} for i, payload in enumerate(buttons)]
+        body = {
+            "messaging_product": "whatsapp", "to": to, "type": "template",
+            "template": {"name": template, "language": {"code": self.settings.whatsapp_template_language},
+                         "components": components},
+        }
+        return self._post(body, ref)
+
+    def send_session(self, to: str, message: dict[str, Any], *, ref: str | None = None) -> str | None:
+        """A free-form message inside the 24-hour window: `message` is `{"type": "text", "text": {"body"}}` or
+        `{"type": "interactive", "interactive": {"type": "button", "body", "action": {"buttons"}}}`."""
+        return self._post({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}, ref)
+
+    def send_text(self, to: str, text: str, *, ref: str | None = None) -> str | None:
+        return self.send_session(to, {"type": "text", "text": {"preview_url": True, "body": text}}, ref=ref)
+
+    def _post(self, body: dict[str, Any], ref: str | None) -> str | None:
         s = self.settings
         base = s.whatsapp_graph_base_url.rstrip("/")
         url = f"{base}/{s.whatsapp_graph_version}/{s.whatsapp_phone_number_id}/messages"
-        body = {
-            "messaging_product": "whatsapp", "to": to, "type": "template",
-            "template": {"name": template, "language": {"code": s.whatsapp_template_language},
-                         "components": [{"type": "body",
-                                         "parameters": [{"type": "text", "text": str(p)} for p in params]}]},
-        }
+        if ref:
+            body = {**body, "biz_opaque_callback_data": ref}
         headers = {"Authorization": f"Bearer {s.whatsapp_token.get_secret_value()}"}
         try:
             response = self.client.post(url, json=body, headers=headers)
@@ -129,9 +161,11 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def enqueue(session: Session, *, key: str, recipient: str, template: str, params: list[Any],
+def enqueue(session: Session, *, key: str, recipient: str, template: str, params: list[Any] | dict[str, Any],
             now: datetime, opd_id: int | None = None, complaint_id: int | None = None) -> Notification:
-    """Add a notification unless one with `key` exists (then return that one). The caller commits."""
+    """Add a notification unless one with `key` exists (then return that one). The caller commits.
+    A number that opted out (BERHENTI) gets the row already failed, with the reason (`params["always"]`: the
+    confirmation of the opt-out itself still goes)."""
     existing = session.exec(select(Notification).where(Notification.idempotency_key == key)).first()
     if existing is not None:
         return existing
@@ -142,8 +176,14 @@ def enqueue(session: Session, *, key: str, recipient: str, template: str, params
     if number is None:
         row.status = NotificationStatus.failed
         row.last_error = f"nomor WhatsApp tidak valid: {recipient!r}"
+    elif not _always(params) and is_opted_out(session, number):
+        row.status, row.last_error, row.next_attempt_at = NotificationStatus.failed, OPTED_OUT, None
     session.add(row)
     return row
+
+
+def _always(params: Any) -> bool:
+    return isinstance(params, dict) and bool(params.get("always"))
 
 
 @dataclass
@@ -153,6 +193,9 @@ class DispatchResult:
     failed: int = 0
     blocked: bool = False
     unconfigured: bool = False
+    opted_out: int = 0  # not sent: the number said BERHENTI (also counted in `failed`)
+    templated: int = 0  # messages to reporters that went as their template (outside the window, or 131047)
+    unsure: int = 0  # rows whose last send may have reached Meta: waiting for its status callback
 
     def __bool__(self) -> bool:  # "did anything happen" (the worker logs only then)
         return bool(self.sent or self.retried or self.failed)
@@ -160,7 +203,10 @@ class DispatchResult:
     def __str__(self) -> str:  # for logs and the demo: words, not a dataclass repr
         state = "; sending stopped (token refused)" if self.blocked else (
             "; WhatsApp not configured" if self.unconfigured else "")
-        return f"{self.sent} sent, {self.retried} to retry, {self.failed} failed{state}"
+        extra = "".join(f", {n} {what}" for n, what in ((self.opted_out, "to opted-out numbers"),
+                                                          (self.templated, "as templates"),
+                                                          (self.unsure, "awaiting Meta's callback")) if n)
+        return f"{self.sent} sent, {self.retried} to retry, {self.failed} failed{extra}{state}"
 
 
 def dispatch_due(engine: Engine, settings: Settings, *, now: datetime | None = None,
@@ -234,13 +280,75 @@ def release(engine: Engine, ids: list[int], now: datetime) -> None:
         session.commit()
 
 
+REF_PREFIX = "ref:"
+
+
+def attempt_ref(row_id: int, attempt: int) -> str:
+    """The reference one send attempt carries (`biz_opaque_callback_data`)."""
+    return f"aduan:{row_id}:{attempt}"
+
+
+def unsure_since(provider_id: str | None) -> datetime | None:
+    """When the attempt whose outcome is unknown started (its reference is still in `provider_id`), else None."""
+    if not provider_id or not provider_id.startswith(REF_PREFIX) or "@" not in provider_id:
+        return None
+    try:
+        return datetime.fromtimestamp(int(provider_id.rsplit("@", 1)[1]), UTC)
+    except ValueError:
+        return None
+
+
+def begin_attempt(engine: Engine, row_id: int, attempt: int, ref: str, now: datetime) -> bool:
+    """Record, before the request leaves, that attempt `ref` of a claimed row is under way (committed). False when
+    the row is no longer ours (a status callback or another worker moved it meanwhile)."""
+    with Session(engine) as session:
+        done = session.exec(update(Notification).where(Notification.id == row_id,
+                                                       Notification.status == NotificationStatus.sending)
+                            .values(provider_id=f"{REF_PREFIX}{ref}@{int(now.timestamp())}",
+                                    attempts=attempt, updated_at=now))
+        session.commit()
+    return done.rowcount == 1
+
+
 def _send_one(engine: Engine, settings: Settings, sender: GraphSender, row: Notification, now: datetime,
               result: DispatchResult) -> None:
-    values: dict[str, Any] = {"attempts": row.attempts + 1, "updated_at": now}
+    citizen = row.params if isinstance(row.params, dict) else None
+    with Session(engine) as session:
+        opted_out = not _always(row.params) and is_opted_out(session, row.recipient)
+        last = last_inbound(session, row.recipient) if citizen is not None and not opted_out else None
+    if opted_out:
+        _update(engine, row.id, status=NotificationStatus.failed, last_error=OPTED_OUT, next_attempt_at=None,
+                updated_at=now)
+        result.failed += 1
+        result.opted_out += 1
+        return
+    started = unsure_since(row.provider_id)
+    wait = timedelta(minutes=settings.whatsapp_unsure_minutes)
+    if started is not None and now < started + wait:  # the last request may have reached Meta: no second one
+        _update(engine, row.id, next_attempt_at=started + wait, updated_at=now)
+        result.unsure += 1
+        return
+    if started is not None:
+        log.warning("notification %s: no status callback for %s within %s; sending it again", row.id,
+                    row.provider_id, wait)
+    attempts = row.attempts + 1
+    values: dict[str, Any] = {"attempts": attempts, "updated_at": now}
+    ref = attempt_ref(row.id, attempts)
+    if not begin_attempt(engine, row.id, attempts, ref, now):
+        return
+    form = "template"
     try:
-        provider_id = sender.send_template(row.recipient, row.template, list(row.params or []))
+        if citizen is None:
+            provider_id = sender.send_template(row.recipient, row.template, list(row.params or []), ref=ref)
+        else:
+            hint = _parse_time(citizen.get("inbound_at"))
+            last = max((t for t in (last, hint) if t is not None), default=None)
+            session_ok = citizen.get("session") and not citizen.get("force_template") and in_window(last, now)
+            form = "session" if session_ok else "template"
+            provider_id, form = _send_citizen(engine, sender, row, citizen, form, ref, now)
     except SendError as exc:
         values["last_error"] = exc.reason
+        values["provider_id"] = None
         if exc.kind == "retry" and values["attempts"] < settings.whatsapp_max_attempts:
             delay = min(settings.whatsapp_retry_max_seconds,
                         settings.whatsapp_retry_base_seconds * 2 ** (values["attempts"] - 1))
@@ -256,12 +364,58 @@ def _send_one(engine: Engine, settings: Settings, sender: GraphSender, row: Noti
             result.blocked = True
             block_sender(engine, settings, exc.reason, now)
         log.info("notification %s to %s: %s (%s)", row.id, row.recipient, exc.kind, exc.reason)
-    else:
-        values.update(status=NotificationStatus.sent, provider_id=provider_id, sent_at=now, last_error=None,
-                      next_attempt_at=None)
-        result.sent += 1
+        _update(engine, row.id, **values)
+        return
+    values.update(status=NotificationStatus.sent, provider_id=provider_id, sent_at=now, last_error=None,
+                  next_attempt_at=None)
+    if citizen is not None:
+        values["params"] = {**citizen, "sent_as": form}
+        if form == "template":
+            result.templated += 1
+    result.sent += 1
+    with Session(engine) as session:  # a status callback that came first (matched by the reference) stays
+        session.exec(update(Notification).where(Notification.id == row.id,
+                                                Notification.status == NotificationStatus.sending).values(**values))
+        session.commit()
+
+
+def _send_citizen(engine: Engine, sender: GraphSender, row: Notification, citizen: dict[str, Any], form: str,
+                  ref: str, now: datetime) -> tuple[str | None, str]:
+    """Send a reporter's message as a session message or as its template; a session message Graph refuses with
+    131047 (outside the window) goes as the template at once. Raises SendError."""
+    template = citizen.get("template")
+    if form == "session":
+        try:
+            return sender.send_session(row.recipient, citizen["session"], ref=ref), "session"
+        except SendError as exc:
+            if exc.code != 131047 or not template:
+                raise
+            log.info("notification %s to %s: 131047 outside the window, sending template %s", row.id,
+                     row.recipient, template)
+            ref = f"{ref}t"
+            if not begin_attempt(engine, row.id, row.attempts + 1, ref, now):
+                raise SendError("fail", "baris diambil alih saat pengiriman") from None
+    if not template:
+        raise SendError("fail", "di luar jendela 24 jam layanan pelanggan; pesan ini hanya dapat dikirim sebagai "
+                                "pesan sesi (tanpa template)", 131047)
+    provider_id = sender.send_template(row.recipient, template, list(citizen.get("params") or []), ref=ref,
+                                       buttons=citizen.get("buttons") or ())
+    return provider_id, "template"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _update(engine: Engine, row_id: int, **values: Any) -> None:
     with Session(engine) as session:
-        session.exec(update(Notification).where(Notification.id == row.id).values(**values))
+        session.exec(update(Notification).where(Notification.id == row_id).values(**values))
         session.commit()
 
 
@@ -327,8 +481,12 @@ STATUS_RANK = {NotificationStatus.pending: 0, NotificationStatus.sending: 0, Not
 
 
 def apply_receipt(session: Session, provider_id: str, status: str, at: datetime | None = None,
-                  error: str | None = None) -> str:
-    """Move the notification the provider reports on forward (never backward); returns what happened."""
+                  error: str | None = None, reference: str | None = None) -> str:
+    """Move the notification the provider reports on forward (never backward); returns what happened.
+
+    `reference`: what the send attached (`biz_opaque_callback_data`); it finds a row whose sender stopped before
+    recording the wamid, which then gets it. A reporter's session message that fails with 131047 (outside the
+    window) is queued again as its template."""
     try:
         new = NotificationStatus(status)
     except ValueError:  # "deleted", "warning"…: nothing an outbox row can record
@@ -336,9 +494,27 @@ def apply_receipt(session: Session, provider_id: str, status: str, at: datetime 
     if new in (NotificationStatus.pending, NotificationStatus.sending):
         return f"status {new} untuk {provider_id} tidak dipakai"
     notification = session.exec(select(Notification).where(Notification.provider_id == provider_id)).first()
+    if notification is None and reference:
+        notification = session.exec(select(Notification).where(
+            Notification.provider_id.like(f"{REF_PREFIX}{reference}@%"))).first()
+        if notification is not None:
+            notification.provider_id = provider_id[:200]
+            if new is not NotificationStatus.failed and notification.status == NotificationStatus.sending:
+                notification.next_attempt_at = None
     if notification is None:
         return f"status {new} untuk {provider_id}: tidak ada notifikasi"
     current = NotificationStatus(notification.status)
+    params = notification.params if isinstance(notification.params, dict) else None
+    if (new is NotificationStatus.failed and (error or "").startswith("131047") and params is not None
+            and params.get("template") and params.get("sent_as") == "session"
+            and current in (NotificationStatus.sent, NotificationStatus.sending)):
+        notification.status = NotificationStatus.pending
+        notification.params = {**params, "force_template": True, "sent_as": None}
+        notification.provider_id, notification.next_attempt_at = None, utcnow()
+        notification.last_error = f"{error}; dikirim ulang sebagai template {params['template']}"[:2000]
+        notification.updated_at = utcnow()
+        session.add(notification)
+        return f"status failed (131047) → notifikasi {notification.id} dikirim ulang sebagai template"
     if STATUS_RANK[new] <= STATUS_RANK[current]:
         return f"status {new} diabaikan: notifikasi {notification.id} sudah {current}"
     notification.status = new

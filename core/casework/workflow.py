@@ -28,7 +28,7 @@ from core.identity.access import may_act
 from core.reference.calendar import WorkingCalendar
 from core.runtime.settings import Settings, get_settings
 from models import Category, Complaint, ComplaintEvent, EventKind, Opd, Role, Status
-from models.enums import OPEN_STATUSES, STATUS_LABEL_ID
+from models.enums import OPEN_STATUSES, STATUS_LABEL_ID, Classification
 from models.types import utcnow
 
 DUPLICATE = "duplikat"  # the reject reason of a merged child
@@ -179,12 +179,16 @@ def apply_action(session: Session, complaint: Complaint, action: Action, actor: 
         target = _reopen_target(complaint)
         complaint.resolved_at = None
         complaint.reject_reason = None
+        complaint.reopened_count = (complaint.reopened_count or 0) + 1
         _leave_group(session, complaint, actor, now, data)
 
     if current is S.postponed and target is not S.postponed:
         data["paused_working_days"] = resume_clock(complaint, now, calendar)
     if target in (S.verified, S.dispatched) and complaint.verified_at is None:
         complaint.verified_at = now
+    if action in (Action.verify, Action.dispatch) and complaint.classification == Classification.kandidat:
+        complaint.classification = Classification.pengaduan  # the desk accepted a social candidate as a complaint
+        data["classification"] = Classification.pengaduan.value
     if target is S.dispatched:
         complaint.dispatched_at = now
     if action in (Action.respond, Action.resolve) and complaint.first_response_at is None:

@@ -164,6 +164,9 @@ def demo(
              f"log in at {dashboard}/masuk (new passwords each run):",
              *(f"  {login.username:<9} {login.password}   {login.what}" for login in demo_run.logins),
              f"wall TV (no log-in): {dashboard}/masuk/layar?token={demo_run.display_token}",
+             *([f"a complaint on the public page (no log-in): {demo_run.public_url}"] if demo_run.public_url else []),
+             *([f"its reporter's WhatsApp conversation (Meta emulator): {demo_run.conversation_url}"]
+               if demo_run.conversation_url else []),
              f"each request is logged to {access_log}",
              "ready — Ctrl+C to stop"]
     quiet = {} if "log_level" in settings.model_fields_set else {"log_level": "WARNING"}

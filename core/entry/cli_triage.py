@@ -62,3 +62,34 @@ def evaluate() -> None:
     evaluation = run_evaluation(examples, settings.triage_min_examples)
     print_evaluation(evaluation)
     typer.echo(f"trained in {decimal(evaluation.fit_seconds)} s ({decimal(time.perf_counter() - started)} s in all)")
+
+
+@triage_app.command("candidates")
+def candidates(store: bool = typer.Option(True, "--store/--no-store",
+                                          help="Store the retrained ranker as a new version (used at once)")) -> None:
+    """The complaint-or-not ranker of social candidates: retrain on the desk's decisions, print its precision and
+    recall on the newest decided candidates (held out, trained on the rest)."""
+    from core.triage.candidates import evaluate as evaluate_candidates
+    from core.triage.candidates import load_labelled
+    from core.triage.candidates import train as train_candidates
+
+    settings = settings_or_exit()
+    with cli_session() as session:
+        if store:
+            result = train_candidates(session, settings)
+            evaluation, line = result.evaluation or {}, (
+                f"candidate ranker version {result.version}: {result.complaints} complaints, {result.not_complaints} "
+                f"rejected candidates (+ the seed list), calibrated on {result.info.get('calibrated_on')}, "
+                f"trained in {decimal(result.seconds)} s")
+        else:
+            labelled = load_labelled(session)
+            evaluation, line = evaluate_candidates(labelled), f"{len(labelled)} labelled complaints and candidates"
+    typer.echo(line)
+    if not evaluation.get("test"):
+        typer.echo("nothing to test on yet: no decided candidates or labelled complaints")
+        return
+    held = "decided candidates" if evaluation["scope"] == "kandidat" else "labelled complaints"
+    typer.echo(f"tested on the newest {evaluation['test']} {held}, "
+               f"{evaluation['complaints']} of them complaints: precision {_pct(evaluation['precision'])}, "
+               f"recall {_pct(evaluation['recall'])} (score ≥ 0.5), average precision "
+               f"{_pct(evaluation['average_precision'])}")

@@ -27,7 +27,10 @@ from connectors.emulators.runner import serve
 from core.casework.escalation import run_sweep
 from core.casework.outbox import GraphSender, dispatch_due
 from core.entry.cli_common import decimal
+from core.entry.demo_email import load_email
 from core.entry.demo_people import DemoLogin, demo_people
+from core.entry.demo_social import deliver_social_history
+from core.entry.demo_youtube import load_youtube
 from core.identity import audit
 from core.identity.keys import create_key, revoke_named
 from core.intake import file_import
@@ -64,6 +67,9 @@ class Demo:
     lapor_url: str
     stack: ExitStack
     counts: dict[str, int] = field(default_factory=dict)
+    graph_url: str | None = None
+    public_url: str | None = None  # the public page of the complaint whose WhatsApp conversation the demo played
+    conversation_url: str | None = None  # that conversation, as the Meta emulator logged it
 
 
 def say(message: str) -> None:
@@ -87,7 +93,8 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
     lapor_url = stack.enter_context(serve(lapor_app))
     google_url = stack.enter_context(serve(google_reviews.create_app(seed=SEED, total=REVIEWS_TOTAL, days=DAYS,
                                                                       now=anchor)))
-    graph_url = stack.enter_context(serve(meta_graph.create_app(meta_graph.MetaGraphState(token=GRAPH_TOKEN))))
+    graph = meta_graph.MetaGraphState(token=GRAPH_TOKEN)
+    graph_url = stack.enter_context(serve(meta_graph.create_app(graph)))
     settings = settings.model_copy(update=dict(
         whatsapp_graph_base_url=graph_url, whatsapp_phone_number_id=meta_graph.PHONE_NUMBER_ID,
         whatsapp_token=SecretStr(GRAPH_TOKEN), whatsapp_retry_base_seconds=1.0))
@@ -115,12 +122,16 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
         reports = file_import.sync_instance(session, "call112")
         session.commit()
     say(f"112: {len(reports)} new export file(s) imported from {folder}")
-    deliver_whatsapp_history(settings, anchor)
+    load_email(engine, anchor, stack, seed=SEED, days=DAYS, say=say)
+    deliver_whatsapp_history(settings, anchor, graph)
+    deliver_social_history(settings, anchor, stack, say=say)
+    load_youtube(settings, anchor, stack, say=say)
     media_started = time.monotonic()
     media = fetch_pending_media(engine, settings, now=utcnow(), limit=10_000)
-    say(f"WhatsApp photos through the Graph media endpoint: {media} ({time.monotonic() - media_started:.1f} s)")
+    say(f"Reporters' media (WhatsApp Graph, e-mail IMAP): {media} ({time.monotonic() - media_started:.1f} s)")
     type_in_walk_ins(settings, anchor)
     train_suggestions(settings)
+    train_candidate_ranker(settings)
     follow_up_by_staff(settings)
     answer_google_reviews(settings, engine)
     # A fresh demo opens on a wall that is current, not on a stale-data warning until the first arrival: the
@@ -139,12 +150,13 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
     result = run_sweep(engine, settings, now=utcnow())
     sent = dispatch_due(engine, settings, now=utcnow(), sender=GraphSender(settings))
     say(f"escalation sweep: {result}; outbox: {sent}")
+    public, conversation = talk_with_a_reporter(settings, engine, graph, graph_url)
 
     with Session(engine, expire_on_commit=False) as session:
         admin_key = fresh_key(session, "demo-admin")
         logins, display_token = demo_people(session)
     say(f"loaded in {time.monotonic() - started:.0f} s")
-    return Demo(settings, admin_key, logins, display_token, lapor_url, stack, counts)
+    return Demo(settings, admin_key, logins, display_token, lapor_url, stack, counts, graph_url, public, conversation)
 
 
 def demo_anchor(session: Session) -> tuple[datetime, int]:
@@ -187,8 +199,9 @@ def write_112_exports(folder: Path, anchor: datetime) -> None:
             path.write_bytes(export.csv_bytes())
 
 
-def deliver_whatsapp_history(settings: Settings, anchor: datetime) -> None:
-    """Six months of signed Meta deliveries to our real webhook route (in-process, same bytes)."""
+def deliver_whatsapp_history(settings: Settings, anchor: datetime, graph=None) -> None:
+    """Six months of signed Meta deliveries to our real webhook route (in-process, same bytes). The Meta emulator
+    (`graph`) hears of every message, as Meta does: the last days' reporters are acknowledged inside their window."""
     import warnings
 
     from api.main import create_app
@@ -202,9 +215,83 @@ def deliver_whatsapp_history(settings: Settings, anchor: datetime) -> None:
         for week in range(WA_WEEKS):
             start = anchor - timedelta(weeks=WA_WEEKS - week) + timedelta(hours=1)
             counts = meta_webhooks.run_scenario(url, WA_SECRET, reporters=WA_REPORTERS_PER_WEEK, seed=SEED + week,
-                                                start=start, client=client)
+                                                start=start, client=client, graph=graph)
             posts += counts["posts"]
     say(f"WhatsApp: {posts} signed webhook deliveries (with Meta-style redeliveries)")
+
+
+# The reporter whose whole WhatsApp conversation the demo plays once (first run): message → acknowledgement →
+# tindak lanjut → selesai → "sudah beres?" → "1 Sudah".
+DEMO_REPORTER = ("Sri Wahyuningsih", "6281330020261")
+
+
+def talk_with_a_reporter(settings: Settings, engine, graph, graph_url: str) -> tuple[str | None, str | None]:
+    """One reporter's conversation from first message to "Sudah", through the webhook, the workflow and the outbox
+    against the Meta emulator. Returns the complaint's public URL and the emulator's log of the conversation."""
+    import warnings
+
+    from api.main import create_app
+    from core.casework.citizen import public_link
+    from core.casework.workflow import Action
+    from core.intake.writeback import take_action
+    from core.reference.calendar import calendar_for
+
+    name, wa_id = DEMO_REPORTER
+    conversation = f"{graph_url}/_emulator/conversations/{wa_id}?format=text"
+    with Session(engine, expire_on_commit=False) as session:
+        known = session.exec(select(Complaint).where(Complaint.channel == "whatsapp",
+                                                     Complaint.external_id.like(f"{wa_id}:%"))).first()
+    if known is not None:  # a rerun: the conversation was played on the first run
+        url = public_link(settings, known.tracking_code)
+        say(f"a reporter's complaint on the public page: {url} (its WhatsApp conversation was played on the "
+            f"first run)")
+        return url, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    rng = random.Random(SEED + 7)
+    webhook = "/api/v1/webhooks/whatsapp"
+    calendar = calendar_for(settings)
+    started = utcnow() - timedelta(minutes=3)
+
+    def write(client, message: dict) -> None:
+        body = meta_webhooks.delivery([meta_webhooks.change([message], contacts=[(name, wa_id)])])
+        meta_webhooks.deliver(webhook, WA_SECRET, body, client=client, graph=graph)
+
+    def send() -> None:
+        dispatch_due(engine, settings, now=utcnow(), sender=GraphSender(settings))
+
+    with TestClient(create_app()) as client:
+        write(client, meta_webhooks.text_message(
+            wa_id, "Selamat siang, lampu PJU di jalan utama Desa Gogodeso Kecamatan Kanigoro mati sudah seminggu, "
+                   "malam jadi gelap dan rawan kecelakaan.", started, meta_webhooks.new_wamid(rng)))
+        write(client, meta_webhooks.location_message(wa_id, -8.1372, 112.2137, started + timedelta(minutes=1),
+                                                     "Desa Gogodeso", "Kec. Kanigoro, Kabupaten Blitar",
+                                                     meta_webhooks.new_wamid(rng)))
+        send()
+        with Session(engine, expire_on_commit=False) as session:
+            complaint = session.exec(select(Complaint).where(Complaint.channel == "whatsapp",
+                                                             Complaint.external_id.like(f"{wa_id}:%"))).one()
+            for action, actor, opd, note in (
+                    (Action.dispatch, "Admin Diskominfo", "DISHUB", None),
+                    (Action.respond, "Petugas DISHUB", None, "Terima kasih laporannya. Petugas PJU kami jadwalkan "
+                                                            "mengganti lampu besok pagi."),
+                    (Action.resolve, "Petugas DISHUB", None, "Lampu PJU sudah diganti dan menyala kembali.")):
+                take_action(session, complaint, action, actor, calendar, settings, opd_code=opd, note=note)
+                session.commit()
+                send()
+            code = complaint.tracking_code
+        question = [m for m in graph.conversation(wa_id) if m.get("type") == "interactive"][-1]
+        yes = question["buttons"][0]
+        write(client, meta_webhooks.button_reply(wa_id, yes["id"], yes["title"], utcnow(), question["id"],
+                                                 meta_webhooks.new_wamid(rng)))
+        send()
+    url = public_link(settings, code)
+    say(f"a reporter's WhatsApp conversation, first message to \"Sudah\" (Meta emulator log, {conversation}):")
+    for line in meta_graph.render_conversation(graph.conversation(wa_id)).splitlines():
+        print(f"[demo]   {line}", flush=True)
+    say(f"its public page: {url}")
+    return url, conversation
 
 
 def type_in_walk_ins(settings: Settings, anchor: datetime) -> None:
@@ -267,6 +354,23 @@ def train_suggestions(settings: Settings) -> None:
             for label, score in (("category", result.evaluation.scores["category"]),
                                  ("OPD", result.evaluation.scores["opd"])))
     say(line)
+
+
+def train_candidate_ranker(settings: Settings) -> None:
+    """The complaint-or-not ranker of social candidates learns the desk's decisions (`aduan triage candidates`)."""
+    from core.triage.candidates import train as train_candidates
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        result = train_candidates(session, settings, only_if_new=True)
+    if result.version is None:
+        say(f"candidate ranker: {result.skipped}")
+        return
+    evaluation = result.evaluation or {}
+    held = (f"; newest {evaluation['test']} decided candidates held out: precision "
+            f"{decimal((evaluation.get('precision') or 0) * 100)} %, recall "
+            f"{decimal((evaluation.get('recall') or 0) * 100)} %" if evaluation.get("test") else "")
+    say(f"candidate ranker: v{result.version} from {result.complaints:,} complaints and {result.not_complaints} "
+        f"rejected candidates (+ seed), trained in {decimal(result.seconds)} s{held}")
 
 
 def top_suggestions(session: Session, settings: Settings, complaints: list[Complaint]) -> dict[int, tuple]:
@@ -400,7 +504,7 @@ def keep_arriving(demo: Demo, stop: threading.Event, every_seconds: float = 20.0
                 if rng.random() < 0.6:
                     scenario.clock = utcnow() - timedelta(minutes=25)  # its messages span ~20 min
                     for body in scenario.deliveries(1):
-                        meta_webhooks.deliver(webhook, WA_SECRET, body, client=client)
+                        meta_webhooks.deliver(webhook, WA_SECRET, body, client=client, graph=demo.graph_url)
                 run_sweep(engine, settings, now=utcnow())
                 dispatch_due(engine, settings, now=utcnow(), sender=GraphSender(settings))
                 dispatch_writebacks(engine, settings)  # actions taken in the dashboard reach LAPOR!/Google

@@ -94,6 +94,7 @@ def run_worker(once: bool = False, settings: Settings | None = None, stop: threa
                 Job("media", settings.outbox_poll_seconds,
                     lambda: fetch_pending_media(engine, settings, should_stop=stop.is_set)),
                 Job("triage_retrain", RETRAIN_CHECK_SECONDS, NightlyRetrain(engine, settings)),
+                Job("candidate_retrain", CANDIDATE_RETRAIN_SECONDS, lambda: retrain_candidates(engine, settings)),
             ]
             log.info("worker started (%s): sweep every %s min, outbox every %s s%s", engine.dialect.name,
                      settings.sla_sweep_minutes, settings.outbox_poll_seconds, ", once" if once else "")
@@ -143,6 +144,13 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
 
 
 RETRAIN_CHECK_SECONDS = 600.0
+CANDIDATE_RETRAIN_SECONDS = 3600.0  # the candidate ranker (core.triage.candidates) learns the desk's decisions hourly
+
+
+def retrain_candidates(engine: Engine, settings: Settings) -> str | None:
+    from core.triage.candidates import retrain_job
+
+    return retrain_job(engine, settings)
 
 
 class NightlyRetrain:

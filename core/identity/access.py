@@ -15,7 +15,8 @@ Every route that returns complaint data asks this module, never the role directl
 
 Anonymous (anonim) reporters are hidden from everyone but admins; confidential (rahasia) content is hidden
 from viewers wherever a complaint's text could reach them. The public (Open311, status pages) is a viewer that
-also never reads the text of an unverified complaint: `PUBLIC.mask`.
+also never reads the text of a complaint that is not verified, or was rejected or archived: `PUBLIC.mask`,
+`text_is_public`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ _RAHASIA_FIELDS = ("body", "location_text", "lat", "lon")
 def may_act(role: Role, action: str) -> bool:
     return role is Role.admin or action in ACTIONS_BY_ROLE.get(role, frozenset())
 _UNVERIFIED_TEXT = ("title", "body", "location_text")  # what a citizen typed, until someone checked it
+# Statuses in which the public may read a complaint's own words: a person (here or upstream) checked it and it
+# stands. Never while it waits (unverified), never once it was rejected (spam, not substantive, a merged
+# duplicate) or archived unhandled; rahasia never (see `mask`).
+PUBLIC_TEXT_STATUSES = frozenset({Status.verified, Status.dispatched, Status.in_progress, Status.postponed,
+                                  Status.resolved})
+
+
+def text_is_public(status: Status | str | None, rahasia: bool | None) -> bool:
+    """Whether anyone, without a key (Open311, the /publik page), may read the complaint's title and text."""
+    return not rahasia and status in PUBLIC_TEXT_STATUSES
 
 
 @dataclass(frozen=True)
@@ -143,7 +154,7 @@ class Access:
             for name in _RAHASIA_FIELDS:
                 if name in row:
                     row[name] = "" if name == "body" else None
-        elif self.public and row.get("status") == Status.unverified:
+        elif self.public and not text_is_public(row.get("status"), row.get("rahasia")):
             for name in _UNVERIFIED_TEXT:
                 if name in row:
                     row[name] = None

@@ -20,7 +20,19 @@ CHANNEL_LABELS = {
 def channel_label(code: str | None) -> str:
     if code is None:
         return "(tanpa kanal)"
-    return CHANNEL_LABELS.get(code, code.replace("_", " ").title())
+    return CHANNEL_LABELS.get(code) or declared(code, "channel_label") or code.replace("_", " ").title()
+
+
+def declared(channel: str, attribute: str) -> str | None:
+    """What an installed connector of this channel declares (e.g. its label), if any."""
+    from core.intake.registry import available
+
+    try:
+        kinds = available().values()
+    except Exception:  # a broken plugin must not take labels down with it
+        return None
+    return next((getattr(cls, attribute) for cls in kinds
+                 if getattr(cls, "channel", None) == channel and getattr(cls, attribute, None)), None)
 
 
 def known_channels(session: Session) -> list[dict[str, str]]:

@@ -6,6 +6,7 @@ A connector turns one landed upstream payload into data (`normalise` → `Result
 - `ThreadMessage`: a message that opens a complaint or joins its reporter's recent one;
 - `DeliveryReceipt`: the provider's word on a message we sent (moves an outbox row forward);
 - `CallTally`: one call counted per day and type, complaint or not;
+- `Withdrawal`: its author deleted a comment or unsent a message core holds (never deleted here);
 - `Skip`: landed but not a complaint.
 """
 
@@ -103,8 +104,9 @@ class ComplaintDraft(BaseModel):
 
 @dataclass
 class ThreadMessage:
-    """A message from `reporter` (a channel-scoped key such as a wa_id). Core files it as a new complaint
-    or appends it to that reporter's complaint whose messages span to within the instance's window."""
+    """A message from `reporter` (a channel-scoped key: a wa_id, an e-mail thread's first Message-ID). Core files
+    it as a new complaint or appends it to that reporter's complaint whose messages span to within the instance's
+    window."""
 
     reporter: str
     message_id: str
@@ -120,6 +122,26 @@ class ThreadMessage:
     media_kind: str | None = None  # image | video | audio | document | sticker
     media_mime: str | None = None
     media_caption: str | None = None
+    # The id of a reply button the person pressed (WhatsApp interactive/template quick reply), e.g. "beres:sudah".
+    reply_id: str | None = None
+    # Of the complaint the message opens: a social DM may or may not be a complaint (kandidat: triage decides).
+    classification: Classification = Classification.pengaduan
+    # How to reach the reporter when `reporter` is not it (an e-mail thread is keyed by its first Message-ID,
+    # this is the sender's address): the complaint's reporter_contact. None = `reporter`.
+    reporter_contact: str | None = None
+
+
+@dataclass
+class Withdrawal:
+    """The author took back something core holds: a deleted comment (`external_id` = its draft's) or an unsent
+    message of a thread (`external_id` = its ThreadMessage's message_id). Core never deletes: the complaint's
+    history notes it once, and a complaint nobody has acted on yet (still unverified) of which nothing from its
+    author is left is closed as withdrawn (status rejected, reject reason `dicabut`; staff may reopen it).
+    Unknown to core: skipped."""
+
+    external_id: str
+    at: datetime
+    note: str = "dihapus oleh pengirim"
 
 
 @dataclass
@@ -139,6 +161,9 @@ class DeliveryReceipt:
     status: str
     at: datetime | None = None
     error: str | None = None
+    # What we attached to the message when sending it (WhatsApp `biz_opaque_callback_data`): names the outbox
+    # attempt, so a send whose answer was lost (worker stopped) is recognised by its status callback.
+    reference: str | None = None
 
 
 @dataclass
@@ -166,7 +191,7 @@ class Skip:
     unless_known: ComplaintDraft | None = None
 
 
-Result = ComplaintDraft | ThreadMessage | DeliveryReceipt | CallTally | Skip
+Result = ComplaintDraft | ThreadMessage | DeliveryReceipt | CallTally | Skip | Withdrawal
 # One payload may give several: a 112 row is a tally and a complaint (or a skip).
 Translation = Result | Sequence[Result]
 
@@ -187,7 +212,9 @@ class Lifecycle:
       handles to the end: no deadlines here, never on the escalation ladder, open means in progress.
       `ADUAN_LADDER_EXEMPT` overrides it per channel;
     - `write_back`: workflow actions the upstream must hear of (`Connector.send` posts them);
-    - `reply_max_chars`: the upstream's cap on a reply's length (a longer one is refused with 422).
+    - `reply_max_chars`: the upstream's cap on a reply's length (a longer one is refused with 422);
+    - `reply_carries_code`: a reply goes out in the citizen-message wording (core.casework.citizen), with the
+      complaint's tracking code and public link, so its author can follow the complaint.
     """
 
     status_owner: str = "pemda"
@@ -196,6 +223,7 @@ class Lifecycle:
     ladder_exempt: frozenset[str] = frozenset()
     write_back: frozenset[str] = frozenset()
     reply_max_chars: int | None = None
+    reply_carries_code: bool = False
 
     @property
     def upstream_owned(self) -> bool:
@@ -250,7 +278,7 @@ class Page:
     expected: int | None = None  # records the whole walk will bring, when upstream says (progress bars)
 
 
-Marks = Mapping[str, datetime]  # partition → highest cursor committed so far
+Marks = Mapping[str, datetime | int]  # partition → highest cursor committed so far (a time, or an integer: a UID)
 
 
 @dataclass(frozen=True)
@@ -266,6 +294,10 @@ class Connector:
 
     name: ClassVar[str]  # the kind, as registered in the `aduan.connectors` entry-point group
     channel: ClassVar[str]
+    # How the channel is named on every page and export, and the prefix of its tracking codes (a plugin
+    # declares them here, so adding a channel touches no core table).
+    channel_label: ClassVar[str | None] = None
+    code_prefix: ClassVar[str | None] = None
     kind: ClassVar[Literal["pull", "push", "file", "api"]]  # api: arrives through a route of our own
     Config: ClassVar[type[BaseModel]]
     secret_fields: ClassVar[tuple[str, ...]] = ()
@@ -278,6 +310,9 @@ class Connector:
     resolves_kecamatan: ClassVar[bool] = False
     # Titles of a thread opened without words; the reporter's first worded message replaces them.
     placeholder_titles: ClassVar[frozenset[str]] = frozenset()
+    # The upstream knows only what its author wrote (social comments): an edit changes the words, and what staff
+    # decided since (status, classification, category, OPD, place) stays as they left it.
+    keeps_staff_decisions: ClassVar[bool] = False
     lifecycle: ClassVar[Lifecycle] = Lifecycle()
 
     def __init__(self, config: BaseModel | Mapping[str, Any], context: Context | None = None):

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from core.casework.followup import stamp_working_days
 from core.casework.sla import set_due_dates, track_pause
-from core.intake.channels import channel_label
+from core.intake.channels import channel_label, declared
 from core.intake.contract import ComplaintDraft, DraftEvent, NormaliseError
 from core.intake.lifecycles import ladder_exempt, lifecycle_of
 from core.reference.calendar import calendar_for
@@ -51,7 +51,7 @@ _COPIED = ("title", "body", "classification", "rahasia", "anonim", "reporter_nam
 
 def tracking_code(channel: str, external_id: str) -> str:
     """Public code, stable for the same upstream record (48 bits: collision-free at province scale)."""
-    prefix = CHANNEL_PREFIX.get(channel, channel[:4].upper())
+    prefix = CHANNEL_PREFIX.get(channel) or declared(channel, "code_prefix") or channel[:4].upper()
     digest = hashlib.sha256(f"{channel}:{external_id}".encode()).hexdigest()[:12].upper()
     return f"{prefix}-{digest}"
 

@@ -24,8 +24,10 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from core.casework.citizen_loop import acknowledge, handle_reply
 from core.casework.outbox import apply_receipt
 from core.intake import no_revert
+from core.intake.amendments import apply_withdrawal, keep_staff_decisions
 from core.intake.contract import (
     CallTally,
     ComplaintDraft,
@@ -35,6 +37,7 @@ from core.intake.contract import (
     Result,
     Skip,
     ThreadMessage,
+    Withdrawal,
     results,
 )
 from core.intake.inbox import Landed, land_page
@@ -150,6 +153,8 @@ def apply(session: Session, connector: Connector | Drafted, records: list[Landed
                 primary.kecamatan = places.resolve(primary.kecamatan, primary.lat, primary.lon) or primary.kecamatan
             if connector.keeps_handled_status:
                 _keep_handled_status(channel, primary, resolver)
+            if getattr(connector, "keeps_staff_decisions", False):
+                keep_staff_decisions(session, channel, primary, resolver)
             drafts.append((i, primary))
         else:
             sequential.append((i, primary))
@@ -218,7 +223,25 @@ def _upsert_one(session: Session, channel: str, record: Landed, draft: Complaint
 def _apply_one(session: Session, connector: Connector, record: Landed, item: ThreadMessage | DeliveryReceipt,
                resolver: Resolver, actor: str) -> Verdict:
     if isinstance(item, DeliveryReceipt):
-        return Verdict("skipped", apply_receipt(session, item.provider_id, item.status, item.at, item.error))
+        return Verdict("skipped", apply_receipt(session, item.provider_id, item.status, item.at, item.error,
+                                                item.reference))
+    if isinstance(item, Withdrawal):
+        try:
+            with session.begin_nested():
+                outcome, reason = apply_withdrawal(session, connector.channel, item, actor)
+                session.flush()
+        except (*MAPPING_ERRORS, SQLAlchemyError) as exc:
+            return _failed(exc)
+        return Verdict(outcome, reason, None)
+    try:  # BERHENTI / MULAI and answers to "sudah beres?" are not complaints (core.casework.citizen_loop)
+        with session.begin_nested():
+            replied = handle_reply(session, connector.channel, item.reporter, item.text, item.reply_id,
+                                   item.message_id, item.at, resolver.settings)
+            session.flush()
+    except (*MAPPING_ERRORS, SQLAlchemyError) as exc:
+        return _failed(exc)
+    if replied is not None:
+        return Verdict(replied[0], replied[1], None)
     minutes = connector.thread_window_minutes()
     window = timedelta(minutes=resolver.settings.whatsapp_thread_window_minutes if minutes is None else minutes)
     try:
@@ -230,10 +253,12 @@ def _apply_one(session: Session, connector: Connector, record: Landed, item: Thr
     if isinstance(found, str):
         return Verdict(found, None, None)
     verdict = _upsert_one(session, connector.channel, record, found, resolver, actor)
-    if item.media_id and verdict.outcome == "new":  # a thread opened by a photo: keep it for the media worker
+    if verdict.outcome == "new":
         opened = resolver.existing_complaint(connector.channel, found.external_id)
         if opened is not None:
-            record_media(session, opened.id, item)
+            if item.media_id:  # a thread opened by a photo: keep it for the media worker
+                record_media(session, opened.id, item)
+            acknowledge(session, opened, resolver.settings, item.at)  # its code, link and date (WhatsApp)
     return verdict
 
 

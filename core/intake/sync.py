@@ -208,7 +208,14 @@ def _acquire(session: Session, state: SyncState, settings: Settings) -> str | No
     return owner if result.rowcount == 1 else None
 
 
-def marks_of(bookmark: dict[str, Any] | None) -> dict[str, datetime]:
+def cursor_value(value: Any) -> datetime | int:
+    """A cursor as the runner compares it: an integer (an IMAP UID, a sequence number) or a timestamp."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return parse_timestamp(value)
+
+
+def marks_of(bookmark: dict[str, Any] | None) -> dict[str, datetime | int]:
     """Partition → highest cursor committed. Bookmarks written before the runner kept them itself held
     `updated_since` (LAPOR!) or `locations` (Google reviews); they are read as the same marks."""
     bookmark = bookmark or {}
@@ -217,7 +224,7 @@ def marks_of(bookmark: dict[str, Any] | None) -> dict[str, datetime]:
         stored = dict(bookmark.get("locations") or {})
         if bookmark.get("updated_since"):
             stored[""] = bookmark["updated_since"]
-    return {partition: parse_timestamp(value) for partition, value in stored.items()}
+    return {partition: cursor_value(value) for partition, value in stored.items()}
 
 
 class Bookmark:
@@ -233,7 +240,7 @@ class Bookmark:
             return
         for external_id, payload in page.records:
             try:
-                value = parse_timestamp(dig(payload, self.cursor_field))
+                value = cursor_value(dig(payload, self.cursor_field))
             except ValueError:
                 raise FatalError(f"record {external_id} tanpa {self.cursor_field!r} yang valid dari upstream") from None
             if page.partition not in self.high or value > self.high[page.partition]:
@@ -244,7 +251,8 @@ class Bookmark:
         if not page.settles or self.high.get(page.partition) == self.marks.get(page.partition):
             return None
         self.marks[page.partition] = self.high[page.partition]
-        return {"marks": {partition: mark.isoformat() for partition, mark in self.marks.items()}}
+        return {"marks": {partition: mark.isoformat() if isinstance(mark, datetime) else mark
+                          for partition, mark in self.marks.items()}}
 
 
 def _commit_page(session: Session, state_id: int, instance_id: int, connector: Connector, resolver: Resolver,

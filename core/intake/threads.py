@@ -35,9 +35,10 @@ def apply_message(session: Session, channel: str, message: ThreadMessage, window
         kecamatan = nearest_kecamatan(session, message.lat, message.lon) if message.lat is not None else None
         return ComplaintDraft(
             external_id=f"{message.reporter}:{message.message_id}", title=message.title, body=message.text,
-            received_at=message.at, reporter_name=message.reporter_name, reporter_contact=message.reporter,
+            received_at=message.at, reporter_name=message.reporter_name,
+            reporter_contact=message.reporter_contact or message.reporter,
             lat=message.lat, lon=message.lon, location_text=message.location_text, kecamatan=kecamatan,
-            events=[event])
+            classification=message.classification, events=[event])
     _append(session, thread, event, message, placeholder_titles)
     return "updated"
 

@@ -28,6 +28,8 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core.casework import citizen
+from core.casework.citizen_loop import notify_action
 from core.casework.outbox import claim, release
 from core.casework.sla import track_pause
 from core.casework.workflow import Action, ActionConflictError, ActionInputError, apply_action
@@ -84,18 +86,28 @@ def take_action(session: Session, complaint: Complaint, action: Action | str, ac
         raise ActionConflictError("into", f"aduan {owner} tidak dapat digabung sebagai duplikat karena statusnya "
                                           f"dikelola {owner}; gabungkan aduan lain ke dalamnya")
     cap = lifecycle.reply_max_chars
-    if cap and action is Action.respond and note and len(note.strip()) > cap:
-        to = upstream_name(complaint.channel, settings)
-        raise ActionInputError("note", f"balasan ke {to} maksimal {cap:,} karakter "
-                                       f"(sekarang {len(note.strip()):,})".replace(",", "."))
+    if cap and action is Action.respond and note:
+        room = _reply_room(session, complaint, settings, cap) if lifecycle.reply_carries_code else cap
+        if len(note.strip()) > room:
+            to = upstream_name(complaint.channel, settings)
+            extra = f" termasuk kode aduan dan tautannya; isi paling banyak {room:,}" if room < cap else ""
+            raise ActionInputError("note", f"balasan ke {to} maksimal {cap:,} karakter{extra} "
+                                           f"(sekarang {len(note.strip()):,})".replace(",", "."))
     resolver = Resolver(session, settings)
     event = apply_action(session, complaint, action, actor, calendar, opd_code=opd_code, note=note, now=now,
                          category_code=category_code, reason=reason, into=into, settings=settings,
                          exempt=lambda category: resolver.ladder_exempt(complaint.channel, category),
                          may_read=may_read)
     if action.value in lifecycle.write_back:
-        enqueue(session, complaint, event, action, now)
+        enqueue(session, complaint, event, action, now, settings if lifecycle.reply_carries_code else None)
+    notify_action(session, complaint, event, action, settings, now)  # the reporter hears of it (WhatsApp)
     return event
+
+
+def _reply_room(session: Session, complaint: Complaint, settings: Settings, cap: int) -> int:
+    opd = session.get(Opd, complaint.opd_id) if complaint.opd_id else None
+    code = complaint.tracking_code
+    return citizen.public_reply_room(code, citizen.public_link(settings, code), cap, opd.name if opd else None)
 
 
 def may_merge_as_child(channel: str, settings: Settings | None = None) -> bool:
@@ -105,14 +117,19 @@ def may_merge_as_child(channel: str, settings: Settings | None = None) -> bool:
 
 
 def enqueue(session: Session, complaint: Complaint, event: ComplaintEvent, action: Action,
-            now: datetime) -> Notification:
-    """One outbox row per history event (its id is the idempotency key)."""
+            now: datetime, carry_code: Settings | None = None) -> Notification:
+    """One outbox row per history event (its id is the idempotency key). `carry_code` (settings): a reply goes
+    out worded for its author, with the tracking code and public link (core.casework.citizen.public_reply)."""
     key = f"{TEMPLATE_PREFIX}{event.id}"
     existing = session.exec(select(Notification).where(Notification.idempotency_key == key)).first()
     if existing is not None:
         return existing
     opd = session.get(Opd, complaint.opd_id) if complaint.opd_id else None
-    params = {"external_id": complaint.external_id, "action": action.value, "note": event.note,
+    note = event.note
+    if carry_code is not None and action is Action.respond and note:
+        code = complaint.tracking_code
+        note = citizen.public_reply(code, citizen.public_link(carry_code, code), note, opd.name if opd else None)
+    params = {"external_id": complaint.external_id, "action": action.value, "note": note,
               "opd_name": opd.name if opd else None, "opd_code": opd.code if opd else None, "event_id": event.id,
               "from_status": event.from_status, "to_status": event.to_status}
     row = Notification(idempotency_key=key, recipient=complaint.channel[:64], channel=complaint.channel[:16],

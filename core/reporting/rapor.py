@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -24,7 +24,7 @@ from core.reporting.filters import window_end, window_start
 from core.reporting.stats import EXCLUDED, MERGED, NOT_MERGED, DayMode, _count_if, followup_value, mean, pct
 from core.runtime.settings import Settings
 from core.runtime.sheets import put
-from models import Complaint, Opd, Status
+from models import Complaint, Notification, NotificationStatus, Opd, Status
 from models.types import utcnow
 
 COLUMNS = ("total", "resolved", "in_progress", "postponed", "not_followed_up", "unverified")
@@ -61,6 +61,10 @@ class RaporRow:
     unverified: int = 0
     fu_sum: float = 0.0
     fu_n: int = 0
+    reopened: int = 0
+    asked: int = 0
+    sudah: int = 0
+    belum: int = 0
 
     def public(self, settings: Settings) -> dict[str, Any]:
         completion = pct(self.resolved, self.total)
@@ -68,7 +72,27 @@ class RaporRow:
         return {"opd_code": self.opd_code, "opd_name": self.opd_name,
                 **{name: getattr(self, name) for name in COLUMNS},
                 "completion_pct": completion, "avg_followup_days": avg,
-                "predikat": predikat(settings, completion, avg)}
+                "predikat": predikat(settings, completion, avg), "reopened": self.reopened,
+                "satisfaction": {"asked": self.asked, "sudah": self.sudah, "belum": self.belum,
+                                 "pct": pct(self.sudah, self.sudah + self.belum)}}
+
+
+EXTRA = ("reopened", "asked", "sudah", "belum")
+QUESTIONS_ASKED = (NotificationStatus.sent, NotificationStatus.delivered, NotificationStatus.read)
+
+
+def _satisfaction(session: Session, window: Sequence[ColumnElement[bool]]) -> dict[int | None, tuple[int, int, int]]:
+    """Per OPD: complaints asked "sudah beres?" (the question went out), answered "sudah", answered "belum".
+    Driven by the outbox's question rows (few), so it reads only the complaints that were asked."""
+    c, n = Complaint, Notification
+    stmt = (select(c.opd_id, func.count(func.distinct(c.id)),
+                   func.count(func.distinct(case((c.satisfaction == "sudah", c.id)))),
+                   func.count(func.distinct(case((c.satisfaction == "belum", c.id)))))
+            .select_from(n).join(c, c.id == n.complaint_id)
+            .where(n.idempotency_key.like("beres:%"), n.status.in_(QUESTIONS_ASKED), *window,
+                   c.status.not_in(EXCLUDED), NOT_MERGED)
+            .group_by(c.opd_id))
+    return {opd_id: (int(asked), int(sudah), int(belum)) for opd_id, asked, sudah, belum in session.execute(stmt)}
 
 
 def build_rapor(session: Session, settings: Settings, period_start: date, period_end: date,
@@ -84,10 +108,12 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
     stmt = (
         select(c.opd_id, func.count().label("total"),
                *(_count_if(c.status.in_(statuses)).label(name) for name, statuses in BUCKET_STATUSES.items()),
-               func.sum(fu).label("fu_sum"), func.count(fu).label("fu_n"))
+               func.sum(fu).label("fu_sum"), func.count(fu).label("fu_n"),
+               func.coalesce(func.sum(c.reopened_count), 0).label("reopened"))
         .where(*window, c.status.not_in(EXCLUDED), NOT_MERGED)
         .group_by(c.opd_id)
     )
+    answers = _satisfaction(session, window)
     merged = int(session.execute(select(func.count()).select_from(c).where(*window, MERGED)).scalar_one())
     opd = {row.id: row for row in session.execute(select(Opd.id, Opd.code, Opd.name))}
     rows: list[RaporRow] = []
@@ -97,9 +123,10 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
     for r in session.execute(stmt):
         info = opd.get(r.opd_id)
         row = RaporRow(info.code if info else None, info.name if info else "(belum didisposisikan)",
-                       *(int(getattr(r, name)) for name in COLUMNS), float(r.fu_sum or 0), int(r.fu_n))
+                       *(int(getattr(r, name)) for name in COLUMNS), float(r.fu_sum or 0), int(r.fu_n),
+                       int(r.reopened or 0), *answers.get(r.opd_id, (0, 0, 0)))
         rows.append(row)
-        for name in (*COLUMNS, "fu_sum", "fu_n"):
+        for name in (*COLUMNS, "fu_sum", "fu_n", *EXTRA):
             setattr(total, name, getattr(total, name) + getattr(row, name))
     public = [row.public(settings) for row in rows]
     public.sort(key=lambda x: (-(x["completion_pct"] or 0), x["avg_followup_days"] is None,
@@ -118,7 +145,26 @@ def merged_text(rapor: dict[str, Any]) -> str | None:
 # --- documents -------------------------------------------------------------------------------
 
 HEADERS = ("No", "Kode OPD", "Nama OPD", "Total", "Selesai", "Proses", "Tertunda", "Belum Ditindaklanjuti",
-           "Belum Terverifikasi", "Penyelesaian (%)", "Rata-rata Tindak Lanjut (hari)", "Predikat")
+           "Belum Terverifikasi", "Penyelesaian (%)", "Rata-rata Tindak Lanjut (hari)", "Predikat",
+           "Dibuka Kembali", "Kepuasan (%)")
+
+
+# The PDF is a landscape page: shorter words for the two last columns, the share only (the XLSX has the counts).
+PDF_HEADERS = (*HEADERS[:-2], "Buka Lagi", "Puas (%)")
+
+
+def satisfaction_text(row: dict[str, Any]) -> str:
+    """"80,0 (4/5)": share of the reporters' answers that said "sudah", of how many answered; "-" when none did."""
+    sat = row.get("satisfaction") or {}
+    answered = (sat.get("sudah") or 0) + (sat.get("belum") or 0)
+    if not answered:
+        return "-"
+    return f"{sat['pct']:.1f}".replace(".", ",") + f" ({sat['sudah']}/{answered})"
+
+
+SATISFACTION_NOTE = ("Puas (%): bagian jawaban \"1 Sudah\" dari pelapor yang menjawab pertanyaan \"sudah beres?\" "
+                     "setelah aduan selesai (jawaban \"2 Belum\" membuka kembali aduan); buka lagi: berapa kali "
+                     "aduan dibuka kembali, oleh pelapor atau petugas.")
 
 
 def tanggal(day: date) -> str:
@@ -142,10 +188,12 @@ def days_text(rapor: dict[str, Any]) -> str:
     return "hari kerja" if rapor["days"] == "working" else "hari kalender"
 
 
-def table_rows(rapor: dict[str, Any]) -> list[list[Any]]:
+def table_rows(rapor: dict[str, Any], short: bool = False) -> list[list[Any]]:
     def cells(row: dict[str, Any]) -> list[Any]:
+        satisfied = (row.get("satisfaction") or {}).get("pct") if short else satisfaction_text(row)
         return [row["opd_code"] or "", row["opd_name"], *(row[name] for name in COLUMNS),
-                row["completion_pct"], row["avg_followup_days"], row["predikat"] or "-"]
+                row["completion_pct"], row["avg_followup_days"], row["predikat"] or "-", row.get("reopened", 0),
+                "-" if satisfied is None else satisfied]
 
     out = [[i, *cells(row)] for i, row in enumerate(rapor["rows"], start=1)]
     if rapor.get("opd_scoped"):  # the OPD's own row is the last row; a second "total" would only repeat it
@@ -187,7 +235,7 @@ def rapor_xlsx(rapor: dict[str, Any], settings: Settings) -> bytes:
     put(ws, header_row + len(body) + 2, 1, generated_text(rapor, settings)).font = Font(italic=True, size=9)
     if merged_text(rapor):
         put(ws, header_row + len(body) + 3, 1, merged_text(rapor)).font = Font(italic=True, size=9)
-    for col, w in enumerate((5, 16, 44, 8, 9, 9, 10, 13, 13, 13, 14, 13), start=1):
+    for col, w in enumerate((5, 16, 44, 8, 9, 9, 10, 13, 13, 13, 14, 13, 10, 16), start=1):
         ws.column_dimensions[ws.cell(header_row, col).column_letter].width = w
     ws.row_dimensions[header_row].height = 32
     ws.freeze_panes = ws.cell(header_row + 1, 1)
@@ -204,11 +252,11 @@ def _pdf_widths(pdf, rows: list[list[Any]]) -> list[float]:
         return max((pdf.get_string_width(pdf.text_of(t)) for t in texts), default=0.0) + 2 * pdf.c_margin + 1
 
     widths = []
-    for col, header in enumerate(HEADERS):
+    for col, header in enumerate(PDF_HEADERS):
         values = [f"{v:.1f}" if isinstance(v, float) else v for v in (row[col] for row in rows)]
         widths.append(max(widest(header.split(), "B"), widest(values, "B"), 9.0))
     widths[2] = 0.0
-    widths[2] = max(40.0, pdf.epw - sum(widths))
+    widths[2] = max(40.0, pdf.epw - sum(widths) - 0.01)  # a hair under the page: float sums may overshoot it
     return widths
 
 
@@ -220,14 +268,15 @@ def rapor_pdf(rapor: dict[str, Any], settings: Settings) -> bytes:
     pdf.kop()
     pdf.title_block("RAPOR PENGELOLAAN PENGADUAN MASYARAKAT PER OPD",
                     period_text(rapor) + f" (rata-rata tindak lanjut dalam {days_text(rapor)})")
-    rows = table_rows(rapor)
+    rows = table_rows(rapor, short=True)
     widths = _pdf_widths(pdf, rows)
-    aligns = ("C", "L", "L", "R", "R", "R", "R", "R", "R", "R", "R", "C")
-    pdf.table(HEADERS, rows, widths, aligns, bold_last=not rapor.get("opd_scoped"))
+    aligns = ("C", "L", "L", "R", "R", "R", "R", "R", "R", "R", "R", "C", "R", "R")
+    pdf.table(PDF_HEADERS, rows, widths, aligns, bold_last=not rapor.get("opd_scoped"))
     pdf.ln(4)
     pdf.small(generated_text(rapor, settings))
     if merged_text(rapor):
         pdf.small(merged_text(rapor))
     thresholds = "; ".join(f"{name}: ≥ {p:g} % dan ≤ {d:g} hari" for name, p, d in settings.predikat_thresholds)
     pdf.small(f"Predikat — {thresholds}; selain itu Kurang.")
+    pdf.small(SATISFACTION_NOTE)
     return bytes(pdf.output())

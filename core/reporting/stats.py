@@ -215,6 +215,12 @@ class Stats:
             item["lat"], item["lon"] = (region.lat, region.lon) if region else (None, None)
         return items
 
+    def by_received_month(self) -> list[tuple[str, Measures]]:
+        """The measures of each local month's complaints by receipt (key: the month's first day, ISO): that
+        month's cohort, counted as its rapor counts it (the public figures, core.reporting.public)."""
+        month = local_period(Complaint.received_at, "month", self.tz).label("key")
+        return [(str(row.key), Measures.of(row)) for row in self._run(month, *self._measures(), group_by=[month])]
+
     # --- trends and times --------------------------------------------------------------------
 
     def timeseries(self, bucket: Literal["day", "week", "month"] = "day") -> list[dict[str, Any]]:

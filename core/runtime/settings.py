@@ -83,6 +83,22 @@ class Settings(BaseSettings):
     dashboard_secure_cookies: bool = Field(
         False, description="Send the dashboard's session cookie over HTTPS only (set it behind a TLS proxy)"
     )
+    # Public, no log-in: the /publik page and /api/v1/public/*.
+    public_base_url: str | None = Field(
+        None,
+        description="Address at which citizens reach the dashboard, used in the public link of a complaint "
+        "({base}/publik?kode=<code>) sent on WhatsApp; unset = the dashboard's own http://<host>:<port>",
+    )
+    public_rate_per_minute: int = Field(
+        60, ge=1, le=100_000,
+        description="Requests per minute one client address may make to the public, no-log-in API routes (the "
+        "/publik page's data); more are answered 429 with Retry-After. Counted per API process",
+    )
+    public_figures_cache_seconds: int = Field(
+        300, ge=0, le=86_400,
+        description="Seconds the public figures (the /publik page's Angka) are kept and served again before they "
+        "are counted anew, per API process; 0 = counted for every request",
+    )
 
     # Log-in
     auth_secret: SecretStr | None = Field(
@@ -276,6 +292,28 @@ class Settings(BaseSettings):
         3600.0, ge=0, description="Longest delay in seconds between two attempts of one notification"
     )
     whatsapp_max_attempts: int = Field(8, ge=1, description="Attempts before a notification is marked failed")
+    whatsapp_unsure_minutes: float = Field(
+        30.0, ge=0,
+        description="Minutes a message whose send may have reached Meta (the worker stopped between the request and "
+        "recording the answer) waits for Meta's status callback before it is sent again",
+    )
+    # Messages to the reporter (core/casework/citizen.py, citizen_loop.py).
+    citizen_notice_channels: list[str] = Field(
+        default_factory=lambda: ["whatsapp", "manual"],
+        description="Channels whose reporters, when their contact is a phone number, hear on WhatsApp of their "
+        "complaint's tindak lanjut, postponement, completion or rejection (walk-ins consented at entry), as a "
+        "JSON list",
+    )
+    citizen_ack_max_age_hours: float = Field(
+        72.0, ge=0,
+        description="A new WhatsApp complaint is acknowledged (tracking code, public link, response date) only "
+        "when its first message is at most this many hours old (not for old deliveries replayed or imported)",
+    )
+    satisfaction_days: int = Field(
+        7, ge=1, le=90,
+        description="Days after completion during which the reporter's \"1 Sudah\" / \"2 Belum\" answers the "
+        "\"sudah beres?\" question (a \"Belum\" reopens the complaint) instead of opening a new complaint",
+    )
     media_max_bytes: int = Field(
         16 * 2**20, ge=1024,
         description="Largest reporter photo/video/document downloaded from WhatsApp, in bytes (WhatsApp itself caps "
@@ -363,6 +401,16 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
 
 
 def load_settings(**overrides) -> Settings:

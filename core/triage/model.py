@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import joblib
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
@@ -72,14 +73,22 @@ def fingerprint(examples: list[Example]) -> str:
     return digest.hexdigest()
 
 
+def suggester_rows():
+    """The rows of the category/OPD suggesters: not those of the candidate ranker (core.triage.candidates), which
+    shares the table and its version numbers and says so in `info["kind"]`."""
+    kind = TriageModel.info["kind"].as_string()
+    return or_(kind.is_(None), kind != "candidate")
+
+
 def newest(session: Session) -> Header | None:
     row = session.exec(select(TriageModel.version, TriageModel.trained_at, TriageModel.examples)
-                       .order_by(col(TriageModel.version).desc()).limit(1)).first()
+                       .where(suggester_rows()).order_by(col(TriageModel.version).desc()).limit(1)).first()
     return Header(*row) if row else None
 
 
 def newest_info(session: Session) -> dict[str, Any] | None:
-    return session.exec(select(TriageModel.info).order_by(col(TriageModel.version).desc()).limit(1)).first()
+    return session.exec(select(TriageModel.info).where(suggester_rows())
+                        .order_by(col(TriageModel.version).desc()).limit(1)).first()
 
 
 def train(session: Session, settings: Settings, *, measure: bool = True, only_if_new: bool = False,
@@ -138,7 +147,9 @@ def store(session: Session, trained: Trained, names: dict[str, dict[str, str]], 
         session.rollback()
         log.info("triage model version %s was stored by another process", version)
         return None
-    session.exec(delete(TriageModel).where(col(TriageModel.version) <= version - KEEP_VERSIONS))
+    kept = session.exec(select(TriageModel.version).where(suggester_rows())
+                        .order_by(col(TriageModel.version).desc()).limit(KEEP_VERSIONS)).all()
+    session.exec(delete(TriageModel).where(suggester_rows(), col(TriageModel.version).not_in(kept)))
     session.commit()
     return version
 

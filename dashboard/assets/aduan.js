@@ -1,12 +1,13 @@
 // Clientside helpers (no network, no external libraries).
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   aduan: {
-    kioskClass: function (search) {
+    kioskClass: function (search, pathname) {
       var kiosk = new URLSearchParams(search || "").get("kiosk");
       var on = kiosk === "1" || kiosk === "true" || kiosk === "ya";
       document.body.classList.toggle("kiosk", on);
       setTimeout(fitWall, 60);  // the menu bar comes and goes: the wall starts higher or lower
-      return on ? "d-none" : "";
+      var publik = (pathname || "").replace(/\/+$/, "") === "/publik";  // the public page: its own header
+      return on || publik ? "d-none" : "";
     },
     // The wall: how big the screen and each chart are (the server sizes fonts and places map names from it),
     // and where the wall starts, so CSS can stretch it to the bottom of the screen (--wall-top). Measured

@@ -50,6 +50,11 @@ PREDIKAT_STYLE = {"styleConditions": [
     for name, colour in shaping.PREDIKAT_COLOURS.items()]}
 
 NUM = {"type": "numericColumn", "width": 120, "filter": False}
+# "80,0 % (4/5)": share of "sudah" among the reporters who answered "sudah beres?"; "–" when nobody answered.
+SATISFACTION_FORMAT = ("(params.data.satisfaction || {}).pct == null ? '–' : "
+                       "d3.format('.1f')(params.data.satisfaction.pct).replace('.', ',') + ' % (' + "
+                       "params.data.satisfaction.sudah + '/' + "
+                       "(params.data.satisfaction.sudah + params.data.satisfaction.belum) + ')'")
 COLUMNS = [
     {"field": "opd_link", "headerName": "OPD", "cellRenderer": "markdown", "flex": 1, "minWidth": 280,
      "comparator": {"function": "(a, b) => (a || '').localeCompare(b || '')"}, "sortable": True},
@@ -66,6 +71,11 @@ COLUMNS = [
     {"field": "avg_followup_days", "headerName": "Rata-rata TL (hari)", **NUM, "width": 160,
      "valueFormatter": {"function": "params.value == null ? '–' : d3.format('.1f')(params.value).replace('.', ',')"}},
     {"field": "predikat", "headerName": "Predikat", "width": 140, "cellStyle": PREDIKAT_STYLE},
+    {"field": "reopened", "headerName": "Dibuka lagi", **NUM, "width": 120,
+     "headerTooltip": "Berapa kali aduan dibuka kembali (pelapor menjawab \"belum beres\", atau petugas)"},
+    {"field": "satisfaction.pct", "headerName": "Kepuasan pelapor", **NUM, "width": 160,
+     "headerTooltip": "Jawaban \"1 Sudah\" atas pertanyaan \"sudah beres?\" setelah aduan selesai",
+     "valueFormatter": {"function": SATISFACTION_FORMAT}, "cellStyle": _pct_style("satisfaction.pct")},
 ]
 
 
@@ -97,7 +107,9 @@ def layout(month: str | None = None, days: str | None = None, channel: str | Non
                    style={"width": "100%"}),
         html.Div([html.Span("Predikat: "), *[html.Span(name, className="predikat me-1", style={"background": c})
                                              for name, c in shaping.PREDIKAT_COLOURS.items()],
-                  html.Span(" · warna penyelesaian: hijau ≥ 85 %, kuning ≥ 70 %, merah < 70 %", className="ms-2")],
+                  html.Span(" · warna penyelesaian: hijau ≥ 85 %, kuning ≥ 70 %, merah < 70 %", className="ms-2"),
+                  html.Span(" · kepuasan pelapor: jawaban \"1 Sudah\" dari yang menjawab \"sudah beres?\" "
+                            "(sudah/menjawab)", className="ms-2")],
                  className="text-muted small mt-2"),
     ], className="container-fluid")
 

@@ -33,6 +33,9 @@ def layout(code: str | None = None, **_query) -> html.Div:
     params = [("opd", code)]
     summary, err = state.fetch(lambda c: c.summary(params))
     today = state.now().astimezone(tz).date()
+    year_ago = (today - timedelta(days=365)).isoformat()
+    rapor, _ = state.fetch(lambda c: c.rapor(year_ago, today.isoformat()))
+    own = next((r for r in ((rapor or {}).get("rows") or []) if r.get("opd_code") == code), None)
     kpis = None
     if summary:
         kpis = components.kpi_row([
@@ -44,6 +47,7 @@ def layout(code: str | None = None, **_query) -> html.Div:
                         shaping.completion_tone(summary.get("completion_pct")).replace("secondary", "primary")),
             shaping.Kpi("Rata-rata tindak lanjut", shaping.fmt_days(summary.get("avg_followup_days")), "hari kerja"),
             shaping.Kpi("Bulan ini", shaping.fmt_int(summary.get("new_this_month")), "aduan masuk"),
+            *_satisfaction_kpis(own),
         ], "lg")
 
     page, overdue_err = state.fetch(lambda c: c.complaints([*params, ("overdue", "true")], limit=100,
@@ -77,6 +81,22 @@ def layout(code: str | None = None, **_query) -> html.Div:
                                               "localeText": components.grid_locale("Tidak ada aduan lewat tenggat")}),
                          "terlama di atas"),
     ], className="container-fluid")
+
+
+def _satisfaction_kpis(row: dict | None) -> list:
+    """The reporters' answers to "sudah beres?" over the last 12 months, and the reopened complaints."""
+    if row is None:
+        return []
+    sat = row.get("satisfaction") or {}
+    answered = (sat.get("sudah") or 0) + (sat.get("belum") or 0)
+    return [
+        shaping.Kpi("Kepuasan pelapor", shaping.fmt_pct(sat.get("pct")),
+                    f"{sat.get('sudah') or 0} dari {answered} menjawab \"sudah beres\" · "
+                    f"ditanya {sat.get('asked') or 0}",
+                    shaping.completion_tone(sat.get("pct")).replace("secondary", "primary")),
+        shaping.Kpi("Dibuka kembali", shaping.fmt_int(row.get("reopened") or 0), "12 bulan terakhir",
+                    "warning" if row.get("reopened") else "success"),
+    ]
 
 
 def _escalations(items, err, tz):

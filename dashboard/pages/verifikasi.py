@@ -76,6 +76,11 @@ def layout(**_query) -> html.Div:
                                 "disposisikan, tolak dengan alasan, atau gabungkan duplikat.",
             [html.Div(dcc.Dropdown(id=ids.VF_CHANNEL, options=_options(channels), multi=True,
                                    placeholder="Semua kanal"), style={"minWidth": "260px"}),
+             html.Div(dbc.Select(id=ids.VF_SORT, options=[{"label": label, "value": value}
+                                                          for value, label, *_ in queue.SORTS],
+                                 value=queue.OLDEST, className="vf-sort"), style={"minWidth": "300px"},
+                      title="Urutan antrean: kandidat dari komentar media sosial bisa diurutkan menurut kemungkinan "
+                            "benar aduan"),
              dbc.Button("Muat ulang", id=ids.VF_REFRESH, color="primary", outline=True, className="vf-refresh")]),
         components.error_alert(err or reasons_err, "Data referensi"),
         help_line,
@@ -91,16 +96,13 @@ def layout(**_query) -> html.Div:
 # --- the queue ---------------------------------------------------------------------------------------
 
 
-def _params(channels: list[str] | None) -> dict[str, Any]:
-    return {"status": "unverified", "channel": list(channels or [])}
-
-
 @callback(Output(ids.VF_CARDS, "children"), Output(ids.VF_COUNT, "children"), Output(ids.VF_DATA, "data"),
           Output(ids.VF_SELECT_ALL, "value"),
-          Input(ids.VF_VERSION, "data"), Input(ids.VF_REFRESH, "n_clicks"), Input(ids.VF_CHANNEL, "value"))
-def show_queue(_version, _refresh, channels):
-    params = _params(channels)
-    got = state.fetch_many({"page": lambda c: c.complaints(params, limit=PAGE_SIZE, sort="received_at"),
+          Input(ids.VF_VERSION, "data"), Input(ids.VF_REFRESH, "n_clicks"), Input(ids.VF_CHANNEL, "value"),
+          Input(ids.VF_SORT, "value"))
+def show_queue(_version, _refresh, channels, order=None):
+    params, sort = queue.queue_query(channels, order)
+    got = state.fetch_many({"page": lambda c: c.complaints(params, limit=PAGE_SIZE, sort=sort),
                             "summary": lambda c: c.summary(params)})
     page, err = got["page"]
     if err:
@@ -154,6 +156,7 @@ def card(complaint: dict[str, Any], similar: list[dict[str, Any]], similar_err: 
         dbc.Badge(labels.channel(complaint.get("channel")), color="light", text_color="dark",
                   className=f"vf-channel border channel-{complaint.get('channel')}"),
         html.Span(f"diterima {shaping.local_time(complaint.get('received_at'), tz)} WIB", className="text-muted small"),
+        _likely(complaint),
         html.Span(clock, className=f"vf-clock ms-auto tone-{tone}", title="Sisa waktu sampai batas tanggapan "
                   f"{shaping.local_time(complaint.get('response_due_at'), tz)} WIB",
                   **{"data-due": complaint.get("response_due_at") or ""}),
@@ -176,6 +179,16 @@ def card(complaint: dict[str, Any], similar: list[dict[str, Any]], similar_err: 
     return dbc.Card(dbc.CardBody([header, dbc.Row([dbc.Col(what, xs=12, lg=6), dbc.Col(decide, xs=12, lg=6)],
                                                    className="g-3 mt-1")]),
                     id={"type": ids.VF_CARD, "id": cid}, className=f"vf-card mb-3 tone-{tone}")
+
+
+def _likely(complaint: dict[str, Any]) -> html.Span | None:
+    """A social candidate's "kemungkinan aduan 82 %" (core.triage.candidates via the API)."""
+    badge = queue.candidate_badge(complaint)
+    if badge is None:
+        return None
+    text, tone = badge
+    return html.Span(text, className=f"vf-likely tone-{tone}", title="Kandidat dari komentar/pesan media sosial: "
+                     "perkiraan model seberapa mungkin ini benar aduan (bukan pujian, pertanyaan, atau obrolan)")
 
 
 def _photos(complaint: dict[str, Any]) -> html.Div | None:

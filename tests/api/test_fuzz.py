@@ -74,6 +74,7 @@ def _dictionaries(session) -> tuple[dict, dict]:
         "path.complaint_id": {"dictionary": "complaint_ids", "probability": half},
         "path.letter_id": {"dictionary": "letters", "probability": half},
         "path.request_id": {"dictionary": "tracking", "probability": half},
+        "path.tracking_code": {"dictionary": "tracking", "probability": half},
         "path.username": {"dictionary": "users", "probability": half},
         "query.opd": {"dictionary": "opd", "probability": half},
         "query.category": {"dictionary": "category", "probability": half},

@@ -3,6 +3,7 @@ as the same history entry, counts as the first response, and the OPD closes the 
 
 from sqlmodel import select
 
+from core.casework.citizen import public_link, public_reply
 from core.intake import writeback
 from core.intake.sync import sync_instance
 from models import Complaint, ComplaintEvent, EventKind, Status
@@ -40,6 +41,13 @@ def test_a_reply_from_here_reaches_google_and_is_not_added_twice_by_the_next_pul
                                json={"action": "respond", "note": "x" * 4097}, headers=rsud)
         assert too_long.status_code == 422 and too_long.json()["detail"][0]["loc"] == ["body", "note"]
         assert "4.096" in too_long.json()["detail"][0]["msg"]
+        # The code and link go with the reply, so the OPD's own words may not take all 4,096 characters.
+        room = 4096 - len(public_reply(complaint.tracking_code, public_link(settings, complaint.tracking_code), "",
+                                       "RSUD Ngudi Waluyo Wlingi"))
+        almost = client.post(f"{API}/complaints/{complaint.id}/actions",
+                             json={"action": "respond", "note": "x" * (room + 1)}, headers=rsud)
+        assert almost.status_code == 422 and f"isi paling banyak {room:,}".replace(",", ".") in \
+            almost.json()["detail"][0]["msg"]
 
         r = client.post(f"{API}/complaints/{complaint.id}/actions", json={"action": "respond", "note": NOTE},
                         headers=rsud)
@@ -52,7 +60,11 @@ def test_a_reply_from_here_reaches_google_and_is_not_added_twice_by_the_next_pul
         sent = writeback.dispatch_writebacks(engine, settings)
         assert sent.sent == 1 and not (sent.refused or sent.failed)
         served = store.payload(review)["reviewReply"]
-        assert served["comment"] == NOTE
+        # The reviewer reads the OPD's words, then the tracking code and the public link (core.casework.citizen).
+        code = complaint.tracking_code
+        assert served["comment"] == public_reply(code, public_link(settings, code), NOTE, "RSUD Ngudi Waluyo Wlingi")
+        assert served["comment"].startswith(NOTE) and f"Kode aduan: {code}" in served["comment"]
+        assert f"/publik?kode={code}" in served["comment"] and len(served["comment"]) <= 4096
         detail = client.get(f"{API}/complaints/{complaint.id}", headers=rsud).json()
         assert [(a["action"], a["status"]) for a in detail["upstream_actions"]] == [("respond", "terkirim")]
         first_response = detail["first_response_at"]

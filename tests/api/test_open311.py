@@ -176,3 +176,25 @@ def test_public_requests_never_show_the_text_of_an_unverified_complaint(client, 
     assert hidden["address"] == "Desa Gogodeso, Kec. Kanigoro"  # where, roughly; never what was typed
     assert public(checked)["description"] == "Lubang besar di depan pasar"
     assert client.get(f"/open311/v2/requests/{secret.tracking_code}.json").status_code == 404
+
+
+def test_public_requests_never_show_the_text_of_a_rejected_or_rahasia_complaint(client, session, key_for):
+    """The same rule as the /publik page (core.identity.access.text_is_public): a rejected complaint (spam,
+    a merged duplicate) keeps its words to itself, whether it was read before or not; rahasia never appears."""
+    admin = key_for("admin")
+    spam = add_complaint(session, "whatsapp", "wa-spam", title="Pinjol cepat cair hubungi 0812-0000-1111",
+                         body="Pinjol cepat cair", location_text="Ruko Melati 3")
+    read = add_complaint(session, "lapor", "l-read", status="verified", body="Listrik padam sejak pagi")
+    secret = add_complaint(session, "lapor", "l-secret", status="dispatched", rahasia=True, body="Pungli di loket")
+    for complaint, reason in ((spam, "spam"), (read, "bukan_wewenang")):
+        r = client.post(f"/api/v1/complaints/{complaint.id}/actions",
+                        json={"action": "reject", "reason": reason}, headers=admin)
+        assert r.status_code == 200, r.text
+
+    listed = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json",
+                                                             params={"start_date": "2026-11-01"}).json()}
+    assert secret.tracking_code not in listed
+    for complaint in (spam, read):
+        shown = listed[complaint.tracking_code]
+        assert shown["status"] == "closed" and shown["description"] is None
+        assert "Pinjol" not in str(shown) and "Listrik" not in str(shown) and "Ruko" not in str(shown)

@@ -66,7 +66,8 @@ def test_rapor_json_xlsx_pdf(client, viewer):
     assert [r["opd_code"] for r in body["rows"]] == ["DINKES", "DPUPR"]
     assert row == {"opd_code": "DINKES", "opd_name": "Dinas Kesehatan", "total": 41, "resolved": 28,
                    "in_progress": 3, "postponed": 0, "not_followed_up": 9, "unverified": 1, "completion_pct": 68.3,
-                   "avg_followup_days": 2.0, "predikat": "Kurang"}
+                   "avg_followup_days": 2.0, "predikat": "Kurang", "reopened": 0,
+                   "satisfaction": {"asked": 0, "sudah": 0, "belum": 0, "pct": None}}
     assert body["total"]["opd_code"] is None and body["total"]["total"] == 42
     xlsx = client.get(f"{API}/rapor.xlsx?{period}", headers=viewer)
     assert xlsx.headers["content-disposition"] == 'attachment; filename="rapor-20261101-20261130.xlsx"'

@@ -37,3 +37,21 @@ def test_scenarios_are_reproducible_from_the_seed():
     b = meta.WhatsAppScenario(3, start).deliveries(4)
     assert a == b
     assert meta.WhatsAppScenario(4, start).deliveries(4) != a
+
+
+def test_button_replies_and_status_references_reach_core_as_data():
+    from datetime import UTC, datetime
+
+    from connectors.emulators import meta_webhooks as meta
+    from connectors.whatsapp import WhatsAppConnector
+
+    connector = WhatsAppConnector({"verify_token": "v", "app_secret": "s"})
+    at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    pressed = meta.button_reply("6281234500001", "beres:WA-1:belum", "2 Belum", at, context_id="wamid.Q")
+    quick = meta.template_button_reply("6281234500001", "beres:WA-1:sudah", "1 Sudah", at)
+    status = meta.status_update("wamid.X", "sent", "6281234500001", at, callback_data="aduan:3:1")
+    body = meta.encode(meta.delivery([meta.change([pressed, quick], statuses=[status])]))
+    results = [connector.normalise(payload) for _, payload in connector.split(body)]
+    assert [(r.text, r.reply_id) for r in results[:2]] == [("2 Belum", "beres:WA-1:belum"),
+                                                           ("1 Sudah", "beres:WA-1:sudah")]
+    assert (results[2].provider_id, results[2].reference) == ("wamid.X", "aduan:3:1")

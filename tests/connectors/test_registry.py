@@ -105,3 +105,38 @@ def test_an_uninstalled_kind_is_reported_not_crashed(session, engine):
     session.commit()
     summary = sync_instance("hilang", engine=engine)
     assert summary.status == "error" and "tidak terpasang" in summary.error
+
+
+def test_the_social_channels_are_plugins_core_knows_only_through_their_entry_points(session):
+    """Instagram and Facebook (issue #21) come in through `aduan.connectors` entry points alone: no module of
+    core, api or dashboard imports them, yet their channels show on Kanal, in filters and in the rapor."""
+    import re
+    from importlib.metadata import entry_points
+    from pathlib import Path
+
+    from core.intake.channels import channel_label, known_channels
+    from core.intake.lifecycles import lifecycle_of
+
+    points = {ep.name: ep.value for ep in entry_points(group="aduan.connectors")}
+    assert points["instagram"] == "connectors.instagram:InstagramConnector"
+    assert points["facebook"] == "connectors.facebook:FacebookConnector"
+    root = Path(__file__).resolve().parents[2]
+    plugin = re.compile(r"^\s*(from|import)\s+connectors\.(instagram|facebook|meta_pages)\b", re.M)
+    offenders = [str(p.relative_to(root)) for package in ("core", "api", "dashboard", "models")
+                 for p in (root / package).rglob("*.py") if plugin.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+    seeded(session)
+    shown = {c["code"]: c["label"] for c in known_channels(session)}
+    assert (shown["instagram"], shown["facebook"]) == ("Instagram", "Facebook") == (
+        channel_label("instagram"), channel_label("facebook"))
+    assert lifecycle_of("facebook").write_back == frozenset({"respond"})
+    assert not lifecycle_of("instagram").upstream_owned
+
+
+def test_a_plugin_names_its_channel_and_its_tracking_codes_itself():
+    from core.intake.channels import channel_label
+    from core.intake.ingest import tracking_code
+
+    assert [channel_label(c) for c in ("email", "instagram", "facebook")] == ["E-mail", "Instagram", "Facebook"]
+    assert tracking_code("email", "<a@b>").startswith("EML-") and tracking_code("instagram", "1").startswith("IG-")
+    assert tracking_code("lapor", "1").startswith("LPR-")  # built-in codes never change

@@ -89,6 +89,8 @@ def test_opd_page_shows_escalation_history_and_overdue_list(app):
                                            "letter_id": 3}]},
         "/api/v1/stats/timeseries": {"bucket": "week", "items": [{"period": "2026-11-02", "total": 4,
                                                                   "resolved": 1}]},
+        "/api/v1/rapor": {"rows": [{"opd_code": "DPUPR", "reopened": 2,
+                                    "satisfaction": {"asked": 9, "sudah": 6, "belum": 2, "pct": 75.0}}]},
     }
     seen = []
 
@@ -101,5 +103,7 @@ def test_opd_page_shows_escalation_history_and_overdue_list(app):
     assert "Dinas Pekerjaan Umum dan Penataan Ruang" in page and "68,3 %" in page
     assert "Surat teguran 1" in page and "05/11/2026 08.00" in page
     assert "LPR-ABC" in page and "SP4N-LAPOR!" in page and "Didisposisikan" in page
+    assert "Kepuasan pelapor" in page and "75,0 %" in page and "6 dari 8 menjawab" in page  # "sudah beres?"
+    assert "Dibuka kembali" in page
     overdue_query = next(u for u in seen if u.path.endswith("/complaints"))
     assert overdue_query.params["opd"] == "DPUPR" and overdue_query.params["overdue"] == "true"

@@ -24,12 +24,18 @@ CONTRACT: list[tuple[type, str, tuple[str, ...]]] = [
     (client.Rapor, "/api/v1/rapor", ()),
     (client.RaporRow, "/api/v1/rapor", ("rows",)),
     (client.RaporRow, "/api/v1/rapor", ("total",)),
+    (client.Satisfaction, "/api/v1/rapor", ("rows", "satisfaction")),
     (client.ConnectorStatus, "/api/v1/connectors", ()),
     (client.Freshness, "/api/v1/stats/freshness", ()),
     (client.ChannelAge, "/api/v1/stats/freshness", ("items",)),
     (client.SimilarItem, "/api/v1/complaints/{complaint_id}/similar", ("items",)),
     (client.UserInfo, "/api/v1/users", ()),
     (client.HandbackPreview, "/api/v1/lapor-manual/preview", ()),
+    (client.PublicComplaint, "/api/v1/public/complaints/{tracking_code}", ()),
+    (client.PublicStep, "/api/v1/public/complaints/{tracking_code}", ("timeline",)),
+    (client.PublicFigures, "/api/v1/public/figures", ()),
+    (client.PublicSummary, "/api/v1/public/figures", ("summary",)),
+    (client.PublicMonth, "/api/v1/public/figures", ("by_month",)),
 ]
 
 
