@@ -86,6 +86,11 @@ class Complaint(ComplaintBase, table=True):
     satisfaction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Times it was reopened (by staff or by the reporter's "belum"): the rapor shows them.
     reopened_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Start of the current round of handling after a reopen (None = never reopened): the ladder, the deadlines and
+    # the day of handling count from here. `reopen_answered_at` is the OPD's first answer in that round; until it
+    # comes the complaint is chased again like a new one (core.casework.sla).
+    reopened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reopen_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

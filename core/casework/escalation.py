@@ -27,14 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import or_, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.casework.letters import create_letter
 from core.casework.outbox import enqueue, normalise_msisdn
-from core.casework.sla import handling_day, reconcile_pauses
+from core.casework.sla import awaiting_answer_clause, handling_day, reconcile_pauses
 from core.reference.calendar import WorkingCalendar, calendar_for
 from core.runtime.settings import Settings
 from models import (
@@ -46,7 +46,6 @@ from models import (
     Opd,
     OpdAdmin,
 )
-from models.enums import AWAITING_RESPONSE
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -99,11 +98,16 @@ def step_levels(steps: list[EscalationStep]) -> dict[str, int]:
 
 
 def _awaiting():
-    """Complaints on the ladder: awaiting their OPD's first response, clock running, with a response deadline
-    (none = handled upstream to the end, off the ladder), not merged into another (the parent is chased)."""
-    return (Complaint.status.in_(AWAITING_RESPONSE), Complaint.first_response_at.is_(None),
-            Complaint.paused_at.is_(None), Complaint.opd_id.is_not(None), Complaint.response_due_at.is_not(None),
-            Complaint.parent_id.is_(None))
+    """Complaints on the ladder: awaiting their OPD's answer (first, or since a reopen), clock running, with a
+    response deadline (none = handled upstream to the end, off the ladder), not merged into another (the parent
+    is chased)."""
+    return (awaiting_answer_clause(), Complaint.paused_at.is_(None), Complaint.opd_id.is_not(None),
+            Complaint.response_due_at.is_not(None), Complaint.parent_id.is_(None))
+
+
+def round_key(complaint: Complaint) -> str:
+    """Fire key of one-off steps: each round of handling (first, then one per reopen) climbs the ladder anew."""
+    return "once" if complaint.reopened_at is None else f"reopen{complaint.reopened_count}"
 
 
 def plan(session: Session, settings: Settings, steps: list[EscalationStep], now: datetime,
@@ -115,13 +119,18 @@ def plan(session: Session, settings: Settings, steps: list[EscalationStep], now:
     reminder_time = calendar.is_working_day(now) and now.astimezone(calendar.tz).hour >= settings.reminder_hour
 
     complaints = session.exec(select(Complaint).where(*_awaiting()).order_by(Complaint.id)).all()
+    rounds = {c.id: round_key(c) for c in complaints}
     fired: dict[int, set[str]] = defaultdict(set)
     for complaint_id, code, key in session.exec(
         select(EscalationRecord.complaint_id, EscalationRecord.step_code, EscalationRecord.fire_key)
         .join(Complaint, Complaint.id == EscalationRecord.complaint_id)
-        .where(*_awaiting(), EscalationRecord.fire_key.in_(["once", today]))  # not every past reminder
+        .where(*_awaiting(), or_(EscalationRecord.fire_key.in_(["once", today]),  # not every past reminder
+                                 EscalationRecord.fire_key.like("reopen%")))
     ).all():
-        fired[complaint_id].add(code if key == "once" else f"{code}@{key}")
+        if key == today:
+            fired[complaint_id].add(f"{code}@{key}")
+        elif key == rounds.get(complaint_id):
+            fired[complaint_id].add(code)
     reminded_today = set(session.exec(
         select(EscalationRecord.opd_id, EscalationRecord.step_code)
         .where(EscalationRecord.fire_key == today, EscalationRecord.step_code.in_([s.code for s in daily]))
@@ -140,7 +149,7 @@ def plan(session: Session, settings: Settings, steps: list[EscalationStep], now:
             ids = [c.id for c, day in items if day >= step.working_day and f"{step.code}@{today}" not in fired[c.id]]
             if ids:
                 batches.append(Batch(opd_id, step, ids, today, 0))
-        groups: dict[str, list[int]] = defaultdict(list)
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         for complaint, day in items:
             due = [s for s in once if s.working_day <= day]
             if not due:
@@ -149,10 +158,10 @@ def plan(session: Session, settings: Settings, steps: list[EscalationStep], now:
             done = fired[complaint.id]
             if target.code in done or any(levels.get(code, 0) > levels[target.code] for code in done):
                 continue
-            groups[target.code].append(complaint.id)
+            groups[(target.code, rounds[complaint.id])].append(complaint.id)
         for step in once:
-            if groups.get(step.code):
-                batches.append(Batch(opd_id, step, groups[step.code], "once", levels[step.code]))
+            for key in sorted(k for code, k in groups if code == step.code):
+                batches.append(Batch(opd_id, step, groups[(step.code, key)], key, levels[step.code]))
     return batches
 
 
@@ -206,6 +215,11 @@ def _sweep_lock(engine: Engine) -> Iterator[bool]:
             conn.commit()
 
 
+def _batch_digest(batch: Batch) -> str:
+    ids = ",".join(map(str, batch.complaint_ids))
+    return hashlib.sha256((ids if batch.fire_key == "once" else f"{ids}@{batch.fire_key}").encode()).hexdigest()[:12]
+
+
 @dataclass
 class Fired:
     codes: list[str]
@@ -237,7 +251,7 @@ def fire(session: Session, settings: Settings, calendar: WorkingCalendar, batch:
     params = [opd.name, str(len(codes)), listed] if letter is None else [opd.name, letter.number, str(len(codes)),
                                                                           listed]
     ref = batch.fire_key if step.repeat_daily else (
-        letter.number if letter else hashlib.sha256(",".join(map(str, batch.complaint_ids)).encode()).hexdigest()[:12])
+        letter.number if letter else _batch_digest(batch))
     for number in admins:
         enqueue(session, key=f"{step.code}:{opd.code}:{ref}:{number}", recipient=number, template=step.template,
                 params=params, now=now, opd_id=opd.id,

@@ -5,6 +5,10 @@ Due dates are stored on the complaint by `set_due_dates` (the one rule), called 
 A postponed complaint stops its clock (`paused_at`); on resumption every deadline moves by the
 working days spent paused, and the total is kept in `paused_working_days` so a later
 re-categorisation (which recomputes due dates from receipt) keeps the shift.
+
+A reopened complaint (staff, or the reporter's "belum") starts a new round of handling at `reopened_at`:
+deadlines, the day of handling and the ladder count from there (`clock_start`), and it waits for its OPD's
+answer again until `reopen_answered_at` is set by the next respond/resolve (`awaiting_answer`).
 """
 
 from __future__ import annotations
@@ -24,10 +28,30 @@ from models.enums import AWAITING_RESPONSE, OPEN_STATUSES
 
 # The one overdue rule, in SQL (`overdue_clause`) and per row (`overdue_kind`); tests/core/test_sla.py keeps
 # them in step. A complaint is overdue while its clock runs (not postponed, not paused) and it is past
-#  - its response deadline, while awaiting the OPD's first response (no response recorded yet), or
+#  - its response deadline, while awaiting the OPD's answer (none yet, or none since it was reopened), or
 #  - its resolution deadline, while open.
 RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s is not Status.postponed)
 OverdueKind = Literal["response", "resolution"]
+
+
+def clock_start(complaint: Complaint) -> datetime:
+    """Where the SLA clock of the current round of handling starts: the last reopen, else receipt."""
+    return complaint.reopened_at or complaint.received_at
+
+
+def awaiting_answer_clause() -> ColumnElement[bool]:
+    """SQL for `awaiting_answer(c)`."""
+    c = Complaint
+    return or_(and_(c.status.in_(AWAITING_RESPONSE), c.first_response_at.is_(None)),
+               and_(c.status.in_(RUNNING_STATUSES), c.reopened_at.is_not(None), c.reopen_answered_at.is_(None)))
+
+
+def awaiting_answer(complaint: Complaint) -> bool:
+    """Waiting for its OPD's first answer, or for an answer since the complaint was reopened."""
+    if complaint.status in AWAITING_RESPONSE and complaint.first_response_at is None:
+        return True
+    return (complaint.status in RUNNING_STATUSES and complaint.reopened_at is not None
+            and complaint.reopen_answered_at is None)
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
@@ -35,8 +59,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     c = Complaint
     running = c.paused_at.is_(None)
     return or_(
-        and_(running, c.status.in_(AWAITING_RESPONSE), c.first_response_at.is_(None),
-             c.response_due_at.is_not(None), c.response_due_at < now),
+        and_(running, awaiting_answer_clause(), c.response_due_at.is_not(None), c.response_due_at < now),
         and_(running, c.status.in_(RUNNING_STATUSES), c.resolution_due_at.is_not(None), c.resolution_due_at < now),
     )
 
@@ -45,8 +68,7 @@ def overdue_kind(complaint: Complaint, now: datetime) -> OverdueKind | None:
     """Which deadline an open complaint has missed (the response one first), or None when it is not overdue."""
     if complaint.paused_at is not None:
         return None
-    if (complaint.status in AWAITING_RESPONSE and complaint.first_response_at is None
-            and complaint.response_due_at is not None and complaint.response_due_at < now):
+    if (awaiting_answer(complaint) and complaint.response_due_at is not None and complaint.response_due_at < now):
         return "response"
     if (complaint.status in RUNNING_STATUSES and complaint.resolution_due_at is not None
             and complaint.resolution_due_at < now):
@@ -64,15 +86,17 @@ def missed_deadline(complaint: Complaint, now: datetime) -> datetime | None:
 
 def set_due_dates(complaint: Complaint, add_working_days: Callable[[datetime, int], datetime], response_days: int,
                   resolution_days: int, exempt: bool = False) -> None:
-    """Response due `response_days` working days after receipt, resolution `resolution_days` (the SLA tier's)
-    after it, both shifted by the working days already spent postponed. `exempt` (the channel's upstream
-    handles the complaint to the end): no deadlines at all, so never overdue and never on the ladder."""
+    """Response due `response_days` working days after the clock start (receipt, or the last reopen), resolution
+    `resolution_days` (the SLA tier's) after it, both shifted by the working days already spent postponed.
+    `exempt` (the channel's upstream handles the complaint to the end): no deadlines at all, so never overdue and
+    never on the ladder."""
     if exempt:
         complaint.response_due_at = complaint.resolution_due_at = None
         return
     paused = complaint.paused_working_days or 0
-    complaint.response_due_at = add_working_days(complaint.received_at, response_days + paused)
-    complaint.resolution_due_at = add_working_days(complaint.received_at, resolution_days + paused)
+    start = clock_start(complaint)
+    complaint.response_due_at = add_working_days(start, response_days + paused)
+    complaint.resolution_due_at = add_working_days(start, resolution_days + paused)
 
 
 def tier_days(session: Session, settings: Settings, tier: str) -> int | None:
@@ -82,8 +106,9 @@ def tier_days(session: Session, settings: Settings, tier: str) -> int | None:
 
 
 def handling_day(complaint: Complaint, now: datetime, calendar: WorkingCalendar) -> int:
-    """Working day of handling: 1 on the first working day after receipt, paused days not counted."""
-    elapsed = calendar.working_days_between(complaint.received_at, now)
+    """Working day of handling: 1 on the first working day after receipt (or the last reopen), paused days not
+    counted."""
+    elapsed = calendar.working_days_between(clock_start(complaint), now)
     return max(elapsed - (complaint.paused_working_days or 0), 0)
 
 

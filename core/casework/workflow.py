@@ -115,6 +115,21 @@ def _reopen_target(c: Complaint) -> Status:
     return S.verified if c.verified_at else S.unverified
 
 
+def _start_new_round(session: Session, complaint: Complaint, calendar: WorkingCalendar, settings: Settings,
+                     now: datetime, data: dict) -> None:
+    """A reopened complaint is handled anew: deadlines and the ladder count from now until its OPD answers again
+    (core.casework.sla.clock_start); days postponed in an earlier round no longer shift them."""
+    complaint.reopened_at = now
+    complaint.reopen_answered_at = None
+    complaint.paused_working_days = 0
+    off_ladder = complaint.response_due_at is None  # handled upstream to the end stays so
+    days = tier_days(session, settings, complaint.sla_tier or settings.default_sla_tier) \
+        or tier_days(session, settings, settings.default_sla_tier)
+    set_due_dates(complaint, calendar.add_working_days, settings.response_days, days or 0, off_ladder)
+    data["response_due_at"] = _iso(complaint.response_due_at)
+    data["resolution_due_at"] = _iso(complaint.resolution_due_at)
+
+
 def apply_action(session: Session, complaint: Complaint, action: Action, actor: str, calendar: WorkingCalendar,
                  opd_code: str | None = None, note: str | None = None,
                  now: datetime | None = None, *, category_code: str | None = None, reason: str | None = None,
@@ -181,6 +196,7 @@ def apply_action(session: Session, complaint: Complaint, action: Action, actor: 
         complaint.reject_reason = None
         complaint.reopened_count = (complaint.reopened_count or 0) + 1
         _leave_group(session, complaint, actor, now, data)
+        _start_new_round(session, complaint, calendar, settings, now, data)
 
     if current is S.postponed and target is not S.postponed:
         data["paused_working_days"] = resume_clock(complaint, now, calendar)
@@ -193,6 +209,8 @@ def apply_action(session: Session, complaint: Complaint, action: Action, actor: 
         complaint.dispatched_at = now
     if action in (Action.respond, Action.resolve) and complaint.first_response_at is None:
         complaint.first_response_at = now
+    if action in (Action.respond, Action.resolve) and complaint.reopened_at and not complaint.reopen_answered_at:
+        complaint.reopen_answered_at = now
     if target is S.postponed:
         pause_clock(complaint, now)
     if target is S.resolved:

@@ -386,3 +386,6 @@ def _add_thread_events(session: Session, complaint: Complaint, events: list[Draf
         known.add(ev.external_id)
         if ev.is_opd_response and (complaint.first_response_at is None or ev.at < complaint.first_response_at):
             complaint.first_response_at = ev.at
+        if (ev.is_opd_response and complaint.reopened_at is not None and complaint.reopen_answered_at is None
+                and ev.at >= complaint.reopened_at):
+            complaint.reopen_answered_at = ev.at

@@ -27,6 +27,7 @@ from core.casework.outbox import (
     dispatch_due,
     enqueue,
 )
+from core.casework.sla import awaiting_answer
 from core.intake import webhooks
 from core.intake.writeback import take_action
 from core.reference.calendar import calendar_for
@@ -280,6 +281,8 @@ def test_a_2_belum_reply_reopens_the_complaint_and_opens_no_new_one(session, eng
     assert reopened.id == complaint.id and reopened.status == Status.in_progress
     assert reopened.satisfaction == "belum" and reopened.satisfaction_at is not None
     assert reopened.reopened_count == 1 and reopened.resolved_at is None
+    assert awaiting_answer(reopened) and reopened.reopened_at is not None  # back on its OPD's ladder
+    assert reopened.response_due_at > reopened.reopened_at
     notes = [(e.actor, e.from_status, e.to_status, e.note) for e in session.exec(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id))][-2:]
     assert notes[0][0] == "Pelapor" and "belum" in notes[0][3]
@@ -293,6 +296,7 @@ def test_a_2_belum_reply_reopens_the_complaint_and_opens_no_new_one(session, eng
     say(session, engine, graph, "1")
     done = complaint_of(session)
     assert (done.status, done.satisfaction, done.reopened_count) == (Status.resolved, "sudah", 1)
+    assert not awaiting_answer(done) and done.reopen_answered_at is not None
     assert session.exec(select(Complaint.id)).all() == before
 
 

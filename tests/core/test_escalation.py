@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from core.casework.escalation import run_sweep
-from core.casework.sla import handling_day, resume_clock
+from core.casework.sla import handling_day, overdue_kind, resume_clock
+from core.casework.workflow import Action, apply_action
 from core.intake.ingest import DraftEvent, Resolver, upsert_complaint
 from core.reference.calendar import WorkingCalendar
 from models import (
@@ -264,6 +265,34 @@ def test_postponed_complaint_is_not_chased_and_its_ladder_resumes_later(ready, s
     assert fired_on(ready, c.id, date(2025, 5, 20)) == {"reminder"}  # still day 1
     run_sweep(engine, settings, now=wib(2025, 5, 21))
     assert fired_on(ready, c.id, date(2025, 5, 21)) == {"reminder", "teguran_1"}
+
+
+def test_a_reopened_complaint_climbs_the_ladder_again_from_the_reopen(ready, settings, engine):
+    c = receive(ready, settings, "RO1", wib(2025, 7, 7, 9), status=Status.dispatched)  # Monday
+    run_sweep(engine, settings, now=wib(2025, 7, 8, 8))  # day 1 of the first round
+    assert fired_on(ready, c.id, date(2025, 7, 8)) == {"reminder"}
+    for action, at in ((Action.respond, wib(2025, 7, 8, 10)), (Action.resolve, wib(2025, 7, 9, 10)),
+                       (Action.reopen, wib(2025, 7, 10, 10))):  # the reporter said "belum" on Thursday
+        apply_action(ready, c, action, "dpupr", cal, note="catatan", now=at, settings=settings)
+        ready.commit()
+    assert c.response_due_at == end_of(date(2025, 7, 15))  # from the reopen, not from receipt
+    assert handling_day(c, wib(2025, 7, 11, 8), cal) == 1
+    run_sweep(engine, settings, now=wib(2025, 7, 11, 8))
+    run_sweep(engine, settings, now=wib(2025, 7, 14, 8))
+    assert fired_on(ready, c.id, date(2025, 7, 11)) == {"reminder"}
+    assert fired_on(ready, c.id, date(2025, 7, 14)) == {"reminder", "teguran_1"}
+    assert overdue_kind(c, wib(2025, 7, 16, 8)) == "response"
+    apply_action(ready, c, Action.respond, "dpupr", cal, note="Diperbaiki ulang", now=wib(2025, 7, 14, 10),
+                 settings=settings)
+    ready.commit()
+    assert overdue_kind(c, wib(2025, 7, 16, 8)) is None
+    for day in (15, 16, 17):
+        assert run_sweep(engine, settings, now=wib(2025, 7, day)).records == 0
+    keys = ready.exec(select(EscalationRecord.step_code, EscalationRecord.fire_key)
+                      .where(EscalationRecord.complaint_id == c.id).order_by(EscalationRecord.id)).all()
+    assert ("teguran_1", "reopen1") in keys
+    letters = ready.exec(select(Letter)).all()
+    assert [letter.kind for letter in letters] == ["teguran_1"]
 
 
 def test_holidays_shift_steps_also_for_regional_holidays(ready, settings, engine):
