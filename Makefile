@@ -41,10 +41,10 @@ test: $(STAMP) browser mailserver lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	ADUAN_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	ADUAN_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q --durations=15 -m "not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -21,9 +21,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -31,6 +29,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from connectors.base import ComplaintDraft, NormaliseError, PushConnector, Skip, ThreadMessage, parse_json
+from connectors.meta_signing import MetaWebhookSigning
 from core.intake.contract import (
     FatalError,
     Lifecycle,
@@ -58,17 +57,6 @@ REFUSALS: dict[tuple[int, int | None], str] = {
     (100, 33): "komentar atau pesan sudah tidak ada (dihapus pengirimnya)",
 }
 RETRIABLE_CODES = {1, 2, 4, 17, 32, 341, 613, 80006}  # unknown/temporary errors and rate limits
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-    return value
-
-
-def signature_for(body: bytes, app_secret: str) -> str:
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def epoch(value: Any) -> datetime:
@@ -105,11 +93,10 @@ class MetaSocialConfig(BaseModel):
                                              "(kandidat: the triage desk decides whether it is a complaint)")
 
 
-class MetaSocialConnector(PushConnector):
+class MetaSocialConnector(MetaWebhookSigning, PushConnector):
     """Base of the Instagram and Facebook Page connectors; a subclass names its `meta_object`, how comments
     arrive (`split_change`, `normalise_change`) and where a comment reply goes (`reply_path`)."""
 
-    signature_header: ClassVar[str] = "X-Hub-Signature-256"
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
     keeps_staff_decisions: ClassVar[bool] = True
     meta_object: ClassVar[str]
@@ -124,20 +111,6 @@ class MetaSocialConnector(PushConnector):
 
     def graph_base_url(self) -> str:
         return (getattr(self.config, "graph_base_url", None) or self.default_graph_base_url).rstrip("/")
-
-    def verify_handshake(self, params: Mapping[str, str]) -> str | None:
-        token = params.get("hub.verify_token") or ""
-        if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(
-                token.encode(), self.config.verify_token.encode()):
-            return None
-        return params.get("hub.challenge") or ""
-
-    def verify_signature(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        given = header(headers, self.signature_header)
-        if not given:
-            return False
-        expected = signature_for(body, self.config.app_secret)
-        return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
 
     def split(self, body: bytes) -> Iterable[tuple[str, Any]]:
         delivery = parse_json(body)

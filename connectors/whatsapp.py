@@ -14,10 +14,8 @@ status callback's `biz_opaque_callback_data` comes back as the receipt's `refere
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -26,6 +24,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from connectors.base import DeliveryReceipt, PushConnector, Skip, ThreadMessage, parse_json
+from connectors.meta_signing import MetaWebhookSigning
 from core.intake.contract import FatalError, MediaFile, RefusedError, RetriableError, TooLargeError
 from core.intake.http import get_bytes_once, get_json_once
 
@@ -68,42 +67,16 @@ class MessageContent:
     reply_id: str | None = None  # a reply button pressed (interactive button_reply / template quick reply)
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-    return value
-
-
-def signature_for(body: bytes, app_secret: str) -> str:
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-class WhatsAppConnector(PushConnector):
+class WhatsAppConnector(MetaWebhookSigning, PushConnector):
     name: ClassVar[str] = "whatsapp"
     channel: ClassVar[str] = CHANNEL
     Config: ClassVar[type[BaseModel]] = WhatsAppConfig
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token", "access_token")
-    signature_header: ClassVar[str] = "X-Hub-Signature-256"
     placeholder_titles: ClassVar[frozenset[str]] = frozenset(PLACEHOLDER_TITLES)
 
     config: WhatsAppConfig
 
     # --- webhook -------------------------------------------------------------------------------
-    def verify_handshake(self, params: Mapping[str, str]) -> str | None:
-        token = params.get("hub.verify_token") or ""
-        if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(
-                token.encode(), self.config.verify_token.encode()):
-            return None
-        return params.get("hub.challenge") or ""
-
-    def verify_signature(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        given = header(headers, self.signature_header)
-        if not given:
-            return False
-        expected = signature_for(body, self.config.app_secret)
-        return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
-
     def split(self, body: bytes) -> Iterable[tuple[str, Any]]:
         delivery = parse_json(body)
         if not isinstance(delivery, dict) or delivery.get("object") != "whatsapp_business_account":
