@@ -109,18 +109,27 @@ def triage_history(settings: Settings, truth: list[meta_social.SocialItem]) -> t
                              reason="tidak_substantif", settings=settings)
                 rejected += 1
                 continue
-            complaint.classification = Classification.pengaduan
-            opd = item.opd or "DISKOMINFO"
-            apply_action(session, complaint, Action.dispatch, "Admin Diskominfo", calendar, opd_code=opd,
-                         now=decided, settings=settings)
+            accept_and_handle(session, settings, complaint, item.opd or "DISKOMINFO", decided, now, rng, REPLIES)
             accepted += 1
-            answered = decided + timedelta(days=rng.expovariate(1 / PACE_DAYS.get(opd, 2.0)))
-            if answered < now and rng.random() < 0.9:
-                apply_action(session, complaint, Action.respond, f"Petugas {opd}", calendar,
-                             note=rng.choice(REPLIES), now=answered, settings=settings)
-                closed = answered + timedelta(days=rng.uniform(0.5, 4))
-                if closed < now and rng.random() < 0.85:
-                    apply_action(session, complaint, Action.resolve, f"Petugas {opd}", calendar,
-                                 note="Sudah ditangani.", now=closed, settings=settings)
         session.commit()
     return accepted, rejected, waiting
+
+
+def accept_and_handle(session: Session, settings: Settings, complaint: Complaint, opd: str, decided: datetime,
+                      now: datetime, rng: random.Random, replies: tuple[str, ...]) -> None:
+    """The desk dispatches an accepted candidate (which makes it a pengaduan); its OPD answers and closes it at
+    the OPD's pace, as far as the demo's clock has come."""
+    from core.casework.workflow import Action, apply_action
+    from core.reference.calendar import calendar_for
+
+    calendar = calendar_for(settings)
+    apply_action(session, complaint, Action.dispatch, "Admin Diskominfo", calendar, opd_code=opd, now=decided,
+                 settings=settings)
+    answered = decided + timedelta(days=rng.expovariate(1 / PACE_DAYS.get(opd, 2.0)))
+    if answered < now and rng.random() < 0.9:
+        apply_action(session, complaint, Action.respond, f"Petugas {opd}", calendar, note=rng.choice(replies),
+                     now=answered, settings=settings)
+        closed = answered + timedelta(days=rng.uniform(0.5, 4))
+        if closed < now and rng.random() < 0.85:
+            apply_action(session, complaint, Action.resolve, f"Petugas {opd}", calendar, note="Sudah ditangani.",
+                         now=closed, settings=settings)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from connectors.emulators import youtube
 from connectors.emulators.runner import serve
+from core.entry.demo_social import accept_and_handle
 from core.intake.instances import save_instance
 from core.intake.sync import sync_instance
 from core.runtime.db import get_engine
@@ -33,7 +34,6 @@ SEED = 2026
 TOTAL = 320  # comment threads over the demo's six months
 DAYS = 180
 QUEUE_DAYS = 14  # candidates younger than this still wait for the desk
-PACE_DAYS = {"DISDUKCAPIL": 0.5, "PDAM": 0.8, "DINKES": 1.0, "DPUPR": 6.0, "DINSOS": 4.5, "DISHUB": 3.5, "DLH": 3.0}
 REPLIES = ("Terima kasih atas laporannya, petugas kami sudah dijadwalkan ke lokasi.",
            "Sudah kami koordinasikan dengan UPT terkait, mohon ditunggu.")
 SPAM_WORDS = ("jual ", "subscribe", "cek channel", "hubungi nomor")
@@ -87,17 +87,7 @@ def decide(settings: Settings, truth: list[youtube.Thread]) -> tuple[int, int, i
                              reason="spam" if spam else "tidak_substantif", settings=settings)
                 rejected += 1
                 continue
-            opd = thread.opd or "DISKOMINFO"
-            apply_action(session, complaint, Action.dispatch, "Admin Diskominfo", calendar, opd_code=opd,
-                         now=decided, settings=settings)  # a dispatched kandidat becomes a pengaduan
+            accept_and_handle(session, settings, complaint, thread.opd or "DISKOMINFO", decided, now, rng, REPLIES)
             accepted += 1
-            answered = decided + timedelta(days=rng.expovariate(1 / PACE_DAYS.get(opd, 2.0)))
-            if answered < now and rng.random() < 0.9:
-                apply_action(session, complaint, Action.respond, f"Petugas {opd}", calendar,
-                             note=rng.choice(REPLIES), now=answered, settings=settings)
-                closed = answered + timedelta(days=rng.uniform(0.5, 4))
-                if closed < now and rng.random() < 0.85:
-                    apply_action(session, complaint, Action.resolve, f"Petugas {opd}", calendar,
-                                 note="Sudah ditangani.", now=closed, settings=settings)
         session.commit()
     return accepted, rejected, waiting
