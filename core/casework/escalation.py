@@ -27,9 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, text
+from sqlalchemy import insert, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 
 from core.casework.letters import create_letter
@@ -110,6 +111,11 @@ def round_key(complaint: Complaint) -> str:
     return "once" if complaint.reopened_at is None else f"reopen{complaint.reopened_count}"
 
 
+# What planning reads of each waiting complaint (day of handling, round, OPD); fire() loads the rest.
+PLAN_COLUMNS = (Complaint.id, Complaint.opd_id, Complaint.received_at, Complaint.reopened_at,
+                Complaint.reopened_count, Complaint.paused_working_days)
+
+
 def plan(session: Session, settings: Settings, steps: list[EscalationStep], now: datetime,
          calendar: WorkingCalendar) -> list[Batch]:
     levels = step_levels(steps)
@@ -118,7 +124,8 @@ def plan(session: Session, settings: Settings, steps: list[EscalationStep], now:
     today = calendar.local_date(now).isoformat()
     reminder_time = calendar.is_working_day(now) and now.astimezone(calendar.tz).hour >= settings.reminder_hour
 
-    complaints = session.exec(select(Complaint).where(*_awaiting()).order_by(Complaint.id)).all()
+    complaints = session.exec(select(Complaint).options(load_only(*PLAN_COLUMNS)).where(*_awaiting())
+                              .order_by(Complaint.id)).all()
     rounds = {c.id: round_key(c) for c in complaints}
     fired: dict[int, set[str]] = defaultdict(set)
     for complaint_id, code, key in session.exec(
@@ -257,21 +264,22 @@ def fire(session: Session, settings: Settings, calendar: WorkingCalendar, batch:
                 params=params, now=now, opd_id=opd.id,
                 complaint_id=complaints[0].id if len(complaints) == 1 else None)
 
-    for complaint in complaints:
-        session.add(EscalationRecord(complaint_id=complaint.id, step_code=step.code, fire_key=batch.fire_key,
-                                     level=batch.level, opd_id=opd.id,
-                                     target_opd_id=addressee.id if addressee else None,
-                                     letter_id=letter.id if letter else None, fired_at=now))
-        session.add(ComplaintEvent(
-            complaint_id=complaint.id, kind=EventKind.escalation if batch.level else EventKind.reminder,
-            actor="sistem", at=now, note=_note(step, opd, addressee, letter, len(admins), days[complaint.id]),
-            data={"step": step.code, "level": batch.level, "handling_day": days[complaint.id],
-                  "recipients": len(admins), "letter_id": letter.id if letter else None,
-                  "letter_number": letter.number if letter else None},
-        ))
-        if batch.level > complaint.escalation_level:
-            complaint.escalation_level = batch.level
-            session.add(complaint)
+    # Set-based: one multi-row insert each for the records and the history, one UPDATE for the level.
+    ids = [c.id for c in complaints]
+    letter_id = letter.id if letter else None
+    session.execute(insert(EscalationRecord), [
+        {"complaint_id": i, "step_code": step.code, "fire_key": batch.fire_key, "level": batch.level,
+         "opd_id": opd.id, "target_opd_id": addressee.id if addressee else None, "letter_id": letter_id,
+         "fired_at": now} for i in ids])
+    kind = EventKind.escalation if batch.level else EventKind.reminder
+    session.execute(insert(ComplaintEvent), [
+        {"complaint_id": i, "kind": kind, "actor": "sistem", "at": now,
+         "note": _note(step, opd, addressee, letter, len(admins), days[i]),
+         "data": {"step": step.code, "level": batch.level, "handling_day": days[i], "recipients": len(admins),
+                  "letter_id": letter_id, "letter_number": letter.number if letter else None}} for i in ids])
+    if batch.level:
+        session.execute(update(Complaint).where(Complaint.id.in_(ids), Complaint.escalation_level < batch.level)
+                        .values(escalation_level=batch.level).execution_options(synchronize_session=False))
     return Fired(codes, letter=1 if letter else 0, notifications=len(admins))
 
 

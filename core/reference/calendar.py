@@ -29,6 +29,8 @@ class WorkingCalendar:
     def __init__(self, tz: str | ZoneInfo = "Asia/Jakarta", extra_holidays: Iterable[date] = ()):
         self.tz = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
         self.extra = frozenset(extra_holidays)
+        # Sweeps and stats ask the same few hundred date pairs for every one of many complaints.
+        self._dates_between = lru_cache(maxsize=1 << 16)(self._count_working_days)
 
     def holiday_name(self, day: date) -> str | None:
         if day in self.extra:
@@ -64,8 +66,10 @@ class WorkingCalendar:
 
         This is also "which working day of handling is it": 1 on the first working day after receipt.
         """
-        a = _as_aware(start).astimezone(self.tz).date()
-        b = _as_aware(end).astimezone(self.tz).date()
+        return self._dates_between(_as_aware(start).astimezone(self.tz).date(),
+                                   _as_aware(end).astimezone(self.tz).date())
+
+    def _count_working_days(self, a: date, b: date) -> int:
         count, day = 0, a
         while day < b:
             day += timedelta(days=1)
