@@ -13,10 +13,12 @@ from api.inputs import refuse_unwritable_url
 from api.metrics import install_metrics
 from api.overload import install_overload_handlers
 from api.ratelimit import PublicRateLimit
+from api.read_source import ReadSourceHeader
 from api.responses import ROLE_CHECKED, SIGNED_IN, document_shared_errors
 from api.routes import (
     audit,
     auth,
+    briefing,
     channel_calls,
     complaints,
     connectors,
@@ -33,6 +35,7 @@ from api.routes import (
     reference,
     similar,
     stats,
+    trends,
     triage,
     users,
     webhooks,
@@ -60,16 +63,19 @@ def create_app() -> FastAPI:
     app.include_router(channel_calls.router, prefix="/api/v1", responses=SIGNED_IN)
     app.include_router(escalations.router, prefix="/api/v1", responses=ROLE_CHECKED)
     for module, responses in ((complaints, ROLE_CHECKED), (stats, SIGNED_IN), (rapor, SIGNED_IN),
-                              (reference, SIGNED_IN), (export, ROLE_CHECKED)):
+                              (reference, SIGNED_IN), (export, ROLE_CHECKED), (trends, SIGNED_IN)):
         app.include_router(module.router, prefix="/api/v1", responses=responses)
     app.include_router(similar.router, prefix="/api/v1", responses=ROLE_CHECKED)
     app.include_router(media.router, prefix="/api/v1", responses=ROLE_CHECKED)
     app.include_router(triage.router, prefix="/api/v1", responses=ROLE_CHECKED)
+    app.include_router(briefing.router, prefix="/api/v1", responses=ROLE_CHECKED)
     app.include_router(open311.router)
     # No log-in; limited per client address (the counts live in this app's limiter).
     app.include_router(public.router, prefix="/api/v1", dependencies=[Depends(PublicRateLimit())])
     install_overload_handlers(app)
     document_shared_errors(app)
+    # Says which database answered a read-only route (X-Aduan-Read-Source) when a read replica is configured.
+    app.add_middleware(ReadSourceHeader)
     # Innermost: a refused body is still logged, measured and audited like any other answer.
     app.add_middleware(BodySizeLimitMiddleware, upload_paths=["/api/v1/complaints/import"])
     app.add_middleware(AuditMiddleware)

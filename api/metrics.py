@@ -6,16 +6,21 @@ at scrape time by `DatabaseCollector`, so the numbers are the same whichever API
 and whatever process (worker, CLI) did the work. Only aggregates: no complaint, reporter or key data.
 
 Each app gets its own registry: the global default one would refuse a second `create_app()`.
+
+Several API processes (`aduan serve --workers N`): PROMETHEUS_MULTIPROC_DIR is set before they start, so
+prometheus_client keeps every counter and histogram in a per-process file there; a scrape, answered by whichever
+process gets it, sums all the files (`MultiProcessCollector`) and adds the database gauges once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Iterator
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from prometheus_client import CollectorRegistry
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
@@ -26,6 +31,7 @@ from sqlmodel import Session, select
 from core.casework.sla import overdue_clause
 from core.intake.instances import instances_with_state
 from core.runtime.db import get_engine
+from core.runtime.replica import get_read_router
 from core.runtime.settings import get_settings
 from models import Complaint, Notification, RawRecord, RawState
 from models.enums import OPEN_STATUSES, NotificationStatus
@@ -111,6 +117,44 @@ class DatabaseCollector(Collector):
         return [open_, overdue]
 
 
+# Reads sent to the primary although a replica is configured (api/read_source.py). A module-level metric, so
+# with PROMETHEUS_MULTIPROC_DIR set prometheus_client keeps it in the per-process files like the request counters.
+READ_FALLBACKS = Counter("aduan_read_replica_fallbacks", "Read-only requests answered from the primary because "
+                         "the read replica was too far behind or unreachable", labelnames=["reason"], registry=None)
+
+
+def count_read_fallback(reason: str) -> None:
+    READ_FALLBACKS.labels(reason=reason).inc()
+
+
+class ReplicaCollector(Collector):
+    """The read replica's lag as last measured by the scraped process (measured again when older than
+    ADUAN_READ_REPLICA_CHECK_SECONDS); nothing when no replica is configured."""
+
+    def collect(self) -> Iterator[Metric]:
+        router = get_read_router()
+        if router is None:
+            return
+        state = router.state()
+        up = GaugeMetricFamily("aduan_read_replica_up", "1 when the read replica answered its last lag check")
+        up.add_metric([], int(state.reachable))
+        in_use = GaugeMetricFamily("aduan_read_replica_in_use",
+                                   "1 when read-only requests go to the replica, 0 when they fall back to the primary")
+        in_use.add_metric([], int(state.fresh_enough(router.max_lag_seconds)))
+        yield up
+        yield in_use
+        if state.lag_seconds is not None:
+            lag = GaugeMetricFamily("aduan_read_replica_lag_seconds",
+                                    "Upper bound of how far the read replica's data is behind the primary")
+            lag.add_metric([], state.lag_seconds)
+            yield lag
+        if state.behind_bytes is not None:
+            behind = GaugeMetricFamily("aduan_read_replica_behind_bytes",
+                                       "WAL bytes the primary had written that the replica had not replayed")
+            behind.add_metric([], state.behind_bytes)
+            yield behind
+
+
 def _require_token(request: Request) -> None:
     expected = get_settings().metrics_token
     if expected is None:
@@ -124,8 +168,21 @@ def install_metrics(app: FastAPI) -> None:
     if not get_settings().metrics_enabled:
         return
     registry = CollectorRegistry()
-    registry.register(DatabaseCollector())
+    database = DatabaseCollector()
+    registry.register(database)
+    replica = ReplicaCollector()
+    registry.register(replica)
+    registry.register(READ_FALLBACKS)
     instrumentator = Instrumentator(registry=registry, excluded_handlers=["/metrics"],
                                     should_group_untemplated=True)
     instrumentator.instrument(app, metric_namespace="aduan")
-    instrumentator.expose(app, include_in_schema=False, dependencies=[Depends(_require_token)])
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(_require_token)])
+    def metrics() -> Response:
+        scraped = registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every API process's files, and the database once
+            scraped = CollectorRegistry()
+            multiprocess.MultiProcessCollector(scraped)
+            scraped.register(database)
+            scraped.register(replica)  # READ_FALLBACKS is in the files already
+        return Response(generate_latest(scraped), media_type=CONTENT_TYPE_LATEST)

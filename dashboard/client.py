@@ -264,6 +264,86 @@ class PublicFigures(TypedDict):
     by_kecamatan: list[KecamatanItem]
 
 
+class TrendChannel(TypedDict):
+    channel: str
+    label: str
+    count: int
+
+
+class TopicExample(TypedDict):
+    tracking_code: str
+    text: str  # masked like everywhere else
+    channel: str
+    received_at: str
+
+
+class TrendTopic(TypedDict):
+    """One topic of a period's complaints (GET /trends/topics): its keywords, counts, places and daily series."""
+
+    id: int
+    label: str  # "banjir · saluran · kanigoro"
+    keywords: list[str]
+    count: int
+    previous_count: int
+    trend_ratio: float | None
+    top_kecamatan: list[dict[str, Any]]  # {name, count}
+    top_opd: list[dict[str, Any]]  # {code, name, count}
+    channels: list[TrendChannel]
+    examples: list[TopicExample]  # empty for viewers
+    series: list[dict[str, Any]]  # {date, count}
+    complaint_filter: dict[str, str]  # what Jelajah filters on for a click-through ({"q": …})
+
+
+class TrendTopics(TypedDict):
+    period: str
+    start: str
+    end: str
+    computed_at: str | None
+    method: str
+    topics: list[TrendTopic]
+
+
+class TrendSpike(TypedDict):
+    """A count far above its own baseline (GET /trends/spikes), most unusual first."""
+
+    id: int
+    kind: str  # category_kecamatan | topic
+    label: str  # "banjir di Kanigoro"
+    category_code: str | None
+    category_name: str | None
+    kecamatan: str | None
+    topic_id: int | None
+    window: str  # day | week
+    period_start: str
+    period_end: str
+    count: int
+    expected: float
+    ratio: float
+    score: float
+    channels: list[TrendChannel]
+    first_seen_at: str
+    notified_at: str | None
+
+
+class TrendSpikes(TypedDict):
+    computed_at: str | None
+    method: str
+    spikes: list[TrendSpike]
+
+
+class TrendIssue(TypedDict):
+    """A duplicate group across channels (GET /trends/issues): one line on the Isu page."""
+
+    tracking_code: str
+    title: str
+    kecamatan: str | None
+    count: int
+    channels: list[TrendChannel]
+    reporters: int
+    status: str
+    opd: str | None
+
+
 @dataclass
 class ComplaintPage:
     items: list[dict[str, Any]]
@@ -413,6 +493,24 @@ class ApiClient:
 
     def call_handling_time(self, params: Params = None) -> dict[str, Any]:
         return self.get_json("/stats/calls/handling-time", params)
+
+    # topics, spikes and issues (dashboard/pages/isu.py, the wall's spike line) and the weekly briefing
+    def trend_topics(self, period: str = "week", end: str | None = None, params: Params = None) -> TrendTopics:
+        query = [*_pairs(params), ("period", period)] + ([("end", end)] if end else [])
+        return self.get_json("/trends/topics", query)
+
+    def trend_spikes(self, window: str | None = None, limit: int | None = None, params: Params = None) -> TrendSpikes:
+        """Spikes of the current day and week, most unusual first."""
+        query = [*_pairs(params)] + ([("window", window)] if window else []) + ([("limit", str(limit))] if limit
+                                                                                 else [])
+        return self.get_json("/trends/spikes", query)
+
+    def trend_issues(self, limit: int = 20, params: Params = None) -> list[TrendIssue]:
+        return self.get_json("/trends/issues", [*_pairs(params), ("limit", str(limit))]).get("issues", [])
+
+    def briefing_pdf(self, week: str | None = None) -> bytes:
+        """The weekly briefing (analysts and admins); `week` like 2026-W49, default the last complete week."""
+        return self.get_bytes("/briefing.pdf", {"week": week} if week else None)
 
     # complaints
     def complaints(self, params: Params = None, limit: int = 50, cursor: str | None = None,

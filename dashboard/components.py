@@ -13,7 +13,7 @@ from dashboard.shaping import Kpi
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
-NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah", "/jelajah"),
+NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Isu", "/isu"), ("Jelajah", "/jelajah"),
              ("Verifikasi", "/verifikasi"), ("Konektor", "/konektor"), ("Audit", "/audit")]
 # Who may open a page (the API refuses the others, so the menu does not offer it): audit is for admins,
 # connector health for admins and analysts (GET /connectors), and viewers see aggregates only, so no
@@ -21,7 +21,9 @@ NAV_ITEMS = [("Dinding", "/"), ("Kanal", "/kanal"), ("OPD", "/opd"), ("Jelajah",
 PAGE_ROLES = {"/audit": {"admin"}, "/konektor": {"admin", "analyst"},
               "/jelajah": {"admin", "analyst", "opd_admin", "petugas"}, "/verifikasi": {"admin", "petugas"},
               "/aduan-baru": {"admin", "petugas"}, "/unggah": {"admin", "petugas"}, "/serah-lapor": {"admin"},
-              "/penghubung": {"admin"}}
+              "/penghubung": {"admin"},
+              # Topics, spikes and issues: analysts and admins, an OPD admin for its OPD, viewers the summary.
+              "/isu": {"admin", "analyst", "opd_admin", "viewer"}}
 # The desk's and the Kominfo admin's daily work, under one "Kerja harian" menu (each entry per PAGE_ROLES).
 DAILY_ITEMS = [("Aduan baru", "/aduan-baru"), ("Unggah aduan", "/unggah"), ("Serah ke SP4N-LAPOR!", "/serah-lapor"),
                ("Penghubung OPD", "/penghubung")]

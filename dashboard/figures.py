@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -121,10 +123,31 @@ def status_donut(by_status: dict[str, int], labels: Labels, height: int | None =
     return _base(fig, height, showlegend=True, legend=dict(orientation="v", x=1, y=0.5))
 
 
+@dataclass(frozen=True)
+class Shade:
+    """What a map bubble's colour says: `value` of an item on a scale from `low` up to at least `floor`, the colour
+    bar's tick text, and the hover text's lines after the name."""
+
+    value: Callable[[dict[str, Any]], float]
+    floor: float
+    tick: Callable[[float], str]
+    hover: Callable[[dict[str, Any]], str]
+    low: float = 0.0
+
+
+OVERDUE_SHARE = Shade(
+    value=lambda i: ((i.get("overdue") or 0) / i["total"]) if i.get("total") else 0, floor=0.3,
+    tick=lambda v: fmt_pct(100 * v),
+    hover=lambda i: f"Aduan: {i.get('total', 0)}<br>Terbuka: {i.get('open', 0)}<br>"
+                    f"Lewat tenggat: {i.get('overdue', 0)}")
+
+
 def kecamatan_map(items: list[dict[str, Any]], height: int | None = None, font_size: int = 12,
                   selected: tuple[str, ...] = (), labels: bool = True,
-                  size_px: tuple[float, float] | None = None, marker_scale: float = 1.0) -> go.Figure:
-    """Bubbles at kecamatan centroids on plain lon/lat axes (no map tiles: works offline).
+                  size_px: tuple[float, float] | None = None, marker_scale: float = 1.0,
+                  shade: Shade = OVERDUE_SHARE) -> go.Figure:
+    """Bubbles at kecamatan centroids on plain lon/lat axes (no map tiles: works offline); size = `total`, colour =
+    `shade` (by default the share past its deadline).
 
     With `size_px` (the graph's width and height on screen) each name goes where it collides with no other
     name (below, above, right or left of its bubble, biggest bubbles first); a name with no free place is left
@@ -134,7 +157,7 @@ def kecamatan_map(items: list[dict[str, Any]], height: int | None = None, font_s
         return empty(height=height)
     biggest = max((i.get("total") or 0) for i in points) or 1
     sizes = [(10 + 34 * math.sqrt((i.get("total") or 0) / biggest)) * marker_scale for i in points]
-    share = [((i.get("overdue") or 0) / i["total"]) if i.get("total") else 0 for i in points]
+    share = [shade.value(i) for i in points]
     names = [str(i.get("label") or i.get("key")) for i in points]
     lons, lats = [i["lon"] for i in points], [i["lat"] for i in points]
     pad = 0.04
@@ -150,14 +173,14 @@ def kecamatan_map(items: list[dict[str, Any]], height: int | None = None, font_s
         x=lons, y=lats, mode="markers+text" if labels else "markers",
         text=text, textposition=positions,
         textfont=dict(size=font_size - 1, color="#33475b"), customdata=[i.get("key") for i in points],
-        marker=dict(size=sizes, color=share, cmin=0, cmax=max(0.3, max(share)), sizemode="diameter",
+        marker=dict(size=sizes, color=share, cmin=shade.low, cmax=max(shade.floor, max(share)), sizemode="diameter",
                     colorscale=[[0, "#2e8b57"], [0.5, "#e6a23c"], [1, "#c0392b"]],
                     line=dict(color=["#12355b" if i.get("key") in selected else "white" for i in points],
                               width=[3 if i.get("key") in selected else 1 for i in points]),
                     opacity=0.85,
-                    colorbar=dict(**_pct_ticks(max(0.3, max(share))), thickness=10, len=0.7, outlinewidth=0)),
-        hovertemplate=[f"<b>{name}</b><br>Aduan: {i.get('total', 0)}<br>"
-                       f"Terbuka: {i.get('open', 0)}<br>Lewat tenggat: {i.get('overdue', 0)}<extra></extra>"
+                    colorbar=dict(**_ticks(shade, max(shade.floor, max(share))), thickness=10, len=0.7,
+                                  outlinewidth=0)),
+        hovertemplate=[f"<b>{name}</b><br>{shade.hover(i)}<extra></extra>"
                        for name, i in zip(names, points, strict=True)]))
     fig.update_xaxes(visible=False, range=x_range, fixedrange=True)
     fig.update_yaxes(visible=False, range=y_range, fixedrange=True, scaleanchor="x", scaleratio=1.0)
@@ -277,10 +300,34 @@ def monthly(items: list[dict[str, Any]], height: int | None = None, font_size: i
                  margin=dict(l=4, r=4, t=28, b=4))
 
 
-def _pct_ticks(top: float) -> dict[str, list]:
-    """Colour-bar ticks for a 0..top share, written like every other percentage ("15,0 %")."""
-    values = [0, top / 2, top]
-    return {"tickvals": values, "ticktext": [fmt_pct(100 * v) for v in values]}
+def _ticks(shade: Shade, top: float) -> dict[str, list]:
+    """Colour-bar ticks from the shade's low end to `top`, written as the shade writes them ("15,0 %", "4×")."""
+    values = [shade.low, (shade.low + top) / 2, top]
+    return {"tickvals": values, "ticktext": [shade.tick(v) for v in values]}
+
+
+TOPIC_COLOURS = (NAVY, TEAL, GOLD, RED, GREEN, "#7b4fa0", "#e07b39", "#4a90c2")
+
+
+def topic_lines(series: list[dict[str, Any]], height: int | None = None, font_size: int = 13) -> go.Figure:
+    """Complaints per day of each topic: one line each (`series`: [{label, href, points: [{date, count}]}]);
+    a point's `customdata` is the topic's Jelajah link, for a click-through."""
+    if not any(s.get("points") for s in series):
+        return empty("Belum ada topik untuk periode ini", height)
+    fig = go.Figure()
+    for n, topic in enumerate(series):
+        points = topic.get("points") or []
+        colour = TOPIC_COLOURS[n % len(TOPIC_COLOURS)]
+        fig.add_scatter(x=[p["date"] for p in points], y=[p["count"] for p in points], name=_clip(topic["label"], 34),
+                        mode="lines+markers", line=dict(color=colour, width=2.5), marker=dict(size=6),
+                        customdata=[topic.get("href")] * len(points),
+                        hovertemplate=f"<b>{topic['label']}</b><br>%{{x|%d/%m/%Y}}: %{{y}} aduan<extra></extra>")
+    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0)
+    peak = max((p["count"] for s in series for p in s.get("points") or []), default=0)
+    fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", dtick=1 if peak <= 6 else None)
+    return _base(fig, height, font_size, showlegend=True, clickmode="event", hovermode="closest",
+                 legend=dict(orientation="h", y=-0.12, x=0, xanchor="left", yanchor="top"),
+                 margin=dict(l=8, r=8, t=8, b=8))
 
 
 def _clip(text: str, width: int) -> str:

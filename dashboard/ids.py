@@ -191,3 +191,18 @@ PUB_URL_SYNC = "pub-url-sync"
 PUB_FIGURES = "pub-figures"
 PUB_MONTHS_GRAPH = "pub-months-graph"
 PUB_MAP = "pub-map"
+
+# Isu (topics, spikes, issues) and the wall's spike line
+WALL_SPIKE = "wall-spike"
+ISU_PERIOD = "isu-period"
+ISU_SUMMARY = "isu-summary"
+ISU_ERROR = "isu-error"
+ISU_TOPICS_CHART = "isu-topics-chart"
+ISU_TOPICS = "isu-topics"
+ISU_SPIKES = "isu-spikes"
+ISU_MAP = "isu-map"
+ISU_ISSUES = "isu-issues"
+ISU_GO = "isu-go"  # a chart click's way to Jelajah
+ISU_BRIEFING = "isu-briefing"
+ISU_BRIEFING_DOWNLOAD = "isu-briefing-download"
+ISU_BRIEFING_ERROR = "isu-briefing-error"

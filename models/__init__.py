@@ -10,7 +10,8 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-from models.auth import ApiKey, AuditEntry, LoginSession, User  # noqa: E402
+from models.auth import ApiKey, AuditEntry, LoginSession, LoginThrottle, User  # noqa: E402
+from models.briefing import Briefing  # noqa: E402
 from models.citizen import ContactOptout  # noqa: E402
 from models.complaint import Complaint, ComplaintEvent, ComplaintMedia, ComplaintPublic  # noqa: E402
 from models.enums import (  # noqa: E402
@@ -25,14 +26,17 @@ from models.enums import (  # noqa: E402
 from models.inbox import ChannelCall, ConnectorInstance, RawRecord, SyncState  # noqa: E402
 from models.notify import EscalationRecord, EscalationStep, Letter, Notification, ServiceState  # noqa: E402
 from models.reference import Category, Opd, OpdAdmin, Region, SlaTier  # noqa: E402
+from models.trends import TrendRun, TrendSpike, TrendTopic, TrendTopicMember  # noqa: E402
 from models.triage import TriageModel  # noqa: E402
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiKey", "AuditEntry", "Category", "ChannelCall", "Classification", "Complaint", "ComplaintEvent",
+    "ApiKey", "AuditEntry", "Briefing", "Category", "ChannelCall", "Classification", "Complaint", "ComplaintEvent",
     "ComplaintMedia", "ComplaintPublic", "ConnectorInstance", "ContactOptout", "EscalationRecord", "EscalationStep",
-    "EventKind", "Letter", "LoginSession", "Notification", "NotificationStatus", "Opd", "OpdAdmin", "OpdKind",
-    "RawRecord", "RawState", "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "TriageModel",
+    "EventKind", "Letter", "LoginSession", "LoginThrottle", "Notification", "NotificationStatus", "Opd", "OpdAdmin",
+    "OpdKind",
+    "RawRecord", "RawState", "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "TrendRun",
+    "TrendSpike", "TrendTopic", "TrendTopicMember", "TriageModel",
     "User", "metadata",
 ]

@@ -53,6 +53,20 @@ class User(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class LoginThrottle(SQLModel, table=True):
+    """Log-in failure counters that every API process shares (core.identity.throttle): `name:<username>` for a
+    name no account has (it locks like an account), `ip:<address>` for failures from one address in a window.
+    Changed only by single atomic statements (UPSERT … RETURNING), so concurrent attempts never lose a count."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    window_start: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
 class LoginSession(SQLModel, table=True):
     """One log-in: its refresh token (hashed), rotated on every refresh, revoked on log-out."""
 

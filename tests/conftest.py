@@ -23,6 +23,7 @@ from core.runtime import migrate
 from core.runtime import settings as core_settings
 from tests.browser import browser, page  # noqa: F401  (browser fixtures for any test package)
 from tests.mailserver import imap_proxy, mailserver  # noqa: F401  (a real Dovecot for the e-mail tests)
+from tests.replica import streaming_pair  # noqa: F401  (a real primary + streaming standby)
 
 TEST_URL = os.environ.get("ADUAN_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

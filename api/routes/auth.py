@@ -10,17 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlmodel import select
 
 from api.audit import note
 from api.auth import CurrentPrincipal, bearer
 from api.deps import SessionDep, SettingsDep
 from api.inputs import Input
 from api.responses import UNAUTHORIZED
-from core.identity import tokens, users
+from core.identity import throttle, tokens, users
 from core.identity.tokens import TokenError, TokenPair
-from models import AuditEntry, Opd, Role, User
+from models import Opd, Role, User
 from models.types import utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -81,11 +79,16 @@ def login(body: LoginIn, request: Request, session: SessionDep, settings: Settin
     ip = _client_ip(request)
     note(request, action=users.LOGIN_ACTION, actor=users.login_actor(body.username), actor_name=body.username[:120])
     window = timedelta(minutes=settings.login_lockout_minutes)
-    if ip and _recent_failures(session, ip, window) >= IP_FAILURE_LIMIT:
-        note(request, message="address throttled")
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "terlalu banyak percobaan masuk gagal dari alamat ini; "
-                            "coba lagi nanti", headers={"Retry-After": str(int(window.total_seconds()))})
+    if ip:  # counted before the check, in the database: attempts racing in other API processes count too
+        attempts, window_ends = throttle.hit_address(session, ip, utcnow(), window)
+        if attempts > IP_FAILURE_LIMIT:
+            note(request, message="address throttled")
+            wait = max(1, int((window_ends - utcnow()).total_seconds()))
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "terlalu banyak percobaan masuk gagal dari alamat "
+                                "ini; coba lagi nanti", headers={"Retry-After": str(wait)})
     result = users.authenticate(session, settings, body.username, body.password)
+    if ip and result.outcome == "ok":
+        throttle.refund_address(session, ip)  # only failures count against an address
     if result.user is not None:
         note(request, actor=f"user:{result.user.id}", actor_name=result.user.name, role=str(result.user.role),
              target=f"user:{result.user.id}")
@@ -103,13 +106,6 @@ def login(body: LoginIn, request: Request, session: SessionDep, settings: Settin
                             headers={"WWW-Authenticate": "Bearer"})
     pair = tokens.start_session(session, settings, result.user, ip, request.headers.get("user-agent"))
     return _token_out(session, result.user, pair)
-
-
-def _recent_failures(session, ip: str, window: timedelta) -> int:
-    since = utcnow() - window
-    return session.exec(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == users.LOGIN_ACTION, AuditEntry.ip == ip, AuditEntry.outcome != "ok",
-        AuditEntry.at >= since)).one()
 
 
 @router.post("/refresh", response_model=TokenOut, responses={401: {"description": "log-in ended or expired"}})

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import select
 
 from api.audit import note
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.filters import FilterDep, RecordAccessDep, access_for, field_error
 from api.inputs import Input
 from api.responses import NOT_FOUND
@@ -123,7 +123,7 @@ class ActionIn(Input):
 
 @router.get("/complaints", response_model=ComplaintPage)
 def complaints(
-    session: SessionDep,
+    session: ReadSessionDep,
     access: RecordAccessDep,
     filt: FilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
@@ -157,7 +157,7 @@ def _detail(session, complaint_id: int, access: Access) -> dict[str, Any]:
 
 
 @router.get("/complaints/{complaint_id:int}", response_model=ComplaintDetail, responses=NOT_FOUND)
-def complaint(complaint_id: DbId, session: SessionDep, access: RecordAccessDep) -> dict[str, Any]:
+def complaint(complaint_id: DbId, session: ReadSessionDep, access: RecordAccessDep) -> dict[str, Any]:
     return _detail(session, complaint_id, access)
 
 

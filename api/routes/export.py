@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
-from api.deps import EngineDep, SettingsDep
+from api.deps import ReadEngineDep, SettingsDep
 from api.filters import FilterDep, RecordAccessDep, field_error
 from core.reporting.export import XLSX_MAX_ROWS, count_rows, iter_csv, iter_rows, xlsx_tempfile
 from models.types import utcnow
@@ -25,7 +25,7 @@ def _name(settings, ext: str) -> str:
 
 @router.get("/complaints.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
-def export_csv(engine: EngineDep, settings: SettingsDep, access: RecordAccessDep, filt: FilterDep,
+def export_csv(engine: ReadEngineDep, settings: SettingsDep, access: RecordAccessDep, filt: FilterDep,
                delimiter: Annotated[Literal[",", ";"], Query(description="';' for Excel in Indonesian locale")]
                = ",") -> StreamingResponse:
     """UTF-8 with BOM, Indonesian headers, masked as the key's role requires; streamed row batches."""
@@ -37,7 +37,7 @@ def export_csv(engine: EngineDep, settings: SettingsDep, access: RecordAccessDep
 
 
 @router.get("/complaints.xlsx", response_class=FileResponse, responses={200: {"content": {XLSX: {}}}})
-def export_xlsx(engine: EngineDep, settings: SettingsDep, access: RecordAccessDep, filt: FilterDep) -> FileResponse:
+def export_xlsx(engine: ReadEngineDep, settings: SettingsDep, access: RecordAccessDep, filt: FilterDep) -> FileResponse:
     """Written row by row to a temporary file (openpyxl write-only), then streamed and deleted."""
     if count_rows(engine, filt, access) > XLSX_MAX_ROWS:
         raise field_error("format", f"lebih dari {XLSX_MAX_ROWS} baris tidak muat di XLSX; gunakan CSV")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadSessionDep, SettingsDep
 from api.filters import field_error
 from api.responses import problem
 from api.routes.rapor import Rapor
@@ -129,7 +129,7 @@ class FiguresCache:
 
 @router.get("/complaints/{tracking_code}", response_model=PublicComplaint,
             responses={404: problem("no complaint has this tracking code"), **RATE_LIMITED})
-def complaint_by_code(tracking_code: str, session: SessionDep, settings: SettingsDep,
+def complaint_by_code(tracking_code: str, session: ReadSessionDep, settings: SettingsDep,
                       response: Response) -> dict[str, Any]:
     """A complaint's status, OPD, dates and public timeline. Never the reporter, never the text of a complaint
     that is unverified, rejected, archived or rahasia, never the names of staff."""
@@ -145,7 +145,7 @@ def complaint_by_code(tracking_code: str, session: SessionDep, settings: Setting
 
 
 @router.get("/figures", response_model=PublicFigures, responses=RATE_LIMITED)
-def figures(request: Request, session: SessionDep, settings: SettingsDep, response: Response,
+def figures(request: Request, session: ReadSessionDep, settings: SettingsDep, response: Response,
             months: Annotated[int, Query(ge=1, le=public.MAX_MONTHS,
                                          description="Months back, this month included")] = 12) -> dict[str, Any]:
     """The kabupaten's figures: by month, by OPD (the rapor of the last complete month, with predikat), by

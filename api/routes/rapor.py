@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadSessionDep, SettingsDep
 from api.filters import AccessDep, field_error
 from core.identity.access import Access
 from core.intake.channels import known_channels
@@ -80,7 +80,7 @@ Channel = Annotated[str | None, Query(description="Hanya aduan dari kanal ini (k
 
 
 @router.get("/rapor", response_model=Rapor)
-def rapor(session: SessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
+def rapor(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
           period_end: End = None, days: Days = "working", channel: Channel = None) -> dict[str, Any]:
     """One row per OPD plus the total row; predikat from `ADUAN_PREDIKAT_THRESHOLDS`."""
     return _rapor(session, settings, access, period_start, period_end, days, channel)
@@ -93,14 +93,14 @@ def _filename(data: dict[str, Any], ext: str) -> dict[str, str]:
 
 
 @router.get("/rapor.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def rapor_as_xlsx(session: SessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
+def rapor_as_xlsx(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
                   period_end: End = None, days: Days = "working", channel: Channel = None) -> Response:
     data = _rapor(session, settings, access, period_start, period_end, days, channel)
     return Response(rapor_xlsx(data, settings), media_type=XLSX, headers=_filename(data, "xlsx"))
 
 
 @router.get("/rapor.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def rapor_as_pdf(session: SessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
+def rapor_as_pdf(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, period_start: Start = None,
                  period_end: End = None, days: Days = "working", channel: Channel = None) -> Response:
     data = _rapor(session, settings, access, period_start, period_end, days, channel)
     return Response(rapor_pdf(data, settings), media_type="application/pdf", headers=_filename(data, "pdf"))

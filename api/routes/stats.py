@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadSessionDep, SettingsDep
 from api.filters import AccessDep, FilterDep
 from core.reporting.freshness import channel_freshness
 from core.reporting.stats import Stats
@@ -124,26 +124,26 @@ def _stats(session, settings, filt, access, days="working") -> Stats:
 
 
 @router.get("/summary", response_model=Summary)
-def summary(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+def summary(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
             days: DaysParam = "working") -> dict[str, Any]:
     """Counts per status and rapor bucket, completion %, average follow-up days, overdue, new today/week/month."""
     return _stats(session, settings, filt, access, days).summary()
 
 
 @router.get("/by-channel", response_model=GroupList)
-def by_channel(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+def by_channel(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
                days: DaysParam = "working") -> dict[str, Any]:
     return {"items": _stats(session, settings, filt, access, days).by_channel()}
 
 
 @router.get("/by-opd", response_model=GroupList)
-def by_opd(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+def by_opd(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
            days: DaysParam = "working") -> dict[str, Any]:
     return {"items": _stats(session, settings, filt, access, days).by_opd()}
 
 
 @router.get("/by-category", response_model=GroupList)
-def by_category(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+def by_category(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
                 days: DaysParam = "working",
                 level: Annotated[Literal["top", "leaf"], Query(description="Roll up to top-level categories")]
                 = "top") -> dict[str, Any]:
@@ -151,33 +151,33 @@ def by_category(session: SessionDep, settings: SettingsDep, access: AccessDep, f
 
 
 @router.get("/by-kecamatan", response_model=KecamatanList)
-def by_kecamatan(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+def by_kecamatan(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
                  days: DaysParam = "working") -> dict[str, Any]:
     return {"items": _stats(session, settings, filt, access, days).by_kecamatan()}
 
 
 @router.get("/timeseries", response_model=Timeseries)
-def timeseries(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+def timeseries(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
                bucket: Annotated[Literal["day", "week", "month"], Query()] = "day") -> dict[str, Any]:
     """Complaints received and resolved per local day / week (Monday) / month."""
     return {"bucket": bucket, "items": _stats(session, settings, filt, access).timeseries(bucket)}
 
 
 @router.get("/response-times", response_model=ResponseTimes)
-def response_times(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
+def response_times(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep,
                    days: DaysParam = "working") -> dict[str, Any]:
     """Median and p90 days to first response and to resolution; share answered within the deadline."""
     return _stats(session, settings, filt, access, days).response_times(settings.response_days)
 
 
 @router.get("/ratings", response_model=Ratings)
-def ratings(session: SessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep) -> dict[str, Any]:
+def ratings(session: ReadSessionDep, settings: SettingsDep, access: AccessDep, filt: FilterDep) -> dict[str, Any]:
     """Star-rating distribution (e.g. `channel=google_reviews`), reply rate and average."""
     return _stats(session, settings, filt, access).ratings()
 
 
 @router.get("/freshness", response_model=Freshness)
-def freshness(session: SessionDep, settings: SettingsDep, _access: AccessDep) -> dict[str, Any]:
+def freshness(session: ReadSessionDep, settings: SettingsDep, _access: AccessDep) -> dict[str, Any]:
     """Age of the newest complaint per channel, kabupaten-wide for every role (timestamps only, no counts):
     a stopped feed is a property of the channel, not of the OPD reading it. Ignores the complaint filters."""
     return channel_freshness(session, settings)

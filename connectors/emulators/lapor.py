@@ -78,6 +78,9 @@ class Report:
     writes: list[datetime] = field(default_factory=list)
     agency: str | None = None
     posted: list[dict[str, Any]] = field(default_factory=list)
+    # A report the demo planted (a flood week): {"topic", "kecamatan", "desa", "title", "content"} replace the
+    # drawn ones.
+    planted: dict[str, Any] | None = None
 
     @property
     def updated_at(self) -> datetime:
@@ -112,7 +115,7 @@ class WriteRefused(Exception):
 
 class LaporStore:
     def __init__(self, seed: int = 1, total: int = 2000, days: int = 180, now: datetime | None = None,
-                 id_offset: int = 0):
+                 id_offset: int = 0, planted: list[dict[str, Any]] | None = None):
         self.seed = seed
         self.id_offset = id_offset  # shifts ids of reports added at run time (a restarted demo's new ones)
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
@@ -130,6 +133,11 @@ class LaporStore:
         self._keys: list[tuple[datetime, str]] = []
         for _ in range(total):
             self._insert(self._new(self._created_at(days), historical=True))
+        # Planted after the drawn ones, so these stay exactly as without them; each at its own "at".
+        for plant in planted or ():
+            report = self._new(plant["at"].replace(microsecond=0), historical=True)
+            report.planted = plant
+            self._insert(report)
         self._keys.sort()
 
     # -- generation --------------------------------------------------------------------------------
@@ -282,8 +290,14 @@ class LaporStore:
     def agency_of(self, report: Report) -> str:
         if report.agency:
             return report.agency
-        topic = self.topic_of(report.idx)
+        topic = self._planted_topic(report) or self.topic_of(report.idx)
         return self._agencies.get(topic.opd, self._agencies["DISKOMINFO"])[1]
+
+    @staticmethod
+    def _planted_topic(report: Report):
+        if report.planted is None:
+            return None
+        return next(t for t in TOPICS if t.parent == report.planted["topic"] or t.child == report.planted["topic"])
 
     # -- wire format -------------------------------------------------------------------------------
     def payload(self, report: Report) -> dict[str, Any]:
@@ -306,6 +320,13 @@ class LaporStore:
                          "type": "image/jpeg"}] if rng.random() < 0.3 else [])
         reply_text, closing_text = rng.choice(AGENCY_REPLIES), rng.choice(AGENCY_CLOSINGS)
         reporter_reply = rng.choice(REPORTER_REPLIES) if rng.random() < 0.5 else None
+        if report.planted is not None:
+            plant = report.planted
+            topic, kecamatan, desa = self._planted_topic(report), plant["kecamatan"], plant["desa"]
+            title, content = plant["title"], plant["content"]
+            lat, lon, _ = self._regions[kecamatan]
+            lat, lon = round(lat + rng.uniform(-0.01, 0.01), 5), round(lon + rng.uniform(-0.01, 0.01), 5)
+            jalan = f"Desa {desa}"
         for i, _edit in enumerate(report.edits):
             content += "\n\n" + CONTENT_ADDENDA[i % len(CONTENT_ADDENDA)]
 
@@ -389,8 +410,8 @@ def decode_token(token: str) -> tuple[datetime, str, int]:
 
 def create_app(seed: int = 1, total: int = 2000, days: int = 180, token: str = "rahasia-lapor",
                faults: Faults | None = None, now: datetime | None = None, max_limit: int = 500,
-               id_offset: int = 0) -> Starlette:
-    store = LaporStore(seed=seed, total=total, days=days, now=now, id_offset=id_offset)
+               id_offset: int = 0, planted: list[dict[str, Any]] | None = None) -> Starlette:
+    store = LaporStore(seed=seed, total=total, days=days, now=now, id_offset=id_offset, planted=planted)
     faults = faults or Faults(seed=seed)
 
     async def reports(request: Request) -> Response:

@@ -1,7 +1,10 @@
 """Emulator of the WhatsApp Cloud API (Meta Graph): sending, and reporters' media, for tests and the demo.
 
-`POST /{version}/{phone_number_id}/messages` with a bearer token accepts template, text and interactive
-(reply-button) messages, records them and answers like Meta (`{"messaging_product","contacts":[{"input","wa_id"}],
+`POST /{version}/{phone_number_id}/messages` with a bearer token accepts template (with a text or document header:
+`{"type": "header", "parameters": [{"type": "document", "document": {"id" | "link", "filename"}}]}`, an `id` must be
+one uploaded with `POST /{version}/{phone_number_id}/media`, multipart `file`, `type`, `messaging_product`, which
+answers `{"id"}` like Meta; an unknown id is error 131053), text and interactive (reply-button) messages,
+records them and answers like Meta (`{"messaging_product","contacts":[{"input","wa_id"}],
 "messages":[{"id":"wamid…"}]}`); errors are Meta-shaped (`{"error":{"message","type","code",
 "error_subcode","error_data","fbtrace_id"}}`) with the HTTP status Meta uses. `biz_opaque_callback_data` is kept
 with the message (`state.by_reference(ref)`), as Meta echoes it in the message's status callbacks.
@@ -59,6 +62,9 @@ PHONE_NUMBER_ID = "106540352242922"
 DEFAULT_TOKEN = "emulator-token"
 WINDOW = timedelta(hours=24)
 TEXT_MAX, INTERACTIVE_BODY_MAX, BUTTON_TITLE_MAX, BUTTON_ID_MAX = 4096, 1024, 20, 256
+# What POST /{phone-number-id}/media takes (Meta's supported media types) and up to how many bytes.
+UPLOAD_TYPES = {"application/pdf": 100 * 2**20, "text/plain": 100 * 2**20, "image/jpeg": 5 * 2**20,
+                "image/png": 5 * 2**20}
 
 # code → (HTTP status, type, message, details)
 ERRORS: dict[int, tuple[int, str, str, str]] = {
@@ -75,6 +81,8 @@ ERRORS: dict[int, tuple[int, str, str, str]] = {
     131047: (400, "OAuthException", "(#131047) Re-engagement message",
              "Message failed to send because more than 24 hours have passed since the customer last "
              "replied to this number."),
+    131053: (400, "OAuthException", "(#131053) Media upload error",
+             "Unable to send the message: the media id is unknown or has expired."),
     131056: (400, "OAuthException", "(#131056) (Business Account, Consumer Account) pair rate limit hit",
              "Too many messages sent from the sender phone number to the same recipient phone number "
              "in a short period of time."),
@@ -115,6 +123,7 @@ class MetaGraphState:
             self.media_bad_hash: set[str] = set()
             self.media_faults: list[int] = []
             self.media_downloads = 0
+            self.uploads: list[dict[str, Any]] = []  # files uploaded with POST /{phone-number-id}/media
             self.last_inbound: dict[str, datetime] = {}
             self.conversations: dict[str, list[dict[str, Any]]] = {}
             self.clock_offset = timedelta()
@@ -204,7 +213,8 @@ class MetaGraphState:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"messages": list(self.messages), "rejected": list(self.rejected), "requests": self.requests}
+            return {"messages": list(self.messages), "rejected": list(self.rejected), "requests": self.requests,
+                    "uploads": list(self.uploads)}
 
 
 def meta_error(code: int, subcode: int | None = None, message: str | None = None,
@@ -308,7 +318,14 @@ def _parse_template(template: Any) -> dict[str, Any] | JSONResponse:
         return _invalid("template.name and template.language.code are required")
     params: list[str] = []
     buttons: list[str] = []
+    header: dict[str, Any] | None = None
     for component in template.get("components") or []:
+        if component.get("type") == "header":
+            parsed = _parse_header(component.get("parameters") or [])
+            if isinstance(parsed, JSONResponse):
+                return parsed
+            header = parsed
+            continue
         if component.get("type") == "button":
             if component.get("sub_type") != "quick_reply":
                 return _invalid("only quick_reply buttons are emulated")
@@ -324,7 +341,29 @@ def _parse_template(template: Any) -> dict[str, Any] | JSONResponse:
                 return _invalid("Param text cannot have new-line/tab characters or more than 4 consecutive spaces")
             params.append(param["text"])
     return {"template": template["name"], "language": template["language"]["code"], "parameters": params,
-            "buttons": buttons}
+            "buttons": buttons, **({"header": header} if header else {})}
+
+
+def _parse_header(parameters: list[Any]) -> dict[str, Any] | JSONResponse:
+    """A template header with one document (Meta: `{"type": "document", "document": {"id" | "link", "filename"}}`);
+    text headers are taken as text. Other media headers are not emulated."""
+    if len(parameters) != 1 or not isinstance(parameters[0], dict):
+        return _invalid("a template header takes exactly one parameter")
+    param = parameters[0]
+    if param.get("type") == "text" and isinstance(param.get("text"), str):
+        return {"type": "text", "text": param["text"]}
+    document = param.get("document")
+    if param.get("type") != "document" or not isinstance(document, dict):
+        return _invalid("only document and text header parameters are emulated")
+    media_id, link = document.get("id"), document.get("link")
+    if bool(media_id) == bool(link) or not isinstance(media_id or link, str):
+        return _invalid("a header document needs exactly one of id and link")
+    if link and not str(link).startswith("https://"):
+        return _invalid("a header document link must be an https URL")
+    name = document.get("filename")
+    if name is not None and (not isinstance(name, str) or len(name) > 240):
+        return _invalid("document.filename must be a string of at most 240 characters")
+    return {"type": "document", "id": media_id, "link": link, "filename": name}
 
 
 def _parse_text(text: Any) -> dict[str, Any] | JSONResponse:
@@ -376,7 +415,10 @@ def render_conversation(entries: list[dict[str, Any]], tz: ZoneInfo = ZONE) -> s
         elif entry.get("type") == "template":
             params = " | ".join(entry.get("parameters") or [])
             buttons = "".join(f" [{b}]" for b in entry.get("buttons") or [])
-            blocks.append(f"{stamp} Pemda (template {entry['template']}):\n{params}{buttons}")
+            header = entry.get("header") or {}
+            attached = f"[dokumen: {header.get('filename') or 'tanpa nama'}]\n" if header.get("type") == "document" \
+                else ""
+            blocks.append(f"{stamp} Pemda (template {entry['template']}):\n{attached}{params}{buttons}")
         else:
             buttons = "\n" + "  ".join(f"[{b['title']}]" for b in entry["buttons"]) if entry.get("buttons") else ""
             kind = " (pesan tombol)" if entry.get("type") == "interactive" else ""
@@ -421,6 +463,10 @@ def create_app(state: MetaGraphState | None = None) -> FastAPI:
                 if rule.code == 502:
                     return HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502)
                 return meta_error(HTTP_FAULTS.get(rule.code, rule.code))
+        header = record.get("header") or {}
+        if header.get("type") == "document" and header.get("id") and header["id"] not in state.media:
+            state._reject(131053, to)
+            return meta_error(131053)
         if to in state.invalid_numbers:
             state._reject(131026, to)
             return meta_error(131026)
@@ -432,6 +478,34 @@ def create_app(state: MetaGraphState | None = None) -> FastAPI:
         state._accept({"id": wamid, **record, "at": state.now().isoformat()})
         return {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": to}],
                 "messages": [{"id": wamid, "message_status": "accepted"}]}
+
+    @app.post("/{version}/{phone_number_id}/media")
+    async def upload(version: str, phone_number_id: str, request: Request):
+        if (problem := refused(request)) is not None:
+            return problem
+        if phone_number_id != state.phone_number_id:
+            return meta_error(100, subcode=33, message=(
+                f"Unsupported post request. Object with ID '{phone_number_id}' does not exist"))
+        try:
+            form = await request.form()
+        except Exception:  # not multipart
+            return _invalid("the upload must be multipart/form-data")
+        file = form.get("file")
+        if form.get("messaging_product") != "whatsapp":
+            return _invalid("messaging_product must be 'whatsapp'")
+        if file is None or isinstance(file, str):
+            return _invalid("file is required")
+        mime = str(form.get("type") or "")
+        if mime not in UPLOAD_TYPES:
+            return _invalid(f"type {mime!r} is not a supported media type")
+        content = await file.read()
+        if not content or len(content) > UPLOAD_TYPES[mime]:
+            return _invalid(f"the file must hold 1 to {UPLOAD_TYPES[mime]} bytes for {mime}")
+        media_id = str(secrets.randbelow(9 * 10**15) + 10**15)
+        with state._lock:
+            state.media[media_id] = (content, mime)
+            state.uploads.append({"id": media_id, "type": mime, "filename": file.filename, "size": len(content)})
+        return {"id": media_id}
 
     @app.get("/_emulator/messages")
     def messages():

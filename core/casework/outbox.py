@@ -6,8 +6,9 @@ Claiming is one UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETUR
 workers on PostgreSQL never take the same row, and on SQLite the single statement is atomic.
 
 Rows are approved templates (reminders to OPD admins: `params` is the list of template parameters) or messages
-to a reporter (`params` is a dict, core.casework.citizen_loop): a session text or interactive message inside the
-24-hour window, else the row's template; Graph error 131047 (outside the window), answered at once or in a
+with forms (`params` is a dict: a reporter's message, core.casework.citizen_loop, or the weekly briefing, whose
+template carries an uploaded document in its header, core.reporting.briefing): a session text or interactive message
+inside the 24-hour window, else the row's template; Graph error 131047 (outside the window), answered at once or in a
 `failed` status callback, sends the template instead. A number that said BERHENTI gets nothing (the row fails
 with "penerima berhenti berlangganan"), except the confirmation of its opt-out.
 
@@ -96,10 +97,13 @@ class GraphSender:
         self.client.close()
 
     def send_template(self, to: str, template: str, params: list[Any], *, ref: str | None = None,
-                      buttons: list[str] | tuple[str, ...] = ()) -> str | None:
-        """An approved template; `buttons`: the payloads of its quick-reply buttons, in order."""
+                      buttons: list[str] | tuple[str, ...] = (), document: dict[str, Any] | None = None) -> str | None:
+        """An approved template; `buttons`: the payloads of its quick-reply buttons, in order; `document`: its
+        header's document, `{"id": <uploaded media id>, "filename"}` or `{"link", "filename"}`."""
         components: list[dict[str, Any]] = [
             {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in params]}]
+        if document:
+            components.insert(0, {"type": "header", "parameters": [{"type": "document", "document": document}]})
         components += [{"type": "button", "sub_type": "quick_reply", "index": str(i),
                         "parameters": [{"type": "payload", "payload": payload}]} for i, payload in enumerate(buttons)]
         body = {
@@ -116,6 +120,26 @@ class GraphSender:
 
     def send_text(self, to: str, text: str, *, ref: str | None = None) -> str | None:
         return self.send_session(to, {"type": "text", "text": {"preview_url": True, "body": text}}, ref=ref)
+
+    def upload_media(self, content: bytes, mime_type: str, filename: str) -> str:
+        """Upload a file for later messages (`POST /{phone_number_id}/media`, multipart); answers its media id.
+        Raises SendError like a send."""
+        s = self.settings
+        url = f"{s.whatsapp_graph_base_url.rstrip('/')}/{s.whatsapp_graph_version}/{s.whatsapp_phone_number_id}/media"
+        headers = {"Authorization": f"Bearer {s.whatsapp_token.get_secret_value()}"}
+        try:
+            response = self.client.post(url, headers=headers, data={"messaging_product": "whatsapp", "type": mime_type},
+                                        files={"file": (filename, content, mime_type)})
+        except httpx.TimeoutException:
+            raise SendError("retry", "timeout") from None
+        except httpx.TransportError as exc:
+            raise SendError("retry", f"connection error: {exc.__class__.__name__}") from None
+        if response.status_code == 200:
+            try:
+                return str(response.json()["id"])
+            except (ValueError, KeyError, TypeError):
+                raise SendError("retry", "unreadable media upload answer") from None
+        raise classify_error(response)
 
     def _post(self, body: dict[str, Any], ref: str | None) -> str | None:
         s = self.settings
@@ -399,7 +423,7 @@ def _send_citizen(engine: Engine, sender: GraphSender, row: Notification, citize
         raise SendError("fail", "di luar jendela 24 jam layanan pelanggan; pesan ini hanya dapat dikirim sebagai "
                                 "pesan sesi (tanpa template)", 131047)
     provider_id = sender.send_template(row.recipient, template, list(citizen.get("params") or []), ref=ref,
-                                       buttons=citizen.get("buttons") or ())
+                                       buttons=citizen.get("buttons") or (), document=citizen.get("document"))
     return provider_id, "template"
 
 

@@ -11,6 +11,7 @@ from core.entry import cli_keys, cli_users
 from core.entry.cli_common import settings_or_exit
 from core.entry.cli_connectors import connector_app, inbox_app
 from core.entry.cli_sla import sla_app
+from core.entry.cli_trends import trends_app
 from core.entry.cli_triage import triage_app
 from core.runtime.settings import SettingsError
 
@@ -21,6 +22,7 @@ app.add_typer(connector_app, name="connector")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(sla_app, name="sla")
 app.add_typer(triage_app, name="triage")
+app.add_typer(trends_app, name="trends")
 app.add_typer(cli_keys.app, name="keys")
 app.add_typer(cli_users.app, name="users")
 
@@ -90,11 +92,15 @@ def _safe_url(url: str) -> str:
 def serve(
     api_only: bool = typer.Option(False, help="Serve only the API"),
     dashboard_only: bool = typer.Option(False, help="Serve only the dashboard"),
+    workers: int = typer.Option(None, "--workers", help="API processes (default ADUAN_API_WORKERS, 1); "
+                                "more than 1 needs PostgreSQL"),
 ) -> None:
     """Serve the REST API and the dashboard."""
     from core.entry.serve import serve_all
 
-    serve_all(settings_or_exit(), api_only=api_only, dashboard_only=dashboard_only)
+    settings = settings_or_exit()
+    serve_all(settings, api_only=api_only, dashboard_only=dashboard_only,
+              workers=settings.api_workers if workers is None else workers)
 
 
 @app.command()
@@ -178,10 +184,12 @@ def demo(
         demo_run.stack.close()
 
 
+from core.entry.cli_briefing import briefing  # noqa: E402
 from core.entry.cli_imports import import_112, replay_webhooks  # noqa: E402
 
 app.command("import-112")(import_112)
 app.command("replay-webhooks")(replay_webhooks)
+app.command("briefing")(briefing)
 
 
 def main() -> None:  # pragma: no cover - console entry

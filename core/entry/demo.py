@@ -26,6 +26,7 @@ from connectors.emulators import call112_export, google_reviews, lapor, meta_gra
 from connectors.emulators.runner import serve
 from core.casework.escalation import run_sweep
 from core.casework.outbox import GraphSender, dispatch_due
+from core.entry import demo_trends
 from core.entry.cli_common import decimal
 from core.entry.demo_email import load_email
 from core.entry.demo_people import DemoLogin, demo_people
@@ -89,7 +90,8 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
         anchor, run_no = demo_anchor(session)
     say(f"reference data ready (anchor {anchor:%Y-%m-%d}, run #{run_no})")
 
-    lapor_app = lapor.create_app(seed=SEED, total=LAPOR_TOTAL, days=DAYS, now=anchor, id_offset=run_no * 50_000)
+    lapor_app = lapor.create_app(seed=SEED, total=LAPOR_TOTAL, days=DAYS, now=anchor, id_offset=run_no * 50_000,
+                                 planted=demo_trends.lapor_planted(anchor))
     lapor_url = stack.enter_context(serve(lapor_app))
     google_url = stack.enter_context(serve(google_reviews.create_app(seed=SEED, total=REVIEWS_TOTAL, days=DAYS,
                                                                       now=anchor)))
@@ -118,12 +120,15 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
         say(f"sync {name}: {summary.fetched} fetched, {summary.new} new, {summary.updated} updated "
             f"({decimal(summary.duration_s)} s)")
     write_112_exports(folder, anchor)
+    demo_trends.write_flood_112(folder, anchor)
     with Session(engine, expire_on_commit=False) as session:
         reports = file_import.sync_instance(session, "call112")
         session.commit()
     say(f"112: {len(reports)} new export file(s) imported from {folder}")
     load_email(engine, anchor, stack, seed=SEED, days=DAYS, say=say)
     deliver_whatsapp_history(settings, anchor, graph)
+    planted = demo_trends.deliver_planted_whatsapp(anchor, WA_SECRET, graph)
+    say(f"WhatsApp: {planted} planted deliveries (a flood in Kanigoro, PDAM water in Talun every week)")
     deliver_social_history(settings, anchor, stack, say=say)
     load_youtube(settings, anchor, stack, say=say)
     media_started = time.monotonic()
@@ -151,6 +156,8 @@ def load_demo(settings: Settings, var_dir: Path | None = None) -> Demo:
     sent = dispatch_due(engine, settings, now=utcnow(), sender=GraphSender(settings))
     say(f"escalation sweep: {result}; outbox: {sent}")
     public, conversation = talk_with_a_reporter(settings, engine, graph, graph_url)
+    demo_trends.merge_flood_duplicates(settings, anchor, say)
+    demo_trends.compute_trends(settings, say)
 
     with Session(engine, expire_on_commit=False) as session:
         admin_key = fresh_key(session, "demo-admin")

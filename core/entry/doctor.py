@@ -198,6 +198,32 @@ def check_source(check: str, config: Any, probe_path: str = "") -> Iterator[Find
         yield Finding("FAIL", f"{check} folder", f"{folder} is not a readable folder: create it or fix the config")
 
 
+def check_read_replica(settings: Settings, primary: Engine) -> Iterator[Finding]:
+    """ADUAN_READ_DATABASE_URL: reachable, a standby, and within the lag setting (else reads use the primary)."""
+    if not settings.read_database_url:
+        return
+    from core.runtime.replica import ReadRouter, replica_engine
+
+    where = make_url(settings.read_database_url).render_as_string(hide_password=True)
+    router = ReadRouter(replica_engine(settings), settings.read_replica_max_lag_seconds, 1.0, primary=primary)
+    try:
+        state = router.measure()
+    finally:
+        router.dispose()
+    if not state.reachable:
+        yield Finding("WARN", "read replica", f"{where} unreachable ({state.error}): reads use the primary; check "
+                      "ADUAN_READ_DATABASE_URL, that the standby runs and accepts this host in pg_hba.conf")
+    elif not state.standby:
+        yield Finding("WARN", "read replica", f"{where} is not a standby (not in recovery): its lag cannot be "
+                      "measured; point ADUAN_READ_DATABASE_URL at a streaming replica of the primary")
+    elif not state.fresh_enough(settings.read_replica_max_lag_seconds):
+        yield Finding("WARN", "read replica", f"{where} is {state.lag_seconds:.1f} s behind (more than "
+                      f"ADUAN_READ_REPLICA_MAX_LAG_SECONDS={settings.read_replica_max_lag_seconds:g}): reads use "
+                      "the primary until it catches up; check the standby's log and pg_stat_replication")
+    else:
+        yield Finding("OK", "read replica", f"{where} streaming, {state.lag_seconds:.1f} s behind")
+
+
 def check_whatsapp_upstream(settings: Settings) -> Iterator[Finding]:
     if settings.whatsapp_phone_number_id:
         yield reachable("whatsapp upstream", settings.whatsapp_graph_base_url,
@@ -223,6 +249,7 @@ def run_checks(settings: Settings | None = None) -> list[Finding]:
         findings += check_database(settings, engine)
         if any(f.check == "migrations" and f.level == "OK" for f in findings):
             findings += check_connectors(settings, engine)
+        findings += check_read_replica(settings, engine)
     finally:
         engine.dispose()
     findings += check_whatsapp_upstream(settings)

@@ -1,5 +1,5 @@
-"""`aduan worker`: connector syncs, the SLA sweep, the notification outbox, reporters' media downloads and
-the nightly retrain of the triage suggestions, each on its schedule.
+"""`aduan worker`: connector syncs, the SLA sweep, the notification outbox, reporters' media downloads,
+the nightly retrain of the triage suggestions and the Monday briefing, each on its schedule.
 
 SIGTERM/SIGINT ask it to stop: the running job finishes (the outbox stops between two messages
 and gives unsent claims back), then the process exits 0. On SQLite one worker runs at a time
@@ -95,6 +95,9 @@ def run_worker(once: bool = False, settings: Settings | None = None, stop: threa
                     lambda: fetch_pending_media(engine, settings, should_stop=stop.is_set)),
                 Job("triage_retrain", RETRAIN_CHECK_SECONDS, NightlyRetrain(engine, settings)),
                 Job("candidate_retrain", CANDIDATE_RETRAIN_SECONDS, lambda: retrain_candidates(engine, settings)),
+                Job("trends", settings.trends_minutes * 60, lambda: run_trends_job(engine, settings)),
+                Job("briefing", BRIEFING_CHECK_SECONDS, weekly_briefing(engine, settings, sender)),
+                Job("login_throttle", THROTTLE_PRUNE_SECONDS, lambda: prune_login_throttle(engine, settings)),
             ]
             log.info("worker started (%s): sweep every %s min, outbox every %s s%s", engine.dialect.name,
                      settings.sla_sweep_minutes, settings.outbox_poll_seconds, ", once" if once else "")
@@ -143,8 +146,39 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
     return lambda: [signal.signal(sig, handler) for sig, handler in previous.items()]
 
 
+THROTTLE_PRUNE_SECONDS = 3600.0
+
+
+def prune_login_throttle(engine: Engine, settings: Settings) -> str | None:
+    """Forget log-in failure counters (core.identity.throttle) older than a lock-out, once their lock is over."""
+    from datetime import timedelta
+
+    from core.identity.throttle import prune
+
+    with Session(engine) as session:
+        gone = prune(session, utcnow(), timedelta(minutes=settings.login_lockout_minutes))
+    return f"{gone} old log-in counters removed" if gone else None
+
+
 RETRAIN_CHECK_SECONDS = 600.0
 CANDIDATE_RETRAIN_SECONDS = 3600.0  # the candidate ranker (core.triage.candidates) learns the desk's decisions hourly
+
+
+def run_trends_job(engine: Engine, settings: Settings):
+    """Topics of the week and month, spikes of the day and week (core.trends.job)."""
+    from core.trends.job import trends_job
+
+    return trends_job(engine, settings)
+
+
+BRIEFING_CHECK_SECONDS = 300.0  # the weekly briefing is due from Monday ADUAN_BRIEFING_HOUR: checked every 5 minutes
+
+
+def weekly_briefing(engine: Engine, settings: Settings, sender: GraphSender) -> Callable[[], object]:
+    """The Monday briefing for the Bupati and the Sekda, made and queued once per week (core.entry.briefing)."""
+    from core.entry.briefing import WeeklyBriefing
+
+    return WeeklyBriefing(engine, settings, sender)
 
 
 def retrain_candidates(engine: Engine, settings: Settings) -> str | None:

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
+from core.identity import throttle
 from core.runtime.settings import Settings
-from models import AuditEntry, Opd, Role, User
+from models import Opd, Role, User
 from models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -144,49 +145,45 @@ class LoginResult:
 
 def authenticate(session: Session, settings: Settings, username: str, password: str) -> LoginResult:
     """Check a password. Failures count towards a lock-out; a locked account answers `locked` even to
-    the right password, so guessing on doesn't help."""
+    the right password, so guessing on doesn't help. The counts change by atomic statements
+    (core.identity.throttle): attempts racing in several API processes lock after exactly the configured number."""
     user = by_username(session, username)
     if user is None:
         return _no_such_account(session, settings, username, password)
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         return LoginResult(user, "locked", user.locked_until)
+    lockout = timedelta(minutes=settings.login_lockout_minutes)
     if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
-        session.add(user)
-        session.commit()
-        if user.locked_until is not None and user.locked_until > now:
-            return LoginResult(user, "locked", user.locked_until)
+        locked_until = throttle.record_account_failure(session, user.id, now, settings.login_max_failures, lockout)
+        session.refresh(user)
+        if locked_until is not None:
+            return LoginResult(user, "locked", locked_until)
         return LoginResult(user, "bad_credentials")
     if not user.active:
         return LoginResult(user, "inactive")
+    values = {"last_login_at": now}
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    session.add(user)
-    session.commit()
+        values["password_hash"] = hash_password(password)
+    cleared = throttle.clear_account_failures(session, user.id, now, **values)
+    session.refresh(user)
+    if not cleared:  # locked by failures that raced this attempt
+        return LoginResult(user, "locked", user.locked_until)
     return LoginResult(user, "ok")
 
 
 def _no_such_account(session: Session, settings: Settings, username: str, password: str) -> LoginResult:
     """Answer as an account would, locking the name after as many failures and for as long, so no answer
-    tells which usernames exist. Replayed from earlier attempts in the audit log: no user is created."""
+    tells which usernames exist. Counted in `login_throttle` (core.identity.throttle): no user is created."""
     now = utcnow()
-    attempts = (AuditEntry.action == LOGIN_ACTION, AuditEntry.actor == login_actor(username))
-    last_lock = session.exec(select(AuditEntry).where(*attempts, AuditEntry.message.startswith(_LOCKED_UNTIL))
-                             .order_by(AuditEntry.id.desc()).limit(1)).first()
-    if last_lock is not None:
-        locked_until = datetime.fromisoformat(last_lock.message.removeprefix(_LOCKED_UNTIL))
-        if locked_until > now:
-            return LoginResult(None, "locked", locked_until)
-    failures = session.exec(select(func.count()).select_from(AuditEntry).where(
-        *attempts, AuditEntry.message == "bad_credentials", AuditEntry.id > (last_lock.id if last_lock else 0))).one()
+    locked_until = throttle.name_locked_until(session, username, now)
+    if locked_until is not None:
+        return LoginResult(None, "locked", locked_until)
     _verify(_DUMMY_HASH, password)  # the same time as checking a real password
-    if failures + 1 >= settings.login_max_failures:
-        return LoginResult(None, "locked", now + timedelta(minutes=settings.login_lockout_minutes))
+    locked_until = throttle.record_name_failure(session, username, now, settings.login_max_failures,
+                                                timedelta(minutes=settings.login_lockout_minutes))
+    if locked_until is not None:
+        return LoginResult(None, "locked", locked_until)
     return LoginResult(None, "bad_credentials")
 
 

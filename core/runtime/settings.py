@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -45,6 +45,23 @@ class Settings(BaseSettings):
         10, gt=0, le=300,
         description="How long a request waits for a free connection before it is answered 503 (try again)",
     )
+    # A streaming replica for the read-only routes (core/runtime/replica.py, docs/architecture.md "Read replica").
+    read_database_url: str | None = Field(
+        None,
+        description="PostgreSQL hot standby (streaming replica of ADUAN_DATABASE_URL) that answers the read-only "
+        "API routes: /stats, rapor, export, the complaint list and detail, the public pages, trends; writes, log-in "
+        "and audit stay on the primary. Unset = every read on the primary",
+    )
+    read_replica_max_lag_seconds: float = Field(
+        10.0, ge=0, le=86_400,
+        description="Reads go back to the primary while the replica is more than this many seconds behind it, or "
+        "cannot be reached, and return to the replica once it catches up",
+    )
+    read_replica_check_seconds: float = Field(
+        2.0, gt=0, le=300,
+        description="Seconds one measurement of the replica's lag is reused (per API process) before it is taken "
+        "again",
+    )
     timezone: str = Field(
         "Asia/Jakarta",
         description="IANA timezone of the pemda: working days, reminder hour, local dates in the UI and rapor",
@@ -64,6 +81,11 @@ class Settings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", description="Address the API and the dashboard bind to (0.0.0.0 in a container)")
     api_port: int = Field(8000, description="TCP port of the REST API")
+    api_workers: int = Field(
+        1, ge=1, le=64,
+        description="API processes `aduan serve` starts (uvicorn workers sharing one port; the dashboard stays one "
+        "process); more than 1 needs PostgreSQL",
+    )
     dashboard_port: int = Field(8050, description="TCP port of the dashboard")
     dashboard_api_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL at which the dashboard reaches the API"
@@ -326,6 +348,51 @@ class Settings(BaseSettings):
         60.0, ge=0, description="First wait in seconds before a failed media download is tried again; doubles per try"
     )
 
+    # Topics and spikes (core/trends, docs/domain.md "Topics and spikes").
+    trends_topics: int = Field(
+        10, ge=2, le=50, description="Topics the nightly job looks for in a week's or a month's complaints (NMF "
+        "components; fewer when there are few complaints)",
+    )
+    trends_min_topic_size: int = Field(
+        3, ge=1, description="A topic holding fewer complaints of its period than this is not shown")
+    trends_minutes: float = Field(
+        60.0, gt=0, description="Minutes between two runs of the worker's trends job: the topics of the current week "
+        "and month are refitted and the day's and the week's counts checked for spikes",
+    )
+    trends_baseline_weeks: int = Field(
+        8, ge=2, le=52, description="Weeks of history of a spike's baseline: the mean of the same weekday (a day) or "
+        "of the same part of the week (a week) over that many previous weeks",
+    )
+    trends_spike_p: float = Field(
+        0.001, gt=0, lt=1, description="A count is a spike when the Poisson probability of at least that many, "
+        "given its baseline, is below this",
+    )
+    trends_spike_min_count: int = Field(
+        5, ge=1, description="Fewest complaints a day or a week needs before it can be called a spike")
+    trends_min_expected: float = Field(
+        0.3, gt=0, description="Floor of a baseline (complaints per day; seven times this per week), so that a "
+        "kecamatan that never complained is not called a spike on its first two complaints",
+    )
+    trends_notify_opd_code: str = Field(
+        "DISKOMINFO", description="OPD whose active WhatsApp admins hear of each new spike (template "
+        "lonjakan_aduan), once per spike",
+    )
+
+    # The weekly briefing for the Bupati and the Sekda (core/reporting/briefing.py).
+    briefing_recipients: list[str] = Field(
+        default_factory=list,
+        description="WhatsApp numbers that receive the weekly briefing PDF every Monday (Bupati, Sekda…), as a JSON "
+        "list; empty = the briefing is made and stored but not sent",
+    )
+    briefing_template: str = Field(
+        "ringkasan_mingguan", description="Approved WhatsApp template that carries the weekly briefing: a document "
+        "header (the PDF) and four body parameters (the ISO week, its dates, the figures, the biggest spike)",
+    )
+    briefing_hour: int = Field(
+        7, ge=0, le=23, description="Local hour (0–23) on Monday from which the worker makes and sends the briefing "
+        "of the week that just ended",
+    )
+
     log_format: Literal["json", "text"] = Field(
         "json", description="Log lines of `aduan serve` and `aduan worker`: one JSON object per line, or plain text"
     )
@@ -363,6 +430,25 @@ class Settings(BaseSettings):
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError(f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql")
         return value
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _read_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            url = make_url(value.strip())
+        except ArgumentError as exc:
+            raise ValueError(f"cannot parse database URL {value!r}") from exc
+        if url.get_backend_name() != "postgresql":
+            raise ValueError("a read replica must be PostgreSQL (postgresql+psycopg://…)")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _replica_of_postgres(self) -> Settings:
+        if self.read_database_url and make_url(self.database_url).get_backend_name() != "postgresql":
+            raise ValueError("ADUAN_READ_DATABASE_URL needs ADUAN_DATABASE_URL on PostgreSQL (SQLite has no replica)")
+        return self
 
     @field_validator("channel_stale_hours")
     @classmethod

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 
-from dashboard import components, figures, ids, shaping, state
+from dashboard import components, figures, ids, shaping, state, trends_view
 
 dash.register_page(__name__, path="/", name="Dinding", title="Dinding — Aduan Terpadu")
 
@@ -30,6 +30,7 @@ def layout(**_query) -> html.Div:
         ], className="wall-header d-flex justify-content-between align-items-center flex-wrap gap-2"),
         html.Div(id=ids.WALL_STALE),
         html.Div(id=ids.WALL_ERROR),
+        html.Div(id=ids.WALL_SPIKE),
         html.Div(components.kpi_row([shaping.Kpi(k, "…") for k in
                                      ("Aduan hari ini", "Bulan ini", "Belum selesai", "Lewat tenggat",
                                       "Penyelesaian", "Rata-rata tindak lanjut")], "xl"), id=ids.WALL_KPIS),
@@ -56,7 +57,8 @@ def _graph(id_: str):
 # names fit follow the screen (a 4K TV gets twice the 1080p sizes, not the same pixels on a quarter of it).
 clientside_callback(ClientsideFunction("aduan", "wallViewport"), Output(ids.WALL_VIEWPORT, "data"),
                     Input(ids.WALL_INTERVAL, "n_intervals"), Input(ids.WALL_KPIS, "children"),
-                    Input(ids.WALL_CHANNELS, "children"), Input(ids.WALL_STALE, "children"))
+                    Input(ids.WALL_CHANNELS, "children"), Input(ids.WALL_STALE, "children"),
+                    Input(ids.WALL_SPIKE, "children"))
 
 
 def _scale(viewport: dict | None) -> float:
@@ -88,6 +90,18 @@ def refresh_headline(_n):
         warning = dbc.Alert([html.Strong("Perhatian: data mungkin tidak mutakhir. "),
                              html.Span(" ".join(stale.reasons))], color="danger", className="wall-stale mb-3")
     return kpis, stale.as_of, warning, components.error_alert(err, "Ringkasan")
+
+
+@callback(Output(ids.WALL_SPIKE, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))
+def refresh_spike(_n):
+    """One line from the most unusual spike of today and this week (core.trends, stored by the worker); nothing
+    when there is none, or when it cannot be read (the wall's other parts say when the API is away)."""
+    spikes, _ = state.fetch(lambda c: c.trend_spikes(limit=1))
+    line = trends_view.wall_line(spikes)
+    if line is None:
+        return None
+    return html.Div([html.Span("⚠", className="wall-spike-mark", **{"aria-hidden": "true"}), html.Span(line)],
+                    className="wall-spike mb-3", role="status")
 
 
 @callback(Output(ids.WALL_CHANNELS, "children"), Input(ids.WALL_INTERVAL, "n_intervals"))

@@ -80,6 +80,7 @@ MATRIX = [
     ("GET", "/rapor", None, everyone()),
     ("GET", "/rapor.xlsx", None, everyone()),
     ("GET", "/rapor.pdf", None, everyone()),
+    ("GET", "/briefing.pdf", None, {**admin_only(), "analyst": 200}),
     ("GET", "/export/complaints.csv", None, casework(petugas=200)),
     ("GET", "/export/complaints.xlsx", None, casework(petugas=200)),
     ("GET", "/opd/DPUPR/overdue", None, {**casework(), "opd_other": 403}),

@@ -202,11 +202,11 @@ def test_a_google_review_is_answered_in_a_public_box_with_a_counter(page, stack)
     page.console_log.assert_clean()
 
 
-MENU = {"admin": ["/", "/kanal", "/opd", "/jelajah", "/verifikasi", "/konektor", "/audit",
+MENU = {"admin": ["/", "/kanal", "/opd", "/isu", "/jelajah", "/verifikasi", "/konektor", "/audit",
                   "/aduan-baru", "/unggah", "/serah-lapor", "/penghubung"],  # the last four under "Kerja harian"
-        "rini": ["/", "/kanal", "/opd", "/jelajah", "/konektor"],  # an analyst (sekar is locked out above)
-        "pupr": ["/", "/kanal", "/opd", "/jelajah"],
-        "bupati": ["/", "/kanal", "/opd"]}
+        "rini": ["/", "/kanal", "/opd", "/isu", "/jelajah", "/konektor"],  # an analyst (sekar is locked out above)
+        "pupr": ["/", "/kanal", "/opd", "/isu", "/jelajah"],
+        "bupati": ["/", "/kanal", "/opd", "/isu"]}
 
 
 @pytest.mark.parametrize("username", list(MENU))

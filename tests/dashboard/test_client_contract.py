@@ -36,6 +36,13 @@ CONTRACT: list[tuple[type, str, tuple[str, ...]]] = [
     (client.PublicFigures, "/api/v1/public/figures", ()),
     (client.PublicSummary, "/api/v1/public/figures", ("summary",)),
     (client.PublicMonth, "/api/v1/public/figures", ("by_month",)),
+    (client.TrendTopics, "/api/v1/trends/topics", ()),
+    (client.TrendTopic, "/api/v1/trends/topics", ("topics",)),
+    (client.TopicExample, "/api/v1/trends/topics", ("topics", "examples")),
+    (client.TrendChannel, "/api/v1/trends/topics", ("topics", "channels")),
+    (client.TrendSpikes, "/api/v1/trends/spikes", ()),
+    (client.TrendSpike, "/api/v1/trends/spikes", ("spikes",)),
+    (client.TrendIssue, "/api/v1/trends/issues", ("issues",)),
 ]
 
 
