@@ -5,6 +5,7 @@ from logging.config import fileConfig
 import models
 from alembic import context
 from core.runtime.db import make_engine
+from core.runtime.partitions import include_object
 from core.runtime.settings import get_settings
 
 config = context.config
@@ -42,6 +43,8 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # PostgreSQL's partitions, key tables and look-up indexes (migration 0115) are not in the models
+        include_object=include_object if connection.dialect.name == "postgresql" else None,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -393,6 +393,19 @@ class Settings(BaseSettings):
         "of the week that just ended",
     )
 
+    # Monthly partitions on PostgreSQL (core/runtime/partitions.py, core/runtime/raw_archive.py).
+    partition_months_ahead: int = Field(
+        3, ge=1, le=36, description="PostgreSQL: the worker keeps monthly partitions of complaint_event, raw_record, "
+        "audit_log and notification made this many months ahead of the current one (every 6 hours and at start)",
+    )
+    raw_archive_after_months: int = Field(
+        24, ge=1, le=600, description="PostgreSQL: `aduan db archive-raw` writes raw_record months older than this "
+        "many whole months to ADUAN_RAW_ARCHIVE_DIR, checks the file, then drops the month's partition",
+    )
+    raw_archive_dir: str = Field(
+        "./arsip-raw", description="Directory of `aduan db archive-raw`'s files, raw_record_YYYY_MM.jsonl.gz",
+    )
+
     log_format: Literal["json", "text"] = Field(
         "json", description="Log lines of `aduan serve` and `aduan worker`: one JSON object per line, or plain text"
     )
