@@ -6,8 +6,8 @@ from sqlalchemy import inspect
 
 import models
 from core.runtime import migrate
-from core.runtime.partitions import include_object
 from core.runtime.db import make_engine
+from core.runtime.partitions import include_object
 
 
 def test_models_match_migrations(db_url):

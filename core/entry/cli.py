@@ -82,6 +82,29 @@ def db_current() -> None:
     typer.echo(migrate.current_revision(get_engine()) or "empty")
 
 
+@db_app.command("archive-raw")
+def db_archive_raw(
+    after_months: int = typer.Option(None, "--after-months", min=1,
+                                     help="Archive months older than this many "
+                                          "(default ADUAN_RAW_ARCHIVE_AFTER_MONTHS)"),
+    directory: Path = typer.Option(None, "--dir", file_okay=False,
+                                   help="Where the files go (default ADUAN_RAW_ARCHIVE_DIR)"),
+) -> None:
+    """PostgreSQL: write old months of raw payloads to <dir>/raw_record_YYYY_MM.jsonl.gz, read each file back
+    and check it, then drop the month's partition. Running it again does nothing for months already done."""
+    from core.runtime.db import get_engine
+    from core.runtime.raw_archive import ArchiveRefused, archive_raw
+
+    settings = settings_or_exit()
+    try:
+        result = archive_raw(get_engine(), after_months or settings.raw_archive_after_months,
+                             directory or settings.raw_archive_dir)
+    except ArchiveRefused as exc:
+        typer.secho(f"aduan: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(str(result))
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

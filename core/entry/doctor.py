@@ -25,6 +25,7 @@ from core.intake.sync import config_problems
 from core.runtime import migrate
 from core.runtime.db import make_engine
 from core.runtime.logs import MASK, configured_secrets
+from core.runtime.partitions import missing_months
 from core.runtime.settings import Settings, SettingsError, load_settings
 from models import ConnectorInstance, Opd, Role, ServiceState, SyncState, User
 
@@ -151,6 +152,19 @@ def check_schema_content(settings: Settings, engine: Engine) -> Iterator[Finding
     else:
         where = "the secret stored in the database" if stored_secret else "a secret generated at the first log-in"
         yield Finding("OK", "log-in", f"ADUAN_AUTH_SECRET is unset: tokens signed with {where}")
+    yield from check_partitions(engine)
+
+
+def check_partitions(engine: Engine) -> Iterator[Finding]:
+    """PostgreSQL: this month's and next month's partitions exist (the worker makes them ahead)."""
+    if engine.dialect.name != "postgresql":
+        return
+    missing = missing_months(engine, months_ahead=1)
+    if missing:
+        yield Finding("WARN", "partitions", f"missing {', '.join(missing)}: their rows go to the DEFAULT partition; "
+                                            "start `aduan worker` (it makes the months ahead every 6 hours)")
+    else:
+        yield Finding("OK", "partitions", "this month's and next month's partitions exist")
 
 
 def check_connectors(settings: Settings, engine: Engine) -> Iterator[Finding]:

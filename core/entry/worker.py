@@ -1,5 +1,6 @@
-"""`aduan worker`: connector syncs, the SLA sweep, the notification outbox, reporters' media downloads,
-the nightly retrain of the triage suggestions and the Monday briefing, each on its schedule.
+"""`aduan worker`: the monthly partitions (PostgreSQL), connector syncs, the SLA sweep, the notification outbox,
+reporters' media downloads, the nightly retrain of the triage suggestions and the Monday briefing, each on its
+schedule.
 
 SIGTERM/SIGINT ask it to stop: the running job finishes (the outbox stops between two messages
 and gives unsent claims back), then the process exits 0. On SQLite one worker runs at a time
@@ -31,6 +32,7 @@ from core.intake.media import fetch_pending as fetch_pending_media
 from core.intake.writeback import dispatch_writebacks
 from core.runtime.db import make_engine, session_scope
 from core.runtime.logs import configure_logging
+from core.runtime.partitions import ensure_partitions
 from core.runtime.settings import Settings, get_settings
 from models import ConnectorInstance
 from models.types import utcnow
@@ -84,7 +86,8 @@ def run_worker(once: bool = False, settings: Settings | None = None, stop: threa
         sender = GraphSender(settings)
         restore = _install_signal_handlers(stop)
         try:
-            jobs = [
+            jobs = [  # each runs once at start, in this order; partitions first, before rows arrive
+                Job("partitions", PARTITIONS_SECONDS, lambda: make_partitions(engine, settings)),
                 Job("sync", settings.sync_poll_seconds, lambda: run_due_syncs(engine, stop)),
                 Job("sla_sweep", settings.sla_sweep_minutes * 60, lambda: run_sweep(engine, settings)),
                 Job("outbox", settings.outbox_poll_seconds,
@@ -147,6 +150,14 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
 
 
 THROTTLE_PRUNE_SECONDS = 3600.0
+PARTITIONS_SECONDS = 6 * 3600.0
+
+
+def make_partitions(engine: Engine, settings: Settings) -> str | None:
+    """PostgreSQL: the monthly partitions up to ADUAN_PARTITION_MONTHS_AHEAD exist (a no-op on SQLite)."""
+    result = ensure_partitions(engine, settings.partition_months_ahead)
+    return str(result) if result.created else None
+
 
 
 def prune_login_throttle(engine: Engine, settings: Settings) -> str | None:

@@ -35,7 +35,8 @@ class Partitioned:
 
 PARTITIONED: dict[str, Partitioned] = {p.table: p for p in (
     Partitioned("raw_record", "received_at", KeyTable(
-        "raw_record_key", "uq_raw_record_channel_external_id_payload_hash", ("channel", "external_id", "payload_hash"))),
+        "raw_record_key", "uq_raw_record_channel_external_id_payload_hash",
+        ("channel", "external_id", "payload_hash"))),
     Partitioned("complaint_event", "at", KeyTable(
         "complaint_event_key", "uq_complaint_event_complaint_id_external_id", ("complaint_id", "external_id"),
         "external_id IS NOT NULL")),
@@ -47,7 +48,7 @@ PARTITIONED: dict[str, Partitioned] = {p.table: p for p in (
 LOOKUP_INDEXES = {"ix_raw_record_dedupe", "ix_notification_idempotency_key"}
 # Foreign keys the models declare that PostgreSQL keeps as a trigger (the target is partitioned).
 TRIGGER_FOREIGN_KEYS = {"fk_complaint_raw_record_id_raw_record"}
-_CHILD = re.compile(r"^(?P<table>%s)_(p\d{4}_\d{2}|default)$" % "|".join(PARTITIONED))
+_CHILD = re.compile(rf"^({'|'.join(PARTITIONED)})_(p\d{{4}}_\d{{2}}|default)$")
 _KEY_TABLES = {p.key.name for p in PARTITIONED.values() if p.key}
 
 
