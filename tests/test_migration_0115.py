@@ -57,8 +57,9 @@ def test_upgrade_partitions_existing_rows_and_downgrade_keeps_them(settings, db_
         with engine.begin() as conn:
             for i, at in enumerate(MONTHS):
                 conn.execute(text(
-                    "INSERT INTO raw_record (channel, external_id, payload, payload_hash, received_at, state, attempts) "
-                    "VALUES ('lapor', :e, '{\"a\": 1}', :h, :at, 'pending', 0)"), {"e": f"m{i}", "h": f"h{i}", "at": at})
+                    "INSERT INTO raw_record (channel, external_id, payload, payload_hash, received_at, state, "
+                    "attempts) VALUES ('lapor', :e, '{\"a\": 1}', :h, :at, 'pending', 0)"),
+                    {"e": f"m{i}", "h": f"h{i}", "at": at})
                 conn.execute(text(
                     "INSERT INTO notification (idempotency_key, recipient, channel, template, status, attempts, "
                     "created_at, updated_at) VALUES (:k, '6281', 'whatsapp', 't', 'sent', 1, :at, :at)"),
@@ -135,4 +136,5 @@ def test_upgrade_partitions_existing_rows_and_downgrade_keeps_them(settings, db_
 def _triggers(engine, table: str) -> list[dict]:
     with engine.connect() as conn:
         return [{"name": n} for n in conn.execute(text(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:t) AND NOT tgisinternal"), {"t": table}).scalars()]
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:t) AND NOT tgisinternal"),
+            {"t": table}).scalars()]
