@@ -13,7 +13,7 @@ from core.entry.doctor import check_partitions
 from core.entry.worker import make_partitions
 from core.intake.inbox import land, land_page
 from core.runtime.partitions import PARTITIONED, ensure_partitions, missing_months
-from models import Notification, RawRecord
+from models import AuditEntry, Notification, RawRecord
 from tests.conftest import backend_name
 
 pg_only = pytest.mark.skipif(backend_name() == "sqlite", reason="partitions are PostgreSQL's")
@@ -81,12 +81,16 @@ def test_rows_parked_in_default_move_into_their_new_month_with_their_keys(engine
     at = datetime(2032, 2, 10, 8, tzinfo=UTC)
     raw = RawRecord(channel="whatsapp", external_id="wamid.9", payload={"t": "x"}, payload_hash="h9", received_at=at)
     note = Notification(idempotency_key="ack:9", recipient="6281", template="t", created_at=at, updated_at=at)
-    session.add_all([raw, note])
+    audit = AuditEntry(at=at, actor="cli:root", action="complaint.transition")
+    session.add_all([raw, note, audit])
     session.commit()
     assert _where(engine, "raw_record", raw.id) == "raw_record_default"
 
     result = ensure_partitions(engine, 0, today=date(2032, 2, 1))
-    assert result.moved_rows == 2 and "raw_record_p2032_02" in result.created
+    assert result.moved_rows == 3 and "raw_record_p2032_02" in result.created
+    assert _where(engine, "audit_log", audit.id) == "audit_log_p2032_02"  # moved, though append-only
+    with pytest.raises(Exception, match="append-only"), engine.begin() as c:
+        c.execute(text("DELETE FROM audit_log"))  # and still refusing in both partitions
     assert _where(engine, "raw_record", raw.id) == "raw_record_p2032_02"
     assert _where(engine, "notification", note.id) == "notification_p2032_02"
     # the moved rows are still unique
