@@ -154,3 +154,35 @@ def test_the_worker_job_and_doctor(engine, settings, partitions):
                 conn.exec_driver_sql(f"DROP TABLE {spec.table}_p{datetime.now().astimezone():%Y_%m}")
         assert "partitions: made" in make_partitions(engine, settings)
     assert [f.level for f in check_partitions(engine)] == ["OK"]
+
+
+@pg_only
+def test_two_deliveries_racing_still_land_one_row(engine):
+    """The key row is written inside the INSERT's own transaction: the second delivery waits on the first's
+    key and fails with the IntegrityError `inbox.land` turns into "already there"."""
+    import threading
+
+    insert = text("INSERT INTO raw_record (channel, external_id, payload, payload_hash, received_at, state, attempts) "
+                  "VALUES ('whatsapp', 'wamid.race', '{}', 'hr', now(), 'pending', 0)")
+    outcome: list[str] = []
+    with engine.connect() as first:
+        first.begin()
+        first.execute(insert)
+
+        def second() -> None:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(insert)
+                outcome.append("inserted")
+            except IntegrityError as exc:
+                outcome.append(exc.orig.diag.constraint_name)
+
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(1.0)
+        assert racer.is_alive()  # waiting on the first transaction's key row
+        first.commit()
+        racer.join(10)
+    assert outcome == ["uq_raw_record_channel_external_id_payload_hash"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM raw_record WHERE external_id = 'wamid.race'")).scalar() == 1
