@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgres lint docs bench screenshots browser mailserver clean
+.PHONY: install demo test test-sqlite test-postgres lint docs bench bench-scale screenshots browser mailserver clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run_all
+
+# Province scale, outside `make bench` (about an hour): 10 M complaints on PostgreSQL, ingest of 1 M.
+bench-scale: $(STAMP) browser
+	$(PY) -m bench.scale
 
 screenshots: $(STAMP) browser
 	$(PY) -m pytest -q -m browser tests/dashboard --screenshots
