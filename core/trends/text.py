@@ -19,9 +19,10 @@ spikes"), it did not make the topics better and it costs about a millisecond a c
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from importlib.resources import files
+
+from core.triage import text as triage_text
 
 # Chat and office abbreviations → the word the agencies write (also a few spelling variants).
 SLANG: dict[str, str] = {
@@ -65,12 +66,6 @@ sudah belum tidak lagi masih sejak selama kemarin sekarang hari minggu bulan tah
 ya iya nih sih dong deh lho tuh kok loh kah lah pun mah wkwk gan sob bro
 """.split())
 
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"\S+@\S+\.\S+")
-_PHONE = re.compile(r"(?:\+?62|0)[\s-]?8[\d\s-]{7,14}\d")
-_REDUP = re.compile(r"\b([a-z]{3,})2\b")  # "lampu2" → "lampu"
-_NUMBER = re.compile(r"\d+")
-_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")  # anything else (emoji, punctuation, digits) separates words
 MIN_LENGTH = 3
 
 
@@ -81,22 +76,9 @@ def stop_words() -> frozenset[str]:
 
 
 def tokens(text: str | None) -> list[str]:
-    """The topic-bearing words of one complaint, in order."""
-    if not text:
-        return []
-    stops = stop_words()
-    text = text.lower()
-    text = _URL.sub(" ", text)
-    text = _EMAIL.sub(" ", text)
-    text = _PHONE.sub(" ", text)
-    text = _REDUP.sub(r"\1", text)
-    text = _NUMBER.sub(" ", text)
-    out: list[str] = []
-    for word in _WORD.findall(text):
-        for part in SLANG.get(word, word).split():
-            if len(part) >= MIN_LENGTH and part not in stops:
-                out.append(part)
-    return out
+    """The topic-bearing words of one complaint, in order (the suggesters' normalisation with this module's
+    abbreviations, stop words and shortest word)."""
+    return triage_text.tokens(text, stop_words(), slang=SLANG, min_length=MIN_LENGTH)
 
 
 def normalise(text: str | None) -> str:

@@ -59,8 +59,10 @@ _WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _REDUP = re.compile(r"\b([a-z]{3,})2\b")
 
 
-def tokens(text: str | None, stop_words: frozenset[str] = STOP_WORDS) -> list[str]:
-    """The words of a complaint, normalised (see the module's doc)."""
+def tokens(text: str | None, stop_words: frozenset[str] = STOP_WORDS, *, slang: dict[str, str] = SLANG,
+           min_length: int = 2) -> list[str]:
+    """The words of a complaint, normalised (see the module's doc); the topic model (core.trends.text) passes
+    its own abbreviations, stop words and shortest word."""
     if not text:
         return []
     text = text.lower()
@@ -71,8 +73,8 @@ def tokens(text: str | None, stop_words: frozenset[str] = STOP_WORDS) -> list[st
     text = _NUMBER.sub(" ", text)
     words: list[str] = []
     for word in _WORD.findall(text):
-        for part in SLANG.get(word, word).split():
-            if part not in stop_words and len(part) > 1:
+        for part in slang.get(word, word).split():
+            if part not in stop_words and len(part) >= min_length:
                 words.append(part)
     return words
 
