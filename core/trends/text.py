@@ -13,7 +13,8 @@ agency files in SP4N-LAPOR! are brought to one form:
 5. words of one or two letters are dropped.
 
 No stemming: measured on tests/core/fixtures/trends_labelled.json with Sastrawi (docs/domain.md, "Topics and
-spikes"), it did not make the topics better and it costs about a millisecond a complaint.
+spikes"), it raised the adjusted Rand index (0.81 → 0.90 at 6 topics) but costs about 40 ms a complaint, far over
+the worker's budget, and makes the labels unreadable.
 """
 
 from __future__ import annotations
