@@ -24,18 +24,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from core.casework.sla import overdue_clause
+from core.identity.access import Access
 from core.intake.instances import instances_with_state
+from core.reporting.filters import ComplaintFilter
+from core.reporting.rollup import health as rollup_health
+from core.reporting.stats import Stats
 from core.runtime.db import get_engine
 from core.runtime.replica import get_read_router
 from core.runtime.settings import get_settings
-from models import Complaint, Notification, RawRecord, RawState
-from models.enums import OPEN_STATUSES, NotificationStatus
-from models.types import utcnow
+from models import Notification, RawRecord, RawState, Role
+from models.enums import NotificationStatus
 
 log = logging.getLogger("aduan.metrics")
 RECORD_OUTCOMES = ("fetched", "new", "updated", "failed")
@@ -49,7 +51,7 @@ class DatabaseCollector(Collector):
         try:
             with Session(get_engine()) as session:
                 families = [*self._connectors(session), *self._outbox(session), *self._inbox(session),
-                            *self._complaints(session)]
+                            *self._complaints(session), *self._rollup(session)]
         except SQLAlchemyError as exc:
             log.warning("metrics: database unreadable: %s", exc.__class__.__name__)
             up.add_metric([], 0)
@@ -104,17 +106,41 @@ class DatabaseCollector(Collector):
 
     @staticmethod
     def _complaints(session: Session) -> list[Metric]:
-        c = Complaint
-        row = session.exec(select(
-            func.coalesce(func.sum(case((c.status.in_(OPEN_STATUSES), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((overdue_clause(utcnow()), 1), else_=0)), 0),
-        ).select_from(c)).one()
+        # As /stats/summary for an admin: through the daily rollup once it is built (a scan of every
+        # complaint at each scrape took seconds at 10 M).
+        everyone = Access(Role.admin, actor="metrics")
+        tz = get_settings().tz
+        open_count, overdue_count = Stats(session, ComplaintFilter().resolve(session, tz), everyone, tz
+                                          ).open_and_overdue()
         open_ = GaugeMetricFamily("aduan_complaints_open", "Complaints not yet closed")
-        open_.add_metric([], row[0])
+        open_.add_metric([], open_count)
         overdue = GaugeMetricFamily("aduan_complaints_overdue",
                                     "Open complaints past their response or resolution deadline")
-        overdue.add_metric([], row[1])
+        overdue.add_metric([], overdue_count)
         return [open_, overdue]
+
+
+    @staticmethod
+    def _rollup(session: Session) -> list[Metric]:
+        state = rollup_health(session)
+        ready = GaugeMetricFamily("aduan_rollup_ready", "1 when the statistics may read the daily rollup, 0 while "
+                                  "it waits for its first build")
+        ready.add_metric([], int(state.ready))
+        pending = GaugeMetricFamily("aduan_rollup_pending_changes",
+                                    "Complaint changes recorded by the triggers and not yet folded into the rollup")
+        pending.add_metric([], state.pending)
+        drifted = GaugeMetricFamily("aduan_rollup_drifted_days",
+                                    "Days the last nightly reconcile found different from the complaints and rebuilt")
+        drifted.add_metric([], state.drifted_days)
+        total = CounterMetricFamily("aduan_rollup_rebuilt_days", "Days rebuilt by every reconcile so far")
+        total.add_metric([], state.drifted_days_total)
+        families = [ready, pending, drifted, total]
+        if state.reconciled_at is not None:
+            last = GaugeMetricFamily("aduan_rollup_reconciled_timestamp_seconds",
+                                     "Unix time of the last reconcile of the daily rollup")
+            last.add_metric([], state.reconciled_at.timestamp())
+            families.append(last)
+        return families
 
 
 # Reads sent to the primary although a replica is configured (api/read_source.py). A module-level metric, so

@@ -29,6 +29,8 @@ from functools import cache
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
+from bench.fill import rollup_built_after
+
 BATCH = 10_000
 DEFER_INDEXES_FROM = 1_000_000  # rows; below this, inserting into the indexes is cheaper than rebuilding
 CHANNELS = [("lapor", 35), ("whatsapp", 30), ("call112", 15), ("google_reviews", 10), ("manual", 10)]
@@ -104,7 +106,7 @@ def generate(engine: Engine, n: int, seed: int) -> int:
 
     made = have
     started = time.perf_counter()
-    with secondary_indexes_deferred(engine, table.name, n - have):
+    with rollup_built_after(engine), secondary_indexes_deferred(engine, table.name, n - have):
         while made < n:
             rows = [row(i) for i in range(made, min(n, made + BATCH))]
             with engine.begin() as conn:

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
+from bench.fill import rollup_built_after
 from core.reference.seed import seed_reference
 from core.runtime import migrate
 from core.runtime.db import make_engine
@@ -62,7 +63,7 @@ def fill(db_url: str, n: int, seed: int = 7) -> int:
     now = datetime.now(UTC)
     table = Complaint.__table__
     started = time.perf_counter()
-    with engine.begin() as conn:
+    with rollup_built_after(engine), engine.begin() as conn:
         for chunk_start in range(have, n, CHUNK):
             rows = []
             for i in range(chunk_start, min(n, chunk_start + CHUNK)):

@@ -26,17 +26,17 @@ from models.enums import (  # noqa: E402
 from models.inbox import ChannelCall, ConnectorInstance, RawRecord, SyncState  # noqa: E402
 from models.notify import EscalationRecord, EscalationStep, Letter, Notification, ServiceState  # noqa: E402
 from models.reference import Category, Opd, OpdAdmin, Region, SlaTier  # noqa: E402
+from models.rollup import ComplaintRollup, ComplaintRollupDelta, RollupState  # noqa: E402
 from models.trends import TrendRun, TrendSpike, TrendTopic, TrendTopicMember  # noqa: E402
 from models.triage import TriageModel  # noqa: E402
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiKey", "AuditEntry", "Briefing", "Category", "ChannelCall", "Classification", "Complaint", "ComplaintEvent",
-    "ComplaintMedia", "ComplaintPublic", "ConnectorInstance", "ContactOptout", "EscalationRecord", "EscalationStep",
-    "EventKind", "Letter", "LoginSession", "LoginThrottle", "Notification", "NotificationStatus", "Opd", "OpdAdmin",
-    "OpdKind",
-    "RawRecord", "RawState", "Region", "Role", "ServiceState", "SlaTier", "Status", "SyncState", "TrendRun",
-    "TrendSpike", "TrendTopic", "TrendTopicMember", "TriageModel",
-    "User", "metadata",
+    "ApiKey", "AuditEntry", "Briefing", "Category", "ChannelCall", "Classification", "Complaint",
+    "ComplaintEvent", "ComplaintMedia", "ComplaintPublic", "ComplaintRollup", "ComplaintRollupDelta",
+    "ConnectorInstance", "ContactOptout", "EscalationRecord", "EscalationStep", "EventKind", "Letter",
+    "LoginSession", "LoginThrottle", "Notification", "NotificationStatus", "Opd", "OpdAdmin", "OpdKind",
+    "RawRecord", "RawState", "Region", "Role", "RollupState", "ServiceState", "SlaTier", "Status", "SyncState",
+    "TrendRun", "TrendSpike", "TrendTopic", "TrendTopicMember", "TriageModel", "User", "metadata",
 ]

@@ -42,6 +42,8 @@ class Complaint(ComplaintBase, table=True):
         Index("ix_complaint_stats", "received_at", "status", "channel", "opd_id", "category_id", "kecamatan",
               "response_due_at", "resolution_due_at", "followup_working_days"),
         Index("ix_complaint_status_resolved", "status", "resolved_at"),  # resolutions per day
+        # Today's part of the overdue count next to the rollup (core/reporting/rollup.py): deadlines passed today.
+        Index("ix_complaint_status_resolution_due", "status", "resolution_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -105,6 +105,19 @@ def db_archive_raw(
     typer.echo(str(result))
 
 
+@db_app.command("reconcile-rollup")
+def db_reconcile_rollup() -> None:
+    """Check the daily rollup of the statistics against the complaints now and rebuild every day that differs
+    (the worker does it every night; the first run after migration 0116 on a database with complaints builds it)."""
+    from core.reporting.rollup import reconcile
+    from core.runtime.db import get_engine
+
+    settings = settings_or_exit()
+    result = reconcile(get_engine(), settings.tz)
+    typer.echo(f"rollup {'built' if result.rebuilt else 'checked'}: {result.rows} rows, "
+               f"{result.drifted_days} days differed and were rebuilt")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -1,6 +1,6 @@
 """`aduan worker`: the monthly partitions (PostgreSQL), connector syncs, the SLA sweep, the notification outbox,
-reporters' media downloads, the nightly retrain of the triage suggestions and the Monday briefing, each on its
-schedule.
+reporters' media downloads, the nightly retrain of the triage suggestions, the Monday briefing, and the daily
+rollup's fold (every minute) and nightly reconcile, each on its schedule.
 
 SIGTERM/SIGINT ask it to stop: the running job finishes (the outbox stops between two messages
 and gives unsent claims back), then the process exits 0. On SQLite one worker runs at a time
@@ -30,6 +30,7 @@ from core.casework.outbox import GraphSender, dispatch_due
 from core.intake import registry
 from core.intake.media import fetch_pending as fetch_pending_media
 from core.intake.writeback import dispatch_writebacks
+from core.reporting.rollup import NightlyReconcile, fold_pending
 from core.runtime.db import make_engine, session_scope
 from core.runtime.logs import configure_logging
 from core.runtime.partitions import ensure_partitions
@@ -101,6 +102,9 @@ def run_worker(once: bool = False, settings: Settings | None = None, stop: threa
                 Job("trends", settings.trends_minutes * 60, lambda: run_trends_job(engine, settings)),
                 Job("briefing", BRIEFING_CHECK_SECONDS, weekly_briefing(engine, settings, sender)),
                 Job("login_throttle", THROTTLE_PRUNE_SECONDS, lambda: prune_login_throttle(engine, settings)),
+                Job("rollup_fold", settings.rollup_fold_seconds, lambda: fold_rollup(engine)),
+                Job("rollup_reconcile", ROLLUP_CHECK_SECONDS,
+                    NightlyReconcile(engine, settings.tz, settings.rollup_reconcile_hour)),
             ]
             log.info("worker started (%s): sweep every %s min, outbox every %s s%s", engine.dialect.name,
                      settings.sla_sweep_minutes, settings.outbox_poll_seconds, ", once" if once else "")
@@ -190,6 +194,14 @@ def weekly_briefing(engine: Engine, settings: Settings, sender: GraphSender) -> 
     from core.entry.briefing import WeeklyBriefing
 
     return WeeklyBriefing(engine, settings, sender)
+
+
+ROLLUP_CHECK_SECONDS = 300.0  # the nightly reconcile is due from ADUAN_ROLLUP_RECONCILE_HOUR: checked every 5 minutes
+
+
+def fold_rollup(engine: Engine) -> str | None:
+    moved = fold_pending(engine)
+    return f"{moved} rollup changes folded" if moved else None
 
 
 def retrain_candidates(engine: Engine, settings: Settings) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -23,6 +23,8 @@ from sqlmodel import Session
 from core.casework.sla import overdue_clause
 from core.identity.access import Access
 from core.intake.channels import channel_label
+from core.reporting import rollup
+from core.reporting.channel_calls import day_bounds
 from core.reporting.filters import ResolvedFilter
 from core.runtime.sqlfuncs import day_diff, local_period, unordered
 from models import Category, Complaint, Opd, Region, Status
@@ -99,11 +101,41 @@ class Stats:
     """Aggregates over the complaints a filter selects, as seen by one API key."""
 
     def __init__(self, session: Session, filt: ResolvedFilter, access: Access, tz: ZoneInfo,
-                 days: DayMode = "working", now: datetime | None = None):
+                 days: DayMode = "working", now: datetime | None = None, use_rollup: bool = True):
         self.session, self.tz, self.days = session, tz, days
+        self.filt, self.access = filt, access
         self.now = now or utcnow()
+        self.today = self.now.astimezone(tz).date()
         self.selected = access.scope() + filt.clauses(self.now, search_rahasia=access.sees_rahasia)
         self.where = [*self.selected, NOT_MERGED]
+        self._rollup_readable: bool | None = None if use_rollup else False  # None: not asked yet
+
+    def _plan(self, group: str | None = None, measures: bool = True) -> rollup.Plan | None:
+        """How the daily rollup answers this question, or None to read the raw table (core/reporting/rollup.py)."""
+        if self._rollup_readable is False or (measures and self.days != "working"):
+            return None
+        p = rollup.plan(self.filt, self.access, group)
+        if p is not None and self._rollup_readable is None:
+            self._rollup_readable = rollup.readable(self.session, self.tz)
+        return p if self._rollup_readable else None
+
+    def _rollup_measures(self, p: rollup.Plan, column=None, since: dict[str, date] | None = None,
+                         by_day: bool = False) -> tuple[list[tuple[Any, Status, Measures, Any]], dict[Any, int]]:
+        """(key, status, measures, row) per rollup group, and per value of `column` the complaints whose
+        deadline passed since today's midnight (their overdue is not in the rollup yet)."""
+        rows = rollup.measures_by(self.session, p, self.today, since, by_day)
+        late = rollup.overdue_since_midnight(self.session, self.where, self.now, self.tz, column)
+        out = []
+        for row in rows:
+            if not row.n:
+                continue
+            status = Status(row.status)
+            m = Measures(total=int(row.n), open=int(row.n) if status in OPEN_STATUSES else 0,
+                         resolved=int(row.n) if status is Status.resolved else 0,
+                         excluded=int(row.n) if status in EXCLUDED else 0, overdue=int(row.overdue),
+                         fu_sum=float(row.fu_sum or 0), fu_n=int(row.fu_n or 0))
+            out.append((rollup.key_value(p.dimension, row.key), status, m, row))
+        return out, late
 
     def _measures(self) -> list[ColumnElement]:
         c, fu = Complaint, followup_value(self.days)
@@ -123,41 +155,69 @@ class Stats:
             stmt = stmt.group_by(*group_by)
         return self.session.execute(stmt).all()
 
-    def _local_midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=self.tz)
-
     # --- summary -----------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        today = self.now.astimezone(self.tz).date()
-        since = {"new_today": self._local_midnight(today),
-                 "new_this_week": self._local_midnight(today - timedelta(days=today.weekday())),
-                 "new_this_month": self._local_midnight(today.replace(day=1))}
-        status = unordered(Complaint.status)
-        rows = self._run(status.label("status"), *self._measures(),
-                         *(_count_if(Complaint.received_at >= start).label(name) for name, start in since.items()),
-                         func.max(Complaint.received_at).label("latest"), group_by=[status])
-        overall = Measures()
+        today = self.today
+        days = {"new_today": today, "new_this_week": today - timedelta(days=today.weekday()),
+                "new_this_month": today.replace(day=1)}
+        p = self._plan()
+        per_status, overdue_today = self._summary_rollup(p, days) if p is not None else (self._summary_raw(days), 0)
+        overall = Measures(overdue=overdue_today)
         by_status = {s.value: 0 for s in Status}
         by_bucket = {b.value: 0 for b in BUCKET_KEYS}
-        new = dict.fromkeys(since, 0)
+        new = dict.fromkeys(days, 0)
         latest = None
-        for row in rows:
-            m = Measures.of(row)
+        for status, m, news, last in per_status:
             overall.add(m)
-            by_status[row.status] = m.total
-            bucket = RAPOR_BUCKET[Status(row.status)]
+            by_status[status] += m.total
+            bucket = RAPOR_BUCKET[Status(status)]
             if bucket in by_bucket:
                 by_bucket[bucket] += m.total
-            for name in since:
-                new[name] += int(row._mapping[name])
-            latest = max(filter(None, (latest, row.latest)), default=None)
+            for name in days:
+                new[name] += int(news[name])
+            latest = max(filter(None, (latest, last)), default=None)
+        if p is not None:
+            latest = self._latest_from_rollup(p)
         public = overall.public()
         return {"total": overall.total, "open": overall.open, "overdue": overall.overdue,
                 "by_status": by_status, "by_bucket": by_bucket, "completion_pct": public["completion_pct"],
                 "avg_followup_days": public["avg_followup_days"], **new,
                 "latest_received_at": latest, "generated_at": self.now, "days": self.days,
                 "merged_children": self.merged_children()}
+
+    def open_and_overdue(self) -> tuple[int, int]:
+        """The summary's open and overdue figures alone (for /metrics, scraped every few seconds)."""
+        p = self._plan()
+        if p is not None:
+            groups, late = self._rollup_measures(p)
+            return (sum(m.open for _, _, m, _ in groups),
+                    sum(m.overdue for _, _, m, _ in groups) + sum(late.values()))
+        row = self._run(*self._measures())[0]
+        return int(row.open), int(row.overdue)
+
+    def _summary_raw(self, days: dict[str, date]) -> list[tuple[str, Measures, dict, datetime | None]]:
+        status = unordered(Complaint.status)
+        rows = self._run(status.label("status"), *self._measures(),
+                         *(_count_if(Complaint.received_at >= day_bounds(day, self.tz)).label(name)
+                           for name, day in days.items()),
+                         func.max(Complaint.received_at).label("latest"), group_by=[status])
+        return [(row.status, Measures.of(row), row._mapping, row.latest) for row in rows]
+
+    def _summary_rollup(self, p: rollup.Plan, days: dict[str, date]
+                        ) -> tuple[list[tuple[str, Measures, dict, None]], int]:
+        """Per status from the rollup, and the complaints that became overdue since today's midnight."""
+        groups, late = self._rollup_measures(p, since=days)
+        return [(status.value, m, row._mapping, None) for _, status, m, row in groups], sum(late.values())
+
+    def _latest_from_rollup(self, p: rollup.Plan) -> datetime | None:
+        """The newest receipt: the rollup names its day, the raw table (through its received_at index) its time."""
+        day = rollup.latest_day(self.session, p)
+        if day is None:
+            return None
+        start, end = day_bounds(day, self.tz), day_bounds(day, self.tz, end=True)
+        return self.session.execute(select(func.max(Complaint.received_at)).where(
+            *self.where, Complaint.received_at >= start, Complaint.received_at < end)).scalar()
 
     def merged_children(self) -> int:
         """Duplicates merged into another complaint among those selected: counted once, in their parent."""
@@ -167,6 +227,16 @@ class Stats:
     # --- breakdowns --------------------------------------------------------------------------
 
     def _grouped(self, column) -> list[tuple[Any, Measures]]:
+        dimension = next(name for name, col in rollup.COLUMNS.items() if col is column)
+        p = self._plan(dimension)
+        if p is not None:
+            groups, late = self._rollup_measures(p, column)
+            out: dict[Any, Measures] = {}
+            for key, _, m, _ in groups:
+                out.setdefault(key, Measures()).add(m)
+            for key, m in out.items():
+                m.overdue += late.get(key, 0)
+            return list(out.items())
         key = unordered(column)
         return [(row.key, Measures.of(row)) for row in self._run(key.label("key"), *self._measures(), group_by=[key])]
 
@@ -219,19 +289,44 @@ class Stats:
         """The measures of each local month's complaints by receipt (key: the month's first day, ISO): that
         month's cohort, counted as its rapor counts it (the public figures, core.reporting.public)."""
         month = local_period(Complaint.received_at, "month", self.tz).label("key")
-        return [(str(row.key), Measures.of(row)) for row in self._run(month, *self._measures(), group_by=[month])]
+        p = self._plan()
+        if p is None:
+            return [(str(row.key), Measures.of(row)) for row in self._run(month, *self._measures(), group_by=[month])]
+        groups, late = self._rollup_measures(p, month, by_day=True)
+        out: dict[str, Measures] = {}
+        for _, _, m, row in groups:
+            out.setdefault(_period_of(row.day, "month"), Measures()).add(m)
+        for key, n in late.items():
+            out.setdefault(str(key), Measures()).overdue += n
+        return sorted(out.items())
 
     # --- trends and times --------------------------------------------------------------------
 
     def timeseries(self, bucket: Literal["day", "week", "month"] = "day") -> list[dict[str, Any]]:
-        received = local_period(Complaint.received_at, bucket, self.tz).label("period")
-        resolved = local_period(Complaint.resolved_at, bucket, self.tz).label("period")
-        totals = self._per_period(received)
-        done = self._per_period(resolved, Complaint.status == Status.resolved, Complaint.resolved_at.is_not(None))
+        p = self._plan(measures=False)
+        if p is not None and p.dimension == "all":  # the resolutions are rolled up per day, not per key
+            totals, done = self._periods_from_rollup(p, bucket)
+        else:
+            received = local_period(Complaint.received_at, bucket, self.tz).label("period")
+            resolved = local_period(Complaint.resolved_at, bucket, self.tz).label("period")
+            totals = self._per_period(received)
+            done = self._per_period(resolved, Complaint.status == Status.resolved,
+                                    Complaint.resolved_at.is_not(None))
         periods = sorted(set(totals) | set(done))
         if periods:
             periods = _fill_periods(date.fromisoformat(periods[0]), date.fromisoformat(periods[-1]), bucket)
         return [{"period": p, "total": int(totals.get(p, 0)), "resolved": int(done.get(p, 0))} for p in periods]
+
+    def _periods_from_rollup(self, p: rollup.Plan, bucket: str) -> tuple[dict[str, int], dict[str, int]]:
+        totals: dict[str, int] = {}
+        for row in rollup.measures_by(self.session, p, self.today, by_day=True):
+            key = _period_of(row.day, bucket)
+            totals[key] = totals.get(key, 0) + int(row.n)
+        done: dict[str, int] = {}
+        for day, n in rollup.resolved_by_day(self.session, p).items():
+            key = _period_of(day, bucket)
+            done[key] = done.get(key, 0) + n
+        return {k: n for k, n in totals.items() if n}, {k: n for k, n in done.items() if n}
 
     def _per_period(self, period, *where) -> dict[str, int]:
         """Complaints per period, merged children subtracted rather than filtered out: the count then reads only
@@ -323,6 +418,16 @@ def _rank(rows: list, n: int, p: float) -> float | None:
         if seen >= wanted:
             return round(float(value), 1)
     return round(float(rows[-1][0]), 1)
+
+
+def _period_of(day: date | str, bucket: str) -> str:
+    """The ISO first day of the local day/week (Monday)/month holding `day`, as local_period gives it."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    if bucket == "week":
+        day -= timedelta(days=day.weekday())
+    elif bucket == "month":
+        day = day.replace(day=1)
+    return day.isoformat()
 
 
 def _fill_periods(first: date, last: date, bucket: str) -> list[str]:

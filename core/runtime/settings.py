@@ -398,6 +398,14 @@ class Settings(BaseSettings):
         3, ge=1, le=36, description="PostgreSQL: the worker keeps monthly partitions of complaint_event, raw_record, "
         "audit_log and notification made this many months ahead of the current one (every 6 hours and at start)",
     )
+    rollup_fold_seconds: float = Field(
+        60.0, gt=0, description="Seconds between two folds of the complaint changes the triggers recorded into the "
+        "daily rollup (reads are exact either way; a long backlog only makes them slower)",
+    )
+    rollup_reconcile_hour: int = Field(
+        3, ge=0, le=23, description="Local hour (0–23) from which the worker checks the daily rollup against the "
+        "complaints once a night and rebuilds any day that differs (reported in /metrics)",
+    )
     raw_archive_after_months: int = Field(
         24, ge=1, le=600, description="PostgreSQL: `aduan db archive-raw` writes raw_record months older than this "
         "many whole months to ADUAN_RAW_ARCHIVE_DIR, checks the file, then drops the month's partition",

@@ -133,3 +133,24 @@ def test_many_apps_in_one_process_each_count_their_own(settings, apps):
     counted = scrape(clients[0])["aduan_http_requests"]
     assert value(counted, "aduan_http_requests_total", handler=f"{API}/health", method="GET", status="2xx") == 1
     assert not [s for s in scrape(clients[1])["aduan_http_requests"] if s.labels.get("handler") == f"{API}/health"]
+
+
+def test_the_daily_rollup_reports_its_backlog_and_the_days_the_reconcile_rebuilt(client, session, engine, settings):
+    from sqlalchemy import update
+
+    from core.reporting.rollup import fold_pending, reconcile
+    from models import ComplaintRollup
+
+    rapor_fixture(session, resolved=2, in_progress=1, dispatched=0, unverified=0)
+    families = scrape(client)
+    assert value(families["aduan_rollup_ready"], "aduan_rollup_ready") == 1
+    assert value(families["aduan_rollup_pending_changes"], "aduan_rollup_pending_changes") > 0
+    fold_pending(engine)
+    with engine.begin() as conn:  # a row the triggers did not write
+        conn.execute(update(ComplaintRollup).where(ComplaintRollup.dimension == "all").values(n=99))
+    reconcile(engine, settings.tz)
+    families = scrape(client)
+    assert value(families["aduan_rollup_pending_changes"], "aduan_rollup_pending_changes") == 0
+    assert value(families["aduan_rollup_drifted_days"], "aduan_rollup_drifted_days") == 1
+    assert value(families["aduan_rollup_rebuilt_days"], "aduan_rollup_rebuilt_days_total") == 1
+    assert families["aduan_rollup_reconciled_timestamp_seconds"][0].value > utcnow().timestamp() - 60

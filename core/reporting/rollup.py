@@ -1,0 +1,380 @@
+"""The daily rollup (models/rollup.py): which questions it answers, reading it, folding and reconciling it.
+
+Every number on the wall is a sum over days, so `/stats/summary`, the breakdowns and the day series read the
+rollup when the question is one it holds: the filter restricts at most one of channel / OPD / category /
+kecamatan (and a breakdown groups by that same one), dates are whole local days, and the measures are working
+days. Anything else (free text, desa, reporter filters, a datetime window, calendar days, the percentiles, a
+petugas' queue) reads the raw table as before. Both paths give the same numbers; tests/core/test_rollup.py
+runs random writes through both.
+
+Overdue is a moment, not a day: a complaint is overdue once its running deadline (`due_day`, the local day of
+the earlier of the response and resolution deadlines that apply, as core.casework.sla's rule) has passed. The
+rollup gives those that passed before today's local midnight; the few that passed since then are counted on the
+raw table through the deadline indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from core.casework.sla import RUNNING_STATUSES, awaiting_answer_clause, overdue_clause
+from core.identity.access import Access
+from core.reporting.channel_calls import day_bounds
+from core.reporting.filters import ResolvedFilter
+from core.runtime.sqlfuncs import local_period
+from models import Complaint, Role, Status
+from models.rollup import (
+    DEFAULT_UTC_OFFSET_MINUTES,
+    NO_DUE_DAY,
+    NO_KEY,
+    ComplaintRollup,
+    ComplaintRollupDelta,
+    RollupState,
+)
+from models.types import utcnow
+
+Rollup, Delta = ComplaintRollup.__table__, ComplaintRollupDelta.__table__
+KEYS = ("dimension", "key", "day", "status", "due_day")
+MEASURES = ("n", "fu_sum", "fu_n")
+# A breakdown's dimension and the complaint column it stands for.
+COLUMNS = {"channel": Complaint.channel, "opd": Complaint.opd_id, "category": Complaint.category_id,
+           "kecamatan": Complaint.kecamatan}
+
+
+def utc_offset_minutes(tz: ZoneInfo) -> int:
+    # Indonesian zones have no daylight saving time: today's offset is every day's.
+    return int(datetime.now(tz).utcoffset().total_seconds() // 60)
+
+
+def key_value(dimension: str, key: str):
+    """A rollup key back as the complaint column's value."""
+    if key == NO_KEY:
+        return None
+    return int(key) if dimension in ("opd", "category") else key
+
+
+# --- what a complaint contributes ------------------------------------------------------------------------
+
+def local_day(column, tz: ZoneInfo):
+    return local_period(column, "day", tz)
+
+
+def raw_contributions(tz: ZoneInfo) -> Select:
+    """Each counted complaint as a delta row (n = 1): what the triggers of migration 0116 write, in SQLAlchemy."""
+    c = Complaint
+    response = case((awaiting_answer_clause(), c.response_due_at))
+    resolution = case((c.status.in_(RUNNING_STATUSES), c.resolution_due_at))
+    earlier = case((response.is_(None), resolution), (resolution.is_(None), response),
+                   (response < resolution, response), else_=resolution)
+    due = case((c.paused_at.is_(None), earlier))
+    return select(
+        local_day(c.received_at, tz).label("day"), c.channel, c.opd_id, c.category_id, c.kecamatan, c.status,
+        func.coalesce(local_day(due, tz), NO_DUE_DAY).label("due_day"),
+        case((and_(c.status == Status.resolved, c.resolved_at.is_not(None)), local_day(c.resolved_at, tz)))
+        .label("resolved_day"),
+        literal(1).label("n"), func.coalesce(c.followup_working_days, 0).label("fu_sum"),
+        case((c.followup_working_days.is_(None), 0), else_=1).label("fu_n"),
+    ).where(c.parent_id.is_(None))
+
+
+def _key(dimension: str, s):
+    if dimension == "all":
+        return literal("")
+    if dimension == "channel":
+        return s.channel
+    if dimension in ("opd", "category"):
+        return func.coalesce(cast(s.opd_id if dimension == "opd" else s.category_id, String), NO_KEY)
+    if dimension == "kecamatan":
+        return func.coalesce(s.kecamatan, NO_KEY)
+    return cast(s.resolved_day, String)
+
+
+DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved")
+
+
+def expand(source, dimensions: Sequence[str] = DIMENSIONS):
+    """Delta-shaped rows (a subquery or CTE) as rollup-shaped rows of each dimension."""
+    return union_all(*expand_parts(source, dimensions))
+
+
+def expand_parts(source, dimensions: Sequence[str] = DIMENSIONS) -> list[Select]:
+    """`expand` as one SELECT per dimension, to join a flat UNION ALL (SQLite refuses a nested one)."""
+    s = source.c
+    parts = []
+    for dimension in dimensions:
+        resolved = dimension == "resolved"
+        part = select(literal(dimension).label("dimension"), _key(dimension, s).label("key"), s.day, s.status,
+                      (literal(NO_DUE_DAY) if resolved else s.due_day).label("due_day"), s.n,
+                      (literal(0) if resolved else s.fu_sum).label("fu_sum"),
+                      (literal(0) if resolved else s.fu_n).label("fu_n"))
+        parts.append(part.where(s.resolved_day.is_not(None)) if resolved else part)
+    return parts
+
+
+def grouped(rows) -> Select:
+    u = rows.subquery()
+    return (select(*(u.c[k] for k in KEYS), *(func.sum(u.c[m]).label(m) for m in MEASURES))
+            .where(true()).group_by(*(u.c[k] for k in KEYS)))
+
+
+# --- state -----------------------------------------------------------------------------------------------
+
+def readable(session: Session, tz: ZoneInfo) -> bool:
+    """The rollup is built and counts days in this zone (no row: a fresh or emptied database, Jakarta)."""
+    row = session.execute(select(RollupState.ready, RollupState.utc_offset_minutes)
+                          .where(RollupState.id == 1)).first()
+    ready, offset = (row.ready, row.utc_offset_minutes) if row else (True, DEFAULT_UTC_OFFSET_MINUTES)
+    return bool(ready) and offset == utc_offset_minutes(tz)
+
+
+# --- which questions it answers --------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    dimension: str
+    keys: list[str] | None = None
+    statuses: list[str] | None = None
+    first_day: date | None = None
+    last_day: date | None = None  # inclusive
+
+
+def plan(filt: ResolvedFilter, access: Access, group: str | None = None) -> Plan | None:
+    """How the rollup answers this filter and access (grouped by `group`), or None when it cannot."""
+    s = filt.spec
+    if s.classification or s.desa or s.q or s.overdue is not None or s.rating_max is not None:
+        return None
+    if any(isinstance(v, datetime) for v in (s.received_from, s.received_to)):
+        return None
+    if access.acted is not None or access.role is Role.petugas:
+        return None
+    restricted: dict[str, set[str]] = {}
+    if s.channel:
+        restricted["channel"] = set(s.channel)
+    if s.opd:
+        restricted["opd"] = {str(i) for i in filt.opd_ids}
+    if s.category:
+        restricted["category"] = {str(i) for i in filt.category_ids}
+    if s.kecamatan:
+        restricted["kecamatan"] = set(s.kecamatan)
+    if access.role is Role.opd_admin:
+        own = {str(access.opd_id)} if access.opd_id is not None else set()
+        restricted["opd"] = restricted.get("opd", own) & own
+    if len(restricted) > 1 or (group is not None and restricted and group not in restricted):
+        return None
+    dimension = group or next(iter(restricted), "all")
+    keys = restricted.get(dimension)
+    return Plan(dimension, sorted(keys) if keys is not None else None,
+                [str(st) for st in s.status] or None, s.received_from, s.received_to)
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+def _source(p: Plan, dimension: str | None = None):
+    """Rollup rows of the plan's dimension plus the delta not folded yet, restricted as the plan says."""
+    dimension = dimension or p.dimension
+    folded = select(*(Rollup.c[k] for k in KEYS), *(Rollup.c[m] for m in MEASURES)).where(
+        Rollup.c.dimension == dimension)
+    u = union_all(folded, *expand_parts(Delta, [dimension])).subquery()
+    where = []
+    if p.keys is not None and dimension == p.dimension:
+        where.append(u.c.key.in_(p.keys))
+    if p.statuses is not None:
+        where.append(u.c.status.in_(p.statuses))
+    if p.first_day is not None:
+        where.append(u.c.day >= p.first_day)
+    if p.last_day is not None:
+        where.append(u.c.day <= p.last_day)
+    return u, where
+
+
+def measures_by(session: Session, p: Plan, today: date, since: dict[str, date] | None = None,
+                by_day: bool = False) -> list:
+    """Per (key, status[, day]): n, overdue before today, follow-up sums, and n received since each date."""
+    u, where = _source(p)
+    since = since or {}
+    keys = [u.c.key, u.c.status] + ([u.c.day] if by_day else [])
+    stmt = select(*keys, func.sum(u.c.n).label("n"),
+                  func.coalesce(func.sum(case((u.c.due_day < today, u.c.n), else_=0)), 0).label("overdue"),
+                  func.sum(u.c.fu_sum).label("fu_sum"), func.sum(u.c.fu_n).label("fu_n"),
+                  *(func.coalesce(func.sum(case((u.c.day >= start, u.c.n), else_=0)), 0).label(name)
+                    for name, start in since.items())).where(*where).group_by(*keys)
+    return session.execute(stmt).all()
+
+
+def resolved_by_day(session: Session, p: Plan) -> dict[str, int]:
+    """Resolved complaints (received within the plan's days) per local day of resolution."""
+    u, where = _source(p, "resolved")
+    rows = session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)).all()
+    return {key: int(n) for key, n in rows if n}
+
+
+def latest_day(session: Session, p: Plan) -> date | None:
+    u, where = _source(p)
+    day = session.execute(select(u.c.day).where(*where).group_by(u.c.day).having(func.sum(u.c.n) > 0)
+                          .order_by(u.c.day.desc()).limit(1)).scalar()
+    return date.fromisoformat(day) if isinstance(day, str) else day
+
+
+def overdue_since_midnight(session: Session, where: list, now: datetime, tz: ZoneInfo, column=None) -> dict:
+    """Complaints whose deadline passed between today's local midnight and `now` (the rollup counts the rest),
+    per value of `column` (one key, None, without)."""
+    c = Complaint
+    midnight = day_bounds(now.astimezone(tz).date(), tz)
+    # Implied by the overdue rule (a complaint awaiting an answer is running), spelt out for the indexes.
+    passed_today = or_(and_(c.status.in_(RUNNING_STATUSES), c.response_due_at >= midnight, c.response_due_at < now),
+                       and_(c.status.in_(RUNNING_STATUSES), c.resolution_due_at >= midnight,
+                            c.resolution_due_at < now))
+    key = column if column is not None else literal(None)
+    rows = session.execute(select(key, func.count()).select_from(Complaint).where(
+        *where, passed_today, overdue_clause(now), ~overdue_clause(midnight)).group_by(key)).all()
+    return {k: int(n) for k, n in rows}
+
+
+# --- folding and reconciling -----------------------------------------------------------------------------
+
+def _upsert(dialect: str, rows: Select):
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = maker(Rollup).from_select(list(KEYS) + list(MEASURES), rows)
+    return stmt.on_conflict_do_update(index_elements=list(KEYS), set_={
+        m: Rollup.c[m] + stmt.excluded[m] for m in MEASURES})
+
+
+def fold(conn: Connection) -> int:
+    """Move the delta into the rollup; answers the delta rows moved. Readers see either side, never both."""
+    if conn.dialect.name == "postgresql":
+        # One statement: exactly the rows it deleted are the rows it adds (an id bound would race commits).
+        moved = delete(Delta).returning(*Delta.c).cte("moved")
+        added = _upsert("postgresql", grouped(expand(moved))).cte("added")
+        return conn.execute(select(func.count()).select_from(moved).add_cte(added)).scalar_one()
+    # SQLite has one writer: after the insert holds the write lock no delta row can commit before the delete.
+    last = conn.execute(select(func.max(Delta.c.id))).scalar()
+    if last is None:
+        return 0
+    pending = select(Delta).where(Delta.c.id <= last).subquery()
+    conn.execute(_upsert("sqlite", grouped(expand(pending))))
+    return conn.execute(delete(Delta).where(Delta.c.id <= last)).rowcount
+
+
+def fold_pending(engine: Engine) -> int:
+    with engine.begin() as conn:
+        return fold(conn)
+
+
+@dataclass
+class Reconciled:
+    drifted_days: int
+    rows: int
+    rebuilt: bool  # the zone changed, or the rollup had not been built
+
+
+def reconcile(engine: Engine, tz: ZoneInfo) -> Reconciled:
+    """Compare the rollup with the raw rows, rebuild every day that differs, record it (shown in /metrics).
+
+    The first run on a database that held complaints before migration 0116 (ready = false) builds it whole;
+    so does a change of zone."""
+    offset = utc_offset_minutes(tz)
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        # First a write: on SQLite it takes the write lock, so nothing commits between reading and rewriting.
+        state = conn.execute(select(RollupState).where(RollupState.id == 1)).first()
+        if state is None:  # the triggers have counted in Jakarta days from the start
+            conn.execute(insert(RollupState.__table__).values(id=1, utc_offset_minutes=offset, ready=False,
+                                                              drifted_days=0, drifted_days_total=0))
+            rebuilt = offset != DEFAULT_UTC_OFFSET_MINUTES
+        else:
+            rebuilt = not state.ready or state.utc_offset_minutes != offset
+            conn.execute(update(RollupState.__table__).where(RollupState.id == 1)
+                         .values(utc_offset_minutes=offset, ready=False))
+        if rebuilt:
+            conn.execute(delete(Rollup))
+            conn.execute(delete(Delta))
+        else:
+            fold(conn)
+        conn.execute(text("DROP TABLE IF EXISTS rollup_expected"))
+        expected = grouped(expand(raw_contributions(tz).subquery()))
+        compiled = expected.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        conn.execute(text(f"CREATE TEMPORARY TABLE rollup_expected AS {compiled}"))
+        columns = ", ".join(KEYS + MEASURES)
+        counted_rows = "(n <> 0 OR fu_sum <> 0 OR fu_n <> 0)"
+        actual = f"SELECT {columns} FROM complaint_rollup WHERE {counted_rows}"
+        wanted = f"SELECT {columns} FROM rollup_expected WHERE {counted_rows}"
+        conn.execute(text("DROP TABLE IF EXISTS rollup_drifted"))
+        conn.execute(text(f"CREATE TEMPORARY TABLE rollup_drifted AS SELECT DISTINCT day FROM "
+                          f"(SELECT * FROM ({wanted} EXCEPT {actual}) a UNION ALL "
+                          f"SELECT * FROM ({actual} EXCEPT {wanted}) b) d"))
+        drifted = conn.execute(text("SELECT count(*) FROM rollup_drifted")).scalar_one()
+        if drifted:
+            conn.execute(text("DELETE FROM complaint_rollup WHERE day IN (SELECT day FROM rollup_drifted)"))
+            conn.execute(text(f"INSERT INTO complaint_rollup ({columns}) {wanted} "
+                              f"AND day IN (SELECT day FROM rollup_drifted)"))
+        conn.execute(text("DELETE FROM complaint_rollup WHERE n = 0 AND fu_sum = 0 AND fu_n = 0"))
+        rows = conn.execute(select(func.count()).select_from(Rollup)).scalar_one()
+        conn.execute(text("DROP TABLE rollup_expected"))
+        conn.execute(text("DROP TABLE rollup_drifted"))
+        counted = 0 if rebuilt else drifted
+        conn.execute(update(RollupState.__table__).where(RollupState.id == 1).values(
+            ready=True, reconciled_at=utcnow(), drifted_days=counted,
+            drifted_days_total=RollupState.drifted_days_total + counted))
+    return Reconciled(counted, rows, rebuilt)
+
+
+@dataclass
+class Health:
+    ready: bool
+    pending: int  # delta rows not folded yet
+    reconciled_at: datetime | None
+    drifted_days: int
+    drifted_days_total: int
+
+
+def health(session: Session) -> Health:
+    state = session.execute(select(RollupState).where(RollupState.id == 1)).scalars().first()
+    pending = session.execute(select(func.count()).select_from(Delta)).scalar_one()
+    if state is None:
+        return Health(True, pending, None, 0, 0)
+    return Health(state.ready, pending, state.reconciled_at, state.drifted_days, state.drifted_days_total)
+
+
+class NightlyReconcile:
+    """The worker's job: at once while the rollup is not built (or counts days in another zone), then once a
+    local day from `hour`."""
+
+    def __init__(self, engine: Engine, tz: ZoneInfo, hour: int):
+        self.engine, self.tz, self.hour = engine, tz, hour
+
+    def __call__(self, now: datetime | None = None) -> str | None:
+        local = (now or utcnow()).astimezone(self.tz)
+        with Session(self.engine) as session:
+            state = session.execute(select(RollupState).where(RollupState.id == 1)).scalars().first()
+        built = state is None or (state.ready and state.utc_offset_minutes == utc_offset_minutes(self.tz))
+        last = state.reconciled_at.astimezone(self.tz) if state is not None and state.reconciled_at else None
+        since = local.replace(hour=self.hour, minute=0, second=0, microsecond=0)
+        if built and (local < since or (last is not None and last >= since)):
+            return None
+        result = reconcile(self.engine, self.tz)
+        return (f"rollup {'built' if result.rebuilt else 'checked'}: {result.rows} rows, "
+                f"{result.drifted_days} days rebuilt")
