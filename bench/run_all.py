@@ -75,7 +75,8 @@ def run(script: str, n: int, backend: str) -> str:
 
 HEADLINES = {  # what one line of the summary table says about each benchmark's output
     "ingest": [("sync rows/s", r"sync through emulator :\s+(\d+) rows/s"),
-               ("raw insert rows/s", r"raw bulk insert\s+:\s+(\d+) rows/s"),
+               ("emulator alone rows/s", r"emulator alone\s+:\s+(\d+) rows/s"),
+               ("raw insert rows/s", r"raw (?:bulk insert|COPY into inbox)\s+:\s+(\d+) rows/s"),
                ("raw/sync", r"ratio raw/sync\s+:\s+([\d.]+x)"),
                ("peak RSS", r"peak RSS\s+:\s+(\d+ MB) after sync")],
     "stats": [("median API/SQL ratio", r"median ratio\s+([\d.]+)"),

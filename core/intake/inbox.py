@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from core.runtime.bulk import copies, copy_rows
 from models import RawRecord, RawState
 from models.types import utcnow
 
@@ -60,6 +61,10 @@ def land(session: Session, channel: str, external_id: str, payload: Any,
     return record, True
 
 
+COLUMNS = ("channel", "external_id", "payload", "payload_hash", "connector_instance_id", "received_at", "state",
+           "attempts")
+
+
 @dataclass(slots=True)
 class Landed:
     """A landed payload as the batch path sees it (no ORM object per row)."""
@@ -73,7 +78,7 @@ class Landed:
 
 def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
               instance_id: int | None = None) -> list[Landed]:
-    """`land` for a whole page with one look-up and one batched INSERT; a `Landed` per item, in order."""
+    """`land` for a whole page with one look-up and one COPY (or batched INSERT); a `Landed` per item, in order."""
     hashed = [(external_id, *storable(payload)) for external_id, payload in items]
     table = RawRecord.__table__
     ids = sorted({external_id for external_id, _, _ in hashed})
@@ -98,8 +103,12 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
     if fresh:
         try:
             with session.begin_nested():
-                # No RETURNING, as in `upsert_many`: a pipelined executemany, then the ids by key.
-                session.connection().execute(insert(table), list(fresh.values()))
+                # No RETURNING: COPY (PostgreSQL) or a pipelined executemany, then the ids by key.
+                conn = session.connection()
+                if copies(conn):
+                    copy_rows(conn, table, fresh.values(), COLUMNS)
+                else:
+                    conn.execute(insert(table), list(fresh.values()))
             new_ids = {key: record_id for key, (record_id, _state) in stored().items() if key in fresh}
         except IntegrityError:  # a concurrent delivery landed some of them: one at a time then
             landed = [land(session, channel, external_id, payload, instance_id) for external_id, payload in items]

@@ -15,6 +15,7 @@ from enum import StrEnum
 from types import SimpleNamespace
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.casework.followup import stamp_working_days
@@ -23,6 +24,7 @@ from core.intake.channels import channel_label, declared
 from core.intake.contract import ComplaintDraft, DraftEvent, NormaliseError
 from core.intake.lifecycles import ladder_exempt, lifecycle_of
 from core.reference.calendar import calendar_for
+from core.runtime.bulk import copies, copy_rows, insert_returning
 from core.runtime.settings import Settings
 from models import Category, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
 from models.enums import AWAITING_RESPONSE
@@ -309,10 +311,17 @@ def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft
         rows = [vars(row) for row, _ in pending.values()]
         conn = session.connection()
         table = Complaint.__table__
-        # No RETURNING: psycopg then pipelines one short statement instead of parsing a page-sized
-        # one (~40 placeholders a row) in Python; reading the ids back by key is cheaper.
-        conn.execute(insert(table), rows)
-        ids = ids_by_external_id(conn, table, channel, list(pending))
+        if copies(conn):
+            returned = insert_returning(conn, table, rows, list(rows[0]), ("external_id", "id"))
+            if len(returned) < len(rows):  # another writer inserted some meanwhile: the caller redoes each
+                raise IntegrityError("INSERT INTO complaint … ON CONFLICT DO NOTHING", None,
+                                     Exception(f"{len(rows) - len(returned)} complaint(s) of the page exist already"))
+            ids = dict(returned)
+        else:
+            # No RETURNING: psycopg then pipelines one short statement instead of parsing a page-sized
+            # one (~40 placeholders a row) in Python; reading the ids back by key is cheaper.
+            conn.execute(insert(table), rows)
+            ids = ids_by_external_id(conn, table, channel, list(pending))
         event_defaults = _column_defaults(ComplaintEvent)
         events = []
         for external_id, (row, draft) in pending.items():
@@ -329,7 +338,9 @@ def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft
                     events.append({**event_defaults, "complaint_id": complaint_id, "kind": ev.kind,
                                    "actor": ev.actor, "note": ev.note, "at": ev.at, "external_id": ev.external_id})
             resolver.forget(channel, draft.external_id)  # inserted behind the ORM's back: look it up if needed
-        if events:
+        if events and copies(conn):
+            copy_rows(conn, ComplaintEvent.__table__, events, list(event_defaults))
+        elif events:
             conn.execute(insert(ComplaintEvent.__table__), events)
         pending.clear()
 

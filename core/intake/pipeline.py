@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -45,6 +45,7 @@ from core.intake.ingest import Resolver, upsert_complaint, upsert_many
 from core.intake.lifecycles import lifecycle_of
 from core.intake.threads import apply_message, lock_reporters, record_media
 from core.reference.regions import distance_km
+from core.runtime.bulk import update_by_id
 from models import ChannelCall, RawRecord, RawState, Region
 from models.enums import AWAITING_RESPONSE, Status
 from models.types import utcnow
@@ -294,12 +295,10 @@ def _claim(session: Session, records: list[Landed]) -> None:
 
 
 def _stamp(session: Session, records: list[Landed], verdicts: list[Verdict]) -> None:
-    table = RawRecord.__table__
-    session.connection().execute(
-        update(table).where(table.c.id == bindparam("rid"))
-        .values(state=bindparam("new_state"), error=bindparam("new_error"), normalised_at=utcnow()),
-        [{"rid": r.id, "new_state": v.state, "new_error": v.error if v.outcome in ("failed", "skipped") else None}
-         for r, v in zip(records, verdicts, strict=True)])
+    update_by_id(session.connection(), RawRecord.__table__,
+                 [{"id": r.id, "state": v.state, "error": v.error if v.outcome in ("failed", "skipped") else None}
+                  for r, v in zip(records, verdicts, strict=True)],
+                 constant={"normalised_at": utcnow()})
 
 
 class Kecamatan:

@@ -15,6 +15,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ from core.intake.contract import (
 )
 from core.intake.http import client_for
 from core.intake.ingest import Resolver
+from core.intake.read_ahead import read_ahead
 from core.runtime.db import get_engine
 from core.runtime.settings import Settings, get_settings
 from models import ConnectorInstance, SyncState
@@ -361,13 +363,14 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             marks = Bookmark(connector, bookmark)
             resolver = Resolver(session, settings)
             stats_at = _STATS_FIRST_AT
-            for page in connector.fetch_pages(client, dict(marks.marks)):
-                _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner)
-                if summary.fetched >= stats_at:
-                    _refresh_lookup_stats(session)
-                    stats_at = 2 * summary.fetched
-                if progress:
-                    progress(summary)
+            with closing(read_ahead(connector.fetch_pages(client, dict(marks.marks)))) as pages:
+                for page in pages:
+                    _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner)
+                    if summary.fetched >= stats_at:
+                        _refresh_lookup_stats(session)
+                        stats_at = 2 * summary.fetched
+                    if progress:
+                        progress(summary)
         except BaseException as exc:  # recorded for the operator; the bookmark stays at the last good page
             policy = connector.retrier.policy if connector else http_policy(settings)
             summary.status, summary.error = "error", describe_error(exc, policy)

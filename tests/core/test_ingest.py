@@ -110,3 +110,31 @@ def test_upstream_verify_and_dispatch_steps_join_the_history(session, resolver, 
     assert history[1:] == [
         (EventKind.status, Status.verified, verified, "SP4N-LAPOR!", "Diverifikasi di SP4N-LAPOR!"),
         (EventKind.status, Status.dispatched, dispatched, "SP4N-LAPOR!", "Didisposisikan ke OPD di SP4N-LAPOR!")]
+
+
+def test_a_page_meeting_a_complaint_another_writer_inserted_meanwhile_writes_none_of_it(session, resolver, engine):
+    """The page's set-based insert finds a key taken since the page was read: it fails as a whole (the
+    pipeline then redoes the page one record at a time), so nothing is half-written or duplicated."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import Session as OtherSession
+
+    from core.intake.ingest import upsert_many
+
+    page = [(draft(f"P{n}"), None) for n in (1, 2, 3)]
+    resolver.prefetch_complaints("lapor", ["P1", "P2", "P3"])
+    session.commit()
+    with OtherSession(engine) as other:
+        upsert_complaint(other, "lapor", draft("P2"), Resolver(other, resolver.settings))
+        other.commit()
+
+    with pytest.raises(IntegrityError), session.begin_nested():
+        upsert_many(session, "lapor", page, resolver)
+    session.commit()
+    assert session.exec(select(Complaint.external_id)).all() == ["P2"]
+    assert len(session.exec(select(ComplaintEvent)).all()) == 1
+
+    again = upsert_many(session, "lapor", page, Resolver(session, resolver.settings))
+    session.commit()
+    assert again == [Outcome.new, Outcome.unchanged, Outcome.new]
+    assert sorted(session.exec(select(Complaint.external_id)).all()) == ["P1", "P2", "P3"]
+    assert len(session.exec(select(ComplaintEvent)).all()) == 3
