@@ -299,9 +299,11 @@ def ids_by_external_id(conn, table, channel: str, external_ids: list[str]) -> di
 
 def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft, int | None]],
                 resolver: Resolver, actor: str = "system") -> list[Outcome | NormaliseError]:
-    """`upsert_complaint` for a page: new complaints and their history go in with one batched
-    INSERT each (no ORM object per row); updates take the ORM path. Returns per item its outcome,
-    or the NormaliseError that kept it out (nothing written for it)."""
+    """`upsert_complaint` for a page: new complaints and their history go in set-based (COPY and one
+    `INSERT … RETURNING` on PostgreSQL, a batched INSERT each elsewhere; no ORM object per row); updates take
+    the ORM path. Returns per item its outcome, or the NormaliseError that kept it out (nothing written for
+    it). Raises IntegrityError, having written part of the page, when a key was taken meanwhile: call it in
+    a savepoint."""
     results: list[Outcome | NormaliseError] = []
     pending: dict[str, tuple[SimpleNamespace, ComplaintDraft]] = {}
 
