@@ -9,11 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core.runtime.bulk import copies, copy_rows
+from core.runtime.bulk import insert_rows
 from models import RawRecord, RawState
 from models.types import utcnow
 
@@ -104,11 +103,7 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
         try:
             with session.begin_nested():
                 # No RETURNING: COPY (PostgreSQL) or a pipelined executemany, then the ids by key.
-                conn = session.connection()
-                if copies(conn):
-                    copy_rows(conn, table, fresh.values(), COLUMNS)
-                else:
-                    conn.execute(insert(table), list(fresh.values()))
+                insert_rows(session.connection(), table, list(fresh.values()), COLUMNS)
             new_ids = {key: record_id for key, (record_id, _state) in stored().items() if key in fresh}
         except IntegrityError:  # a concurrent delivery landed some of them: one at a time then
             landed = [land(session, channel, external_id, payload, instance_id) for external_id, payload in items]

@@ -24,7 +24,7 @@ from core.intake.channels import channel_label, declared
 from core.intake.contract import ComplaintDraft, DraftEvent, NormaliseError
 from core.intake.lifecycles import ladder_exempt, lifecycle_of
 from core.reference.calendar import calendar_for
-from core.runtime.bulk import copies, copy_rows, insert_returning
+from core.runtime.bulk import copies, insert_returning, insert_rows
 from core.runtime.settings import Settings
 from models import Category, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
 from models.enums import AWAITING_RESPONSE
@@ -340,10 +340,8 @@ def upsert_many(session: Session, channel: str, items: list[tuple[ComplaintDraft
                     events.append({**event_defaults, "complaint_id": complaint_id, "kind": ev.kind,
                                    "actor": ev.actor, "note": ev.note, "at": ev.at, "external_id": ev.external_id})
             resolver.forget(channel, draft.external_id)  # inserted behind the ORM's back: look it up if needed
-        if events and copies(conn):
-            copy_rows(conn, ComplaintEvent.__table__, events, list(event_defaults))
-        elif events:
-            conn.execute(insert(ComplaintEvent.__table__), events)
+        if events:
+            insert_rows(conn, ComplaintEvent.__table__, events, list(event_defaults))
         pending.clear()
 
     for draft, raw_record_id in items:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -31,13 +31,6 @@ def _values(processors: list[Callable[[Any], Any] | None], columns: Sequence[str
             for process, value in zip(processors, map(row.__getitem__, columns), strict=True)]
 
 
-def _raise_as_sqlalchemy(statement: str, exc: Exception, dbapi_error: type[Exception]) -> None:
-    """A driver error as SQLAlchemy raises it (IntegrityError, DataError...), so callers catch one family."""
-    if isinstance(exc, dbapi_error):
-        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
-    raise exc
-
-
 def copy_rows(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
               *, into: str | None = None) -> int:
     """COPY `rows` (mappings holding every name in `columns`) into `table`, or into the table named `into`
@@ -55,9 +48,17 @@ def copy_rows(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]],
             for row in rows:
                 copy.write_row(_values(processors, columns, row))
                 count += 1
-    except psycopg.Error as exc:
-        _raise_as_sqlalchemy(statement.as_string(raw), exc, psycopg.Error)
+    except psycopg.Error as exc:  # as SQLAlchemy raises it (IntegrityError...), so callers catch one family
+        raise DBAPIError.instance(statement.as_string(raw), None, exc, psycopg.Error) from exc
     return count
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Insert `rows` (mappings holding every name in `columns`): COPY on PostgreSQL, executemany elsewhere."""
+    if copies(conn):
+        copy_rows(conn, table, rows, columns)
+    else:
+        conn.execute(insert(table), list(rows))
 
 
 def insert_returning(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
@@ -92,8 +93,8 @@ def update_by_id(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
         return
     columns = ["id", *names]
     processors = _processors(conn, table, columns)
-    arrays = {f"a{i}": [row[name] if process is None else process(row[name]) for row in rows]
-              for i, (process, name) in enumerate(zip(processors, columns, strict=True))}
+    arrays = {f"a{i}": list(values)
+              for i, values in enumerate(zip(*(_values(processors, columns, row) for row in rows), strict=True))}
     casts = ", ".join(f"CAST(:a{i} AS {table.c[name].type.compile(conn.dialect)}[])"
                       for i, name in enumerate(columns))
     targets = [f'"{name}" = v."{name}"' for name in names]
@@ -107,4 +108,4 @@ def update_by_id(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
                       f'WHERE t.id = v.id'), params)
 
 
-__all__ = ["copies", "copy_rows", "insert_returning", "update_by_id"]
+__all__ = ["copies", "copy_rows", "insert_returning", "insert_rows", "update_by_id"]
