@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from core.reporting.rollup import reconcile
 
 TZ = ZoneInfo("Asia/Jakarta")
+ROLLUP_TRIGGERS = ("complaint_rollup_delta", "complaint_rollup_insert")  # migrations 0116 and 0117
 
 
 @contextmanager
@@ -22,7 +23,8 @@ def rollup_built_after(engine: Engine):
     pg = engine.dialect.name == "postgresql"
     if pg:
         with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE complaint DISABLE TRIGGER complaint_rollup_delta"))
+            for trigger in ROLLUP_TRIGGERS:
+                conn.execute(text(f"ALTER TABLE complaint DISABLE TRIGGER {trigger}"))
             conn.execute(text("INSERT INTO rollup_state (id, utc_offset_minutes, ready, drifted_days, "
                               "drifted_days_total) VALUES (1, 420, false, 0, 0) "
                               "ON CONFLICT (id) DO UPDATE SET ready = false"))
@@ -31,7 +33,8 @@ def rollup_built_after(engine: Engine):
     finally:
         if pg:
             with engine.begin() as conn:
-                conn.execute(text("ALTER TABLE complaint ENABLE TRIGGER complaint_rollup_delta"))
+                for trigger in ROLLUP_TRIGGERS:
+                    conn.execute(text(f"ALTER TABLE complaint ENABLE TRIGGER {trigger}"))
         started = time.perf_counter()
         result = reconcile(engine, TZ)
         print(f"  rollup {'built' if result.rebuilt else 'checked'} in {time.perf_counter() - started:.1f} s "

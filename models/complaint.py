@@ -34,8 +34,10 @@ class ComplaintBase(SQLModel):
 class Complaint(ComplaintBase, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "external_id"),
-        Index("ix_complaint_received_id", "received_at", "id"),
-        Index("ix_complaint_opd_status", "opd_id", "status"),
+        Index("ix_complaint_received_id", "received_at", "id"),  # also every received_at window and order
+        Index("ix_complaint_opd_status", "opd_id", "status"),  # also the opd_id foreign key
+        # The channels present and each one's newest complaint (the wall's freshness): a probe per channel.
+        Index("ix_complaint_channel_received", "channel", "received_at"),
         Index("ix_complaint_status_response_due", "status", "response_due_at"),
         # Covers the dashboard aggregates (summary, breakdowns, rapor): scanning it reads a
         # fraction of the pages a table scan reads, and a received_at window becomes a range.
@@ -47,16 +49,16 @@ class Complaint(ComplaintBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=32)
     external_id: str = Field(max_length=200)
     tracking_code: str = Field(max_length=40, unique=True)
     category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
-    opd_id: int | None = Field(default=None, foreign_key="opd.id", index=True)
+    opd_id: int | None = Field(default=None, foreign_key="opd.id")
     kecamatan: str | None = Field(default=None, max_length=120, index=True)
-    status: Status = Field(default=Status.unverified, sa_type=String(16), index=True)
+    status: Status = Field(default=Status.unverified, sa_type=String(16))  # the status_* indexes lead with it
     substantive: bool | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
-    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    received_at: datetime = Field(sa_type=UTCDateTime)
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core.runtime.bulk import insert_rows
+from core.runtime.bulk import insert_rows, next_ids
 from models import RawRecord, RawState
 from models.types import utcnow
 
@@ -39,7 +39,7 @@ def payload_hash(payload: Any) -> str:
 
 
 def land(session: Session, channel: str, external_id: str, payload: Any,
-         instance_id: int | None = None) -> tuple[RawRecord, bool]:
+         instance_id: int | None = None, attempts: int = 0) -> tuple[RawRecord, bool]:
     """Store a payload unless the identical one is already there. Returns (record, is_new)."""
     payload, digest = storable(payload)
     existing = session.exec(select(RawRecord).where(
@@ -48,7 +48,7 @@ def land(session: Session, channel: str, external_id: str, payload: Any,
     if existing is not None:
         return existing, False
     record = RawRecord(channel=channel, external_id=external_id, payload=payload, payload_hash=digest,
-                       connector_instance_id=instance_id)
+                       connector_instance_id=instance_id, attempts=attempts)
     try:
         with session.begin_nested():
             session.add(record)
@@ -61,7 +61,7 @@ def land(session: Session, channel: str, external_id: str, payload: Any,
 
 
 COLUMNS = ("channel", "external_id", "payload", "payload_hash", "connector_instance_id", "received_at", "state",
-           "attempts")
+           "attempts", "normalised_at")
 
 
 @dataclass(slots=True)
@@ -75,10 +75,14 @@ class Landed:
     is_new: bool
 
 
-def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
-              instance_id: int | None = None) -> list[Landed]:
-    """`land` for a whole page with one look-up and one COPY (or batched INSERT); a `Landed` per item, in order."""
-    hashed = [(external_id, *storable(payload)) for external_id, payload in items]
+def land_page(session: Session, channel: str, items: list[tuple[str, Any]], instance_id: int | None = None, *,
+              attempts: int = 0, hashed: list[tuple[str, Any, str]] | None = None,
+              states: list[RawState] | None = None) -> list[Landed]:
+    """`land` for a whole page with one look-up and one COPY (or batched INSERT); a `Landed` per item, in order.
+    `attempts`: what a new record's count starts at (1 when it is applied in the same transaction);
+    `hashed`: the items already passed through `storable`, as `(external id, payload, hash)`;
+    `states`: per item, the state a new record lands in (default pending; normalised ones get their time)."""
+    hashed = hashed if hashed is not None else [(external_id, *storable(payload)) for external_id, payload in items]
     table = RawRecord.__table__
     ids = sorted({external_id for external_id, _, _ in hashed})
 
@@ -94,28 +98,42 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]],
     known = stored()
     fresh: dict[tuple[str, str], dict] = {}
     now = utcnow()
-    for external_id, payload, digest in hashed:
+    for i, (external_id, payload, digest) in enumerate(hashed):
         if (external_id, digest) not in known and (external_id, digest) not in fresh:
-            fresh[(external_id, digest)] = dict(channel=channel, external_id=external_id, payload=payload,
-                                                payload_hash=digest, connector_instance_id=instance_id,
-                                                received_at=now, state=RawState.pending, attempts=0)
+            state = states[i] if states is not None else RawState.pending
+            fresh[(external_id, digest)] = dict(
+                channel=channel, external_id=external_id, payload=payload, payload_hash=digest,
+                connector_instance_id=instance_id, received_at=now, state=state, attempts=attempts,
+                normalised_at=None if state == RawState.pending else now)
+    new_ids: dict[tuple[str, str], int] = {}
     if fresh:
         try:
             with session.begin_nested():
-                # No RETURNING: COPY (PostgreSQL) or a pipelined executemany, then the ids by key.
-                insert_rows(session.connection(), table, list(fresh.values()), COLUMNS)
-            new_ids = {key: record_id for key, (record_id, _state) in stored().items() if key in fresh}
-        except IntegrityError:  # a concurrent delivery landed some of them: one at a time then
-            landed = [land(session, channel, external_id, payload, instance_id) for external_id, payload in items]
-            return [Landed(r.id, r.external_id, r.payload, r.state, is_new) for r, is_new in landed]
+                conn = session.connection()
+                rows = list(fresh.values())
+                # No RETURNING (COPY has none): ids drawn from the sequence first where it can be, else read back.
+                drawn = next_ids(conn, table, len(rows))
+                if drawn is not None:
+                    for row, record_id in zip(rows, drawn, strict=True):
+                        row["id"] = record_id
+                insert_rows(conn, table, rows, (*COLUMNS, "id") if drawn is not None else COLUMNS)
+            if drawn is not None:
+                new_ids = {key: row["id"] for key, row in fresh.items()}
+            else:
+                new_ids = {key: record_id for key, (record_id, _state) in stored().items() if key in fresh}
+        except IntegrityError:  # a concurrent delivery landed some of them: one at a time then (pending)
+            landed = [land(session, channel, external_id, payload, instance_id, attempts)
+                      for external_id, payload in items]
+            return [Landed(r.id, r.external_id, r.payload, RawState(r.state), is_new) for r, is_new in landed]
     out = []
+    first_state = {key: row["state"] for key, row in fresh.items()}
     for external_id, payload, digest in hashed:
         key = (external_id, digest)
         if key in fresh:
-            out.append(Landed(new_ids[key], external_id, payload, RawState.pending, True))
+            out.append(Landed(new_ids[key], external_id, payload, fresh[key]["state"], True))
             del fresh[key]  # a repeat of the same payload on this page is not new
         else:
-            record_id, state = known.get(key) or (new_ids[key], RawState.pending)
+            record_id, state = known.get(key) or (new_ids[key], first_state[key])
             out.append(Landed(record_id, external_id, payload, state, False))
     return out
 

@@ -40,7 +40,7 @@ from core.intake.contract import (
     Withdrawal,
     results,
 )
-from core.intake.inbox import Landed, land_page
+from core.intake.inbox import Landed, land_page, storable
 from core.intake.ingest import Resolver, upsert_complaint, upsert_many
 from core.intake.lifecycles import lifecycle_of
 from core.intake.threads import apply_message, lock_reporters, record_media
@@ -90,31 +90,78 @@ class Batch:
     counts: Counter = field(default_factory=Counter)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """The part of a batch that needs no database, done before it is written (a pull sync does it on its
+    reader thread, while the previous page is being written): each payload as the inbox keeps it with its
+    hash, and its translation (an unexpected error is kept and raised where `process` would meet it)."""
+
+    hashed: list[tuple[str, Any, str]]
+    translated: list[list[Result] | Verdict | Exception] | None = None
+
+
+def prepare(connector: Connector | Drafted, items: list[tuple[str, Any]], translate_too: bool = True) -> Prepared:
+    hashed = [(external_id, *storable(payload)) for external_id, payload in items]
+    if not translate_too:
+        return Prepared(hashed)
+    translated: list[list[Result] | Verdict | Exception] = []
+    for external_id, payload, _digest in hashed:
+        try:
+            translated.append(translate(connector, Landed(0, external_id, payload, RawState.pending, True)))
+        except Exception as exc:  # noqa: BLE001 - raised again in order by `process`
+            translated.append(exc)
+    return Prepared(hashed, translated)
+
+
 def ingest(session: Session, connector: Connector | Drafted, items: list[tuple[str, Any]], resolver: Resolver, *,
            instance_id: int | None = None, actor: str = "system",
-           redo: Iterable[RawState] = (RawState.pending,)) -> Batch:
+           redo: Iterable[RawState] = (RawState.pending,), prepared: Prepared | None = None) -> Batch:
     """Land `(external id, payload)` pairs and apply what is new; a payload handled before (same
-    bytes, state not in `redo`) counts as unchanged without being translated again."""
-    landed = land_page(session, connector.channel, items, instance_id)
+    bytes, state not in `redo`) counts as unchanged without being translated again. `prepared`: the
+    same items already hashed and translated (`prepare`)."""
+    prepared = prepared or prepare(connector, items, translate_too=False)
+    # Landed and applied in one transaction: a new payload's first attempt is counted as it lands, and a
+    # translation known ahead lands in the state it will most likely end in (stamped over if not).
+    states = [_likely_state(t) for t in prepared.translated] if prepared.translated is not None else None
+    landed = land_page(session, connector.channel, items, instance_id, attempts=1, hashed=prepared.hashed,
+                       states=states)
     redo = set(redo)
     todo = [i for i, record in enumerate(landed) if record.is_new or record.state in redo]
     verdicts = [Verdict("unchanged", applied=False) for _ in landed]
-    for i, verdict in zip(todo, process(session, connector, [landed[i] for i in todo], resolver, actor=actor),
-                          strict=True):
+    translated = [prepared.translated[i] for i in todo] if prepared.translated is not None else None
+    done = process(session, connector, [landed[i] for i in todo], resolver, actor=actor, translated=translated,
+                   counted={landed[i].id for i in todo if landed[i].is_new})
+    for i, verdict in zip(todo, done, strict=True):
         verdicts[i] = verdict
     return Batch(landed, verdicts, Counter(v.outcome for v in verdicts))
 
 
 def process(session: Session, connector: Connector | Drafted, records: list[Landed], resolver: Resolver, *,
-            actor: str = "system") -> list[Verdict]:
-    """Translate and apply landed payloads; every record's inbox state is written. Verdicts in order."""
+            actor: str = "system", translated: list[list[Result] | Verdict | Exception] | None = None,
+            counted: set[int] | frozenset[int] = frozenset()) -> list[Verdict]:
+    """Translate and apply landed payloads; every record's inbox state is written. Verdicts in order.
+    `translated`: the records' translations made ahead; `counted`: ids whose attempt is counted already."""
     if not records:
         return []
-    _claim(session, records)
-    translated = [translate(connector, record) for record in records]
-    verdicts = apply(session, connector, records, translated, resolver, actor=actor)
+    _claim(session, [r for r in records if r.id not in counted])
+    if translated is None:
+        translated = [translate(connector, record) for record in records]
+    for made in translated:
+        if isinstance(made, Exception):
+            raise made
+    verdicts = apply(session, connector, records, translated, resolver, actor=actor)  # type: ignore[arg-type]
     _stamp(session, records, verdicts)
     return verdicts
+
+
+def _likely_state(translated: list[Result] | Verdict | Exception) -> RawState:
+    """A complaint draft ends normalised unless the database refuses it (rare; `_stamp` then corrects it).
+    Everything else depends on what the database holds, so it lands pending and is stamped after."""
+    if isinstance(translated, list):
+        primaries = [r for r in translated if not isinstance(r, CallTally)]
+        if primaries and isinstance(primaries[-1], ComplaintDraft):
+            return RawState.normalised
+    return RawState.pending
 
 
 def translate(connector: Connector | Drafted, record: Landed) -> list[Result] | Verdict:
@@ -287,6 +334,8 @@ def _tally(session: Session, channel: str, tallies: list[CallTally], places: Kec
 def _claim(session: Session, records: list[Landed]) -> None:
     """Count the attempt first: on SQLite this write opens the transaction, so the reads that follow
     cannot leave it holding a stale snapshot that may no longer become a writer."""
+    if not records:
+        return
     table = RawRecord.__table__
     ids = [r.id for r in records]
     for start in range(0, len(ids), 500):
@@ -295,9 +344,11 @@ def _claim(session: Session, records: list[Landed]) -> None:
 
 
 def _stamp(session: Session, records: list[Landed], verdicts: list[Verdict]) -> None:
+    """Write each record's state; one landed by this batch already in the state it ended in is left alone."""
     update_by_id(session.connection(), RawRecord.__table__,
                  [{"id": r.id, "state": v.state, "error": v.error if v.outcome in ("failed", "skipped") else None}
-                  for r, v in zip(records, verdicts, strict=True)],
+                  for r, v in zip(records, verdicts, strict=True)
+                  if not (r.is_new and r.state == v.state == RawState.normalised)],
                  constant={"normalised_at": utcnow()})
 
 

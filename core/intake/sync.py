@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -257,10 +257,23 @@ class Bookmark:
                           for partition, mark in self.marks.items()}}
 
 
+def _prepared(connector: Connector, pages: Iterator[Page]) -> Iterator[tuple[Page, pipeline.Prepared]]:
+    """Each page with its hashing and translation done: on the reader thread, this pure-Python work runs
+    while the database writes the page before."""
+    try:
+        for page in pages:
+            yield page, pipeline.prepare(connector, page.records)
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
+
+
 def _commit_page(session: Session, state_id: int, instance_id: int, connector: Connector, resolver: Resolver,
-                 page: Page, bookmark: Bookmark, summary: SyncSummary, owner: str) -> None:
+                 page: Page, bookmark: Bookmark, summary: SyncSummary, owner: str,
+                 prepared: pipeline.Prepared | None = None) -> None:
     bookmark.see(page)
-    batch = pipeline.ingest(session, connector, page.records, resolver, instance_id=instance_id)
+    batch = pipeline.ingest(session, connector, page.records, resolver, instance_id=instance_id, prepared=prepared)
     counts = dict.fromkeys(COUNTS, 0)
     counts.update({k: v for k, v in batch.counts.items() if k in counts})
     counts["fetched"] = len(page.records)
@@ -363,9 +376,11 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             marks = Bookmark(connector, bookmark)
             resolver = Resolver(session, settings)
             stats_at = _STATS_FIRST_AT
-            with closing(read_ahead(connector.fetch_pages(client, dict(marks.marks)))) as pages:
-                for page in pages:
-                    _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner)
+            pages_ahead = _prepared(connector, connector.fetch_pages(client, dict(marks.marks)))
+            with closing(read_ahead(pages_ahead)) as pages:
+                for page, prepared in pages:
+                    _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner,
+                                 prepared)
                     if summary.fetched >= stats_at:
                         _refresh_lookup_stats(session)
                         stats_at = 2 * summary.fetched

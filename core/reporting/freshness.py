@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.intake.channels import channel_label, known_channels
+from core.intake.channels import channel_label, known_channels, newest_per_channel
 from core.runtime.settings import Settings
-from models import Complaint
 from models.types import utcnow
 
 
@@ -23,8 +21,7 @@ def channel_freshness(session: Session, settings: Settings, now: datetime | None
     """Newest `received_at` per known channel (also channels without any complaint), its age, and whether
     that age is past the channel's `ADUAN_CHANNEL_STALE_HOURS`."""
     now = now or utcnow()
-    newest = dict(session.execute(
-        select(Complaint.channel, func.max(Complaint.received_at)).group_by(Complaint.channel)).all())
+    newest = newest_per_channel(session)
     items = []
     for channel in known_channels(session):
         code = channel["code"]

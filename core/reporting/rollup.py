@@ -26,6 +26,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -110,10 +111,15 @@ def _key(dimension: str, s):
         return func.coalesce(cast(s.opd_id if dimension == "opd" else s.category_id, String), NO_KEY)
     if dimension == "kecamatan":
         return func.coalesce(s.kecamatan, NO_KEY)
+    if dimension == "resolved_channel":
+        return s.channel + CHANNEL_DAY + cast(s.resolved_day, String)
     return cast(s.resolved_day, String)
 
 
-DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved")
+# "resolved": resolutions per local day (key: the day); "resolved_channel": the same per channel (key: channel|day).
+DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved", "resolved_channel")
+RESOLUTIONS = {"all": "resolved", "channel": "resolved_channel"}  # a plan's dimension → where its resolutions are
+CHANNEL_DAY = "|"
 
 
 def expand(source, dimensions: Sequence[str] = DIMENSIONS):
@@ -126,7 +132,7 @@ def expand_parts(source, dimensions: Sequence[str] = DIMENSIONS) -> list[Select]
     s = source.c
     parts = []
     for dimension in dimensions:
-        resolved = dimension == "resolved"
+        resolved = dimension in RESOLUTIONS.values()
         part = select(literal(dimension).label("dimension"), _key(dimension, s).label("key"), s.day, s.status,
                       (literal(NO_DUE_DAY) if resolved else s.due_day).label("due_day"), s.n,
                       (literal(0) if resolved else s.fu_sum).label("fu_sum"),
@@ -226,10 +232,18 @@ def measures_by(session: Session, p: Plan, today: date, since: dict[str, date] |
 
 
 def resolved_by_day(session: Session, p: Plan) -> dict[str, int]:
-    """Resolved complaints (received within the plan's days) per local day of resolution."""
-    u, where = _source(p, "resolved")
+    """Resolved complaints (received within the plan's days, of its channels) per local day of resolution.
+    The plan's dimension must be one of `RESOLUTIONS`."""
+    dimension = RESOLUTIONS[p.dimension]
+    u, where = _source(p, dimension)
+    if dimension == "resolved_channel" and p.keys is not None:
+        where.append(or_(false(), *(u.c.key.startswith(key + CHANNEL_DAY, autoescape=True) for key in p.keys)))
     rows = session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)).all()
-    return {key: int(n) for key, n in rows if n}
+    days: dict[str, int] = {}
+    for key, n in rows:
+        day = key.rpartition(CHANNEL_DAY)[2]
+        days[day] = days.get(day, 0) + int(n or 0)
+    return {day: n for day, n in days.items() if n}
 
 
 def latest_day(session: Session, p: Plan) -> date | None:

@@ -304,7 +304,7 @@ class Stats:
 
     def timeseries(self, bucket: Literal["day", "week", "month"] = "day") -> list[dict[str, Any]]:
         p = self._plan(measures=False)
-        if p is not None and p.dimension == "all":  # the resolutions are rolled up per day, not per key
+        if p is not None and p.dimension in rollup.RESOLUTIONS:  # resolutions: rolled up overall and per channel
             totals, done = self._periods_from_rollup(p, bucket)
         else:
             received = local_period(Complaint.received_at, bucket, self.tz).label("period")

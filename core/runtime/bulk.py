@@ -61,6 +61,15 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         conn.execute(insert(table), list(rows))
 
 
+def next_ids(conn: Connection, table: Table, n: int) -> list[int] | None:
+    """`n` ids drawn from the sequence behind `table.id` in one round trip (PostgreSQL), so rows written by
+    COPY need no read-back; None elsewhere."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                             {"t": f'"{table.name}"', "n": n}).scalars())
+
+
 def insert_returning(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
                      returning: Sequence[str]) -> list[Any]:
     """Insert `rows` with one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`, fed by COPY into a
@@ -108,4 +117,4 @@ def update_by_id(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
                       f'WHERE t.id = v.id'), params)
 
 
-__all__ = ["copies", "copy_rows", "insert_returning", "insert_rows", "update_by_id"]
+__all__ = ["copies", "copy_rows", "insert_returning", "insert_rows", "next_ids", "update_by_id"]

@@ -7,7 +7,7 @@ Fast enough for every card of the triage queue (p50 under 100 ms at 100k complai
    the caller may read, not this one, not already merged under a parent, not in another kecamatan (unless
    their coordinates are close), and sharing something: desa, kecamatan, category family, nearby coordinates,
    or a keyword of the text. They are ranked in SQL by how much they share and at most
-   `similar_max_candidates` are read. No index beyond ix_complaint_received_at / ix_complaint_received_id
+   `similar_max_candidates` are read. No index beyond ix_complaint_received_id
    is needed: the window is a range of a few thousand rows at 100k complaints.
 2. Only those candidates are vectorised (scikit-learn): TF-IDF on words (1-2-grams) and on character 3-5-grams
    of Indonesian text normalised by core/triage/text.py plus the duplicate-specific steps below, cosine

@@ -124,6 +124,30 @@ def test_a_repeated_payload_is_still_landed_once(session, engine):
 
 
 @pg_only
+def test_keys_and_payload_references_hold_for_a_whole_page_written_at_once(engine, session):
+    """The checks run once per statement (migration 0117): a page repeating a key, or a complaint naming a
+    payload that is not in the inbox, is refused whole, as the per-row triggers refused it."""
+    record, _ = land(session, "lapor", "P-1", {"id": "P-1"})
+    session.commit()
+    page = "SELECT 'lapor', 'P-' || g, CAST('{}' AS jsonb), 'h', now(), 'pending', 0 FROM generate_series(2, 4) g"
+    columns = "(channel, external_id, payload, payload_hash, received_at, state, attempts)"
+    with pytest.raises(IntegrityError, match="uq_raw_record_channel_external_id_payload_hash"), engine.begin() as c:
+        c.execute(text(f"INSERT INTO raw_record {columns} {page} UNION ALL {page}"))
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO raw_record {columns} {page}"))
+        assert conn.execute(text("SELECT count(*) FROM raw_record_key")).scalar() == 4
+    complaint = ("INSERT INTO complaint (title, body, classification, rahasia, anonim, channel, external_id, "
+                 "tracking_code, status, received_at, sla_tier_override, escalation_level, created_at, updated_at, "
+                 "raw_record_id) SELECT 'Aduan', '', 'pengaduan', false, false, 'lapor', 'C-' || g, 'C-' || g, "
+                 "'unverified', now(), false, 0, now(), now(), {} FROM generate_series(1, 3) g")
+    with pytest.raises(IntegrityError, match="fk_complaint_raw_record_id_raw_record"), engine.begin() as conn:
+        conn.execute(text(complaint.format(f"CASE WHEN g = 2 THEN 999999 ELSE {record.id} END")))
+    with engine.begin() as conn:
+        conn.execute(text(complaint.format(record.id)))
+        assert conn.execute(text("SELECT count(*) FROM complaint")).scalar() == 3
+
+
+@pg_only
 def test_delete_and_truncate_keep_the_key_tables_in_step(engine, session):
     record, _ = land(session, "lapor", "L-3", {"id": "L-3"})
     session.commit()

@@ -43,6 +43,7 @@ partial = st.fixed_dictionaries({}, optional=FIELDS).filter(bool)
 pick = st.integers(0, 1_000)
 operations = st.one_of(
     st.tuples(st.just("add"), whole),
+    st.tuples(st.just("add"), st.lists(whole, min_size=2, max_size=4)),  # one INSERT of several rows (a page)
     st.tuples(st.just("change"), pick, partial),
     st.tuples(st.just("merge"), pick, pick),
     st.tuples(st.just("unmerge"), pick),
@@ -80,11 +81,12 @@ class World:
     def apply(self, op: tuple) -> None:
         kind, ids = op[0], self.ids()
         if kind == "add":
-            self.made += 1
-            complaint = Complaint(title="Aduan", body="", channel="lapor", external_id=f"h{self.made}",
-                                  tracking_code=f"H-{self.made:06d}", received_at=NOW)
-            self._set(complaint, op[1])
-            self.session.add(complaint)
+            for fields in op[1] if isinstance(op[1], list) else [op[1]]:
+                self.made += 1
+                complaint = Complaint(title="Aduan", body="", channel="lapor", external_id=f"h{self.made}",
+                                      tracking_code=f"H-{self.made:06d}", received_at=NOW)
+                self._set(complaint, fields)
+                self.session.add(complaint)
         elif kind == "fold":
             rollup.fold_pending(self.engine)
         elif kind == "reconcile":
