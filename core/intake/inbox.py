@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core.runtime.bulk import insert_rows, next_ids
+from core.runtime.bulk import Preformatted, copies, insert_rows, next_ids
 from models import RawRecord, RawState
 from models.types import utcnow
 
@@ -23,15 +23,26 @@ _ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 def storable(payload: Any) -> tuple[Any, str]:
     """The payload as the inbox keeps it, and its hash."""
+    payload, digest, _blob = stored_form(payload)
+    return payload, digest
+
+
+def stored_form(payload: Any) -> tuple[Any, str, str]:
+    """The payload as the inbox keeps it, its hash and its canonical JSON text."""
     blob = _canonical(payload)
     if "\\u0000" in blob:
         payload = json.loads(_ESCAPED_NUL.sub(r"\1\\ufffd", blob))
         blob = _canonical(payload)
-    return payload, hashlib.sha256(blob.encode()).hexdigest()
+    return payload, hashlib.sha256(blob.encode()).hexdigest(), blob
 
 
 def _canonical(payload: Any) -> str:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def hash_items(items: list[tuple[str, Any]]) -> list[tuple[str, Any, str, str]]:
+    """`(external id, payload)` pairs as `land_page` takes them ready: `(external id, payload, hash, JSON text)`."""
+    return [(external_id, *stored_form(payload)) for external_id, payload in items]
 
 
 def payload_hash(payload: Any) -> str:
@@ -76,15 +87,15 @@ class Landed:
 
 
 def land_page(session: Session, channel: str, items: list[tuple[str, Any]], instance_id: int | None = None, *,
-              attempts: int = 0, hashed: list[tuple[str, Any, str]] | None = None,
+              attempts: int = 0, hashed: list[tuple[str, Any, str, str]] | None = None,
               states: list[RawState] | None = None) -> list[Landed]:
     """`land` for a whole page with one look-up and one COPY (or batched INSERT); a `Landed` per item, in order.
     `attempts`: what a new record's count starts at (1 when it is applied in the same transaction);
-    `hashed`: the items already passed through `storable`, as `(external id, payload, hash)`;
+    `hashed`: the items already passed through `stored_form`, as `(external id, payload, hash, JSON text)`;
     `states`: per item, the state a new record lands in (default pending; normalised ones get their time)."""
-    hashed = hashed if hashed is not None else [(external_id, *storable(payload)) for external_id, payload in items]
+    hashed = hashed if hashed is not None else hash_items(items)
     table = RawRecord.__table__
-    ids = sorted({external_id for external_id, _, _ in hashed})
+    ids = sorted({external_id for external_id, *_ in hashed})
 
     def stored() -> dict[tuple[str, str], tuple[int, RawState]]:
         found = {}
@@ -98,11 +109,13 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
     known = stored()
     fresh: dict[tuple[str, str], dict] = {}
     now = utcnow()
-    for i, (external_id, payload, digest) in enumerate(hashed):
+    copying = copies(session.connection())
+    for i, (external_id, payload, digest, blob) in enumerate(hashed):
         if (external_id, digest) not in known and (external_id, digest) not in fresh:
             state = states[i] if states is not None else RawState.pending
             fresh[(external_id, digest)] = dict(
-                channel=channel, external_id=external_id, payload=payload, payload_hash=digest,
+                channel=channel, external_id=external_id, payload=Preformatted(blob) if copying else payload,
+                payload_hash=digest,
                 connector_instance_id=instance_id, received_at=now, state=state, attempts=attempts,
                 normalised_at=None if state == RawState.pending else now)
     new_ids: dict[tuple[str, str], int] = {}
@@ -127,7 +140,7 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
             return [Landed(r.id, r.external_id, r.payload, RawState(r.state), is_new) for r, is_new in landed]
     out = []
     first_state = {key: row["state"] for key, row in fresh.items()}
-    for external_id, payload, digest in hashed:
+    for external_id, payload, digest, _blob in hashed:
         key = (external_id, digest)
         if key in fresh:
             out.append(Landed(new_ids[key], external_id, payload, fresh[key]["state"], True))
@@ -138,4 +151,4 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
     return out
 
 
-__all__ = ["land", "land_page", "Landed", "payload_hash", "storable"]
+__all__ = ["hash_items", "land", "land_page", "Landed", "payload_hash", "storable", "stored_form"]

@@ -40,7 +40,7 @@ from core.intake.contract import (
     Withdrawal,
     results,
 )
-from core.intake.inbox import Landed, land_page, storable
+from core.intake.inbox import Landed, hash_items, land_page
 from core.intake.ingest import Resolver, upsert_complaint, upsert_many
 from core.intake.lifecycles import lifecycle_of
 from core.intake.threads import apply_message, lock_reporters, record_media
@@ -96,16 +96,16 @@ class Prepared:
     reader thread, while the previous page is being written): each payload as the inbox keeps it with its
     hash, and its translation (an unexpected error is kept and raised where `process` would meet it)."""
 
-    hashed: list[tuple[str, Any, str]]
+    hashed: list[tuple[str, Any, str, str]]  # (external id, payload, hash, JSON text): inbox.hash_items
     translated: list[list[Result] | Verdict | Exception] | None = None
 
 
 def prepare(connector: Connector | Drafted, items: list[tuple[str, Any]], translate_too: bool = True) -> Prepared:
-    hashed = [(external_id, *storable(payload)) for external_id, payload in items]
+    hashed = hash_items(items)
     if not translate_too:
         return Prepared(hashed)
     translated: list[list[Result] | Verdict | Exception] = []
-    for external_id, payload, _digest in hashed:
+    for external_id, payload, *_ in hashed:
         try:
             translated.append(translate(connector, Landed(0, external_id, payload, RawState.pending, True)))
         except Exception as exc:  # noqa: BLE001 - raised again in order by `process`

@@ -20,6 +20,11 @@ def copies(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
 
 
+class Preformatted(str):
+    """A value already in the text form COPY writes for its column (e.g. JSON text for a JSON column): its bind
+    processor is skipped, so a payload serialised once for its hash is not serialised again. COPY only."""
+
+
 def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
     """Each column's bind processor (None: the driver takes the value as it is; our enums are StrEnums,
     which psycopg writes as their value)."""
@@ -27,7 +32,7 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[
 
 
 def _values(processors: list[Callable[[Any], Any] | None], columns: Sequence[str], row: Mapping[str, Any]) -> list:
-    return [value if process is None else process(value)
+    return [value if process is None or type(value) is Preformatted else process(value)
             for process, value in zip(processors, map(row.__getitem__, columns), strict=True)]
 
 
@@ -117,4 +122,4 @@ def update_by_id(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
                       f'WHERE t.id = v.id'), params)
 
 
-__all__ = ["copies", "copy_rows", "insert_returning", "insert_rows", "next_ids", "update_by_id"]
+__all__ = ["Preformatted", "copies", "copy_rows", "insert_returning", "insert_rows", "next_ids", "update_by_id"]

@@ -138,8 +138,8 @@ def _tile(tile: dict, age: shaping.ChannelAge | None = None) -> dbc.Card:
                   html.Span(f"{shaping.fmt_int(tile['open'])} terbuka", className="tile-open")],
                  className="d-flex align-items-baseline justify-content-between"),
         _age(age),
-        dcc.Graph(figure=figures.sparkline(tile["series"], height=None), className="tile-spark",
-                  config={"staticPlot": True, "responsive": True}, style={"height": "48px"}),
+        html.Img(src=figures.sparkline(tile["series"]), className="tile-spark d-block w-100",
+                 alt=f"Aduan masuk per hari, {TREND_DAYS} hari", style={"height": "48px"}),
     ], className="py-2"), className="channel-tile h-100", id=f"tile-{tile['code']}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 
 from dashboard import figures
 from tests.dashboard.api_labels import LABELS
@@ -59,8 +60,13 @@ def test_calls_are_stacked_by_type():
 
 
 def test_figures_serialise_to_json():
-    for fig in (figures.sparkline([1, 2, 3]), figures.ratings([("1 ★", 2), ("5 ★", 7)])):
-        json.dumps(fig.to_plotly_json(), default=str)
+    json.dumps(figures.ratings([("1 ★", 2), ("5 ★", 7)]).to_plotly_json(), default=str)
+
+
+def test_a_sparkline_is_an_svg_scaled_to_its_peak():
+    svg = unquote(figures.sparkline([0, 5, 10]).removeprefix("data:image/svg+xml;charset=utf-8,"))
+    assert svg.startswith("<svg") and 'points="0.00,30.00 50.00,16.00 100.00,2.00"' in svg
+    assert "<polyline" not in unquote(figures.sparkline([]))  # no data: an empty picture, not an error
 
 
 def test_percentages_read_like_every_other_percentage():
