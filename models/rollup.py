@@ -6,8 +6,8 @@ received on one local `day`, in one `status`, whose running SLA deadline falls o
 (key: the local day of resolution, resolved complaints only). `NO_KEY` stands for a missing OPD, category or
 kecamatan, `NO_DUE_DAY` for "no running deadline" (closed, postponed, paused).
 
-Database triggers on `complaint` (migration 0116) append one `complaint_rollup_delta` row per change (-1 for the
-old values, +1 for the new), in the same transaction as the write; they never update a shared row, so
+Database triggers on `complaint` (migrations 0116, 0117, 0119) append one `complaint_rollup_delta` row per change
+(-1 for the old values, +1 for the new), in the same transaction as the write; they never update a shared row, so
 concurrent writers do not wait on each other. Readers sum rollup and delta, so every answer is exact; the
 worker folds the delta into the rollup every minute and reconciles the rollup with the raw rows every night
 (core/reporting/rollup.py).
@@ -37,6 +37,7 @@ class ComplaintRollup(SQLModel, table=True):
     n: int = 0
     fu_sum: int = 0  # follow-up working days, summed over the complaints that have them
     fu_n: int = 0
+    reopened: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # times reopened (the rapor)
 
 
 class ComplaintRollupDelta(SQLModel, table=True):
@@ -56,6 +57,7 @@ class ComplaintRollupDelta(SQLModel, table=True):
     n: int
     fu_sum: int
     fu_n: int
+    reopened: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RollupState(SQLModel, table=True):

@@ -69,7 +69,7 @@ def _rapor(session, settings, access: Access, period_start: date | None, period_
         raise field_error("channel", f"kanal tidak dikenal: {channel!r}")
     opd_id = access.opd_id if access.role is Role.opd_admin else None
     return build_rapor(session, settings, start, end, days, scope=access.scope(), channel=channel,
-                       scope_opd_id=opd_id)
+                       scope_opd_id=opd_id, access=access)
 
 
 Start = Annotated[Day | None, Query(description="Awal periode (default: awal bulan ini)")]

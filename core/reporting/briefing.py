@@ -161,7 +161,7 @@ def slowest_opds(session: Session, settings: Settings, access: Access, week: Wee
     they are slower than any average."""
     first = week.end - timedelta(days=7 * SLOW_WEEKS - 1)
     rapor = build_rapor(session, settings, first, week.end, "working", scope=access.scope(),
-                        scope_opd_id=access.opd_id if access.role is Role.opd_admin else None)
+                        scope_opd_id=access.opd_id if access.role is Role.opd_admin else None, access=access)
     rows = [r for r in rapor["rows"] if r["opd_code"] and r["total"]]
 
     def rank(row: dict[str, Any]) -> tuple:

@@ -301,7 +301,7 @@ def public_figures(session: Session, settings: Settings, months: int = 12,
             "avg_followup_days": shown["avg_followup_days"] if shown else None,
         })
     rapor_end = month_start(today) - timedelta(days=1)
-    rapor = build_rapor(session, settings, month_start(rapor_end), rapor_end, "working")
+    rapor = build_rapor(session, settings, month_start(rapor_end), rapor_end, "working", access=PUBLIC)
     return {
         "generated_at": now,
         "pemda_name": settings.pemda_name,

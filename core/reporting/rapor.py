@@ -13,14 +13,17 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from core.identity.access import Access
 from core.intake.channels import channel_label
-from core.reporting.filters import window_end, window_start
+from core.reporting import rollup
+from core.reporting.filters import ComplaintFilter, window_end, window_start
 from core.reporting.stats import EXCLUDED, MERGED, NOT_MERGED, DayMode, _count_if, followup_value, mean, pct
 from core.runtime.settings import Settings
 from core.runtime.sheets import put
@@ -95,16 +98,8 @@ def _satisfaction(session: Session, window: Sequence[ColumnElement[bool]]) -> di
     return {opd_id: (int(asked), int(sudah), int(belum)) for opd_id, asked, sudah, belum in session.execute(stmt)}
 
 
-def build_rapor(session: Session, settings: Settings, period_start: date, period_end: date,
-                days: DayMode = "working", scope: Sequence[ColumnElement[bool]] = (), channel: str | None = None,
-                scope_opd_id: int | None = None) -> dict[str, Any]:
-    """`scope` = the caller's row scope; `scope_opd_id` = the OPD it is limited to (an opd_admin's rapor):
-    its total row is then that OPD, not the kabupaten. `channel` limits the rapor to one channel."""
-    if channel is not None:
-        scope = [*scope, Complaint.channel == channel]
+def _per_opd_raw(session: Session, days: DayMode, window: Sequence[ColumnElement[bool]]) -> list[Any]:
     c, fu = Complaint, followup_value(days)
-    window = (c.received_at >= window_start(period_start, settings.tz),
-              c.received_at < window_end(period_end, settings.tz), *scope)
     stmt = (
         select(c.opd_id, func.count().label("total"),
                *(_count_if(c.status.in_(statuses)).label(name) for name, statuses in BUCKET_STATUSES.items()),
@@ -113,6 +108,51 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
         .where(*window, c.status.not_in(EXCLUDED), NOT_MERGED)
         .group_by(c.opd_id)
     )
+    return list(session.execute(stmt))
+
+
+def _per_opd_rollup(session: Session, settings: Settings, period_start: date, period_end: date, days: DayMode,
+                    access: Access | None, channel: str | None) -> list[Any] | None:
+    """The same rows from the daily rollup's OPD dimension (core/reporting/rollup.py), or None when it cannot
+    answer: calendar days, a channel, a caller whose scope is not an OPD (a petugas), a rollup not built."""
+    if access is None or days != "working" or channel is not None:
+        return None
+    filt = ComplaintFilter(received_from=period_start, received_to=period_end).resolve(session, settings.tz)
+    p = rollup.plan(filt, access, "opd")
+    if p is None or not rollup.readable(session, settings.tz):
+        return None
+    today = utcnow().astimezone(settings.tz).date()
+    per_opd: dict[int | None, dict[str, Any]] = {}
+    for row in rollup.measures_by(session, p, today):
+        if row.status in EXCLUDED or not (row.n or row.fu_n or row.reopened):
+            continue
+        opd_id = rollup.key_value("opd", row.key)
+        out = per_opd.setdefault(opd_id, {"opd_id": opd_id, **dict.fromkeys(COLUMNS, 0), "fu_sum": 0, "fu_n": 0,
+                                          "reopened": 0})
+        out["total"] += int(row.n)
+        for name, statuses in BUCKET_STATUSES.items():
+            if row.status in statuses:
+                out[name] += int(row.n)
+        out["fu_sum"] += int(row.fu_sum or 0)
+        out["fu_n"] += int(row.fu_n or 0)
+        out["reopened"] += int(row.reopened or 0)
+    return [SimpleNamespace(**values) for values in per_opd.values() if values["total"]]
+
+
+def build_rapor(session: Session, settings: Settings, period_start: date, period_end: date,
+                days: DayMode = "working", scope: Sequence[ColumnElement[bool]] = (), channel: str | None = None,
+                scope_opd_id: int | None = None, access: Access | None = None) -> dict[str, Any]:
+    """`scope` = the caller's row scope; `scope_opd_id` = the OPD it is limited to (an opd_admin's rapor):
+    its total row is then that OPD, not the kabupaten. `channel` limits the rapor to one channel. `access`: the
+    caller whose `scope` that is, which lets the daily rollup answer (None: the complaints are read)."""
+    if channel is not None:
+        scope = [*scope, Complaint.channel == channel]
+    c = Complaint
+    window = (c.received_at >= window_start(period_start, settings.tz),
+              c.received_at < window_end(period_end, settings.tz), *scope)
+    per_opd = _per_opd_rollup(session, settings, period_start, period_end, days, access, channel)
+    if per_opd is None:
+        per_opd = _per_opd_raw(session, days, window)
     answers = _satisfaction(session, window)
     merged = int(session.execute(select(func.count()).select_from(c).where(*window, MERGED)).scalar_one())
     opd = {row.id: row for row in session.execute(select(Opd.id, Opd.code, Opd.name))}
@@ -120,7 +160,7 @@ def build_rapor(session: Session, settings: Settings, period_start: date, period
     own = opd.get(scope_opd_id) if scope_opd_id is not None else None
     total = (RaporRow(own.code, own.name) if own else
              RaporRow(None, "Total " + settings.pemda_name.removeprefix("Pemerintah ")))
-    for r in session.execute(stmt):
+    for r in per_opd:
         info = opd.get(r.opd_id)
         row = RaporRow(info.code if info else None, info.name if info else "(belum didisposisikan)",
                        *(int(getattr(r, name)) for name in COLUMNS), float(r.fu_sum or 0), int(r.fu_n),

@@ -60,7 +60,7 @@ from models.types import utcnow
 
 Rollup, Delta = ComplaintRollup.__table__, ComplaintRollupDelta.__table__
 KEYS = ("dimension", "key", "day", "status", "due_day")
-MEASURES = ("n", "fu_sum", "fu_n")
+MEASURES = ("n", "fu_sum", "fu_n", "reopened")  # reopened: times reopened (migration 0119, the rapor)
 # A breakdown's dimension and the complaint column it stands for.
 COLUMNS = {"channel": Complaint.channel, "opd": Complaint.opd_id, "category": Complaint.category_id,
            "kecamatan": Complaint.kecamatan}
@@ -99,6 +99,7 @@ def raw_contributions(tz: ZoneInfo) -> Select:
         .label("resolved_day"),
         literal(1).label("n"), func.coalesce(c.followup_working_days, 0).label("fu_sum"),
         case((c.followup_working_days.is_(None), 0), else_=1).label("fu_n"),
+        func.coalesce(c.reopened_count, 0).label("reopened"),
     ).where(c.parent_id.is_(None))
 
 
@@ -136,7 +137,8 @@ def expand_parts(source, dimensions: Sequence[str] = DIMENSIONS) -> list[Select]
         part = select(literal(dimension).label("dimension"), _key(dimension, s).label("key"), s.day, s.status,
                       (literal(NO_DUE_DAY) if resolved else s.due_day).label("due_day"), s.n,
                       (literal(0) if resolved else s.fu_sum).label("fu_sum"),
-                      (literal(0) if resolved else s.fu_n).label("fu_n"))
+                      (literal(0) if resolved else s.fu_n).label("fu_n"),
+                      (literal(0) if resolved else s.reopened).label("reopened"))
         parts.append(part.where(s.resolved_day.is_not(None)) if resolved else part)
     return parts
 
@@ -226,6 +228,7 @@ def measures_by(session: Session, p: Plan, today: date, since: dict[str, date] |
     stmt = select(*keys, func.sum(u.c.n).label("n"),
                   func.coalesce(func.sum(case((u.c.due_day < today, u.c.n), else_=0)), 0).label("overdue"),
                   func.sum(u.c.fu_sum).label("fu_sum"), func.sum(u.c.fu_n).label("fu_n"),
+                  func.sum(u.c.reopened).label("reopened"),
                   *(func.coalesce(func.sum(case((u.c.day >= start, u.c.n), else_=0)), 0).label(name)
                     for name, start in since.items())).where(*where).group_by(*keys)
     return session.execute(stmt).all()
@@ -333,7 +336,7 @@ def reconcile(engine: Engine, tz: ZoneInfo) -> Reconciled:
         compiled = expected.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
         conn.execute(text(f"CREATE TEMPORARY TABLE rollup_expected AS {compiled}"))
         columns = ", ".join(KEYS + MEASURES)
-        counted_rows = "(n <> 0 OR fu_sum <> 0 OR fu_n <> 0)"
+        counted_rows = "(" + " OR ".join(f"{m} <> 0" for m in MEASURES) + ")"
         actual = f"SELECT {columns} FROM complaint_rollup WHERE {counted_rows}"
         wanted = f"SELECT {columns} FROM rollup_expected WHERE {counted_rows}"
         conn.execute(text("DROP TABLE IF EXISTS rollup_drifted"))
@@ -345,7 +348,7 @@ def reconcile(engine: Engine, tz: ZoneInfo) -> Reconciled:
             conn.execute(text("DELETE FROM complaint_rollup WHERE day IN (SELECT day FROM rollup_drifted)"))
             conn.execute(text(f"INSERT INTO complaint_rollup ({columns}) {wanted} "
                               f"AND day IN (SELECT day FROM rollup_drifted)"))
-        conn.execute(text("DELETE FROM complaint_rollup WHERE n = 0 AND fu_sum = 0 AND fu_n = 0"))
+        conn.execute(text("DELETE FROM complaint_rollup WHERE " + " AND ".join(f"{m} = 0" for m in MEASURES)))
         rows = conn.execute(select(func.count()).select_from(Rollup)).scalar_one()
         conn.execute(text("DROP TABLE rollup_expected"))
         conn.execute(text("DROP TABLE rollup_drifted"))

@@ -5,8 +5,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import select
 
-from core.reporting.rapor import build_rapor, predikat, rapor_pdf, rapor_xlsx
+from core.identity.access import Access
+from core.reporting.rapor import _per_opd_rollup, build_rapor, predikat, rapor_pdf, rapor_xlsx
+from models import Opd, Role
 from tests.factories import add_complaint, rapor_fixture, seeded
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -29,6 +32,30 @@ def test_rapor_of_41_complaints_reports_68_3_percent_and_the_buckets(data, setti
     assert row["predikat"] == "Kurang"
     assert rapor["total"]["opd_code"] is None
     assert rapor["total"]["completion_pct"] == 68.3
+
+
+def test_the_rapor_read_from_the_daily_rollup_is_the_one_read_from_the_complaints(data, settings):
+    """Issue #23: the rapor of a working-days period comes from the rollup when the caller's scope allows; every
+    figure, reopened counts included, is the one the complaints give."""
+    rapor_fixture(data, "DINKES")
+    rapor_fixture(data, "DPUPR", resolved=4, in_progress=2, postponed=1, dispatched=1, unverified=0, prefix="d")
+    add_complaint(data, external_id="rej", status="rejected", opd_code="DINKES")
+    reopened = add_complaint(data, external_id="again", status="in_progress", opd_code="DPUPR")
+    reopened.reopened_count = 2
+    data.add(reopened)
+    data.commit()
+    for access, scope_opd in ((Access(Role.admin), None), (Access(Role.opd_admin, opd_id=dpupr(data)), "DPUPR")):
+        kwargs = {"scope": access.scope(), "scope_opd_id": access.opd_id}
+        raw = build_rapor(data, settings, *NOVEMBER, **kwargs)
+        rolled = build_rapor(data, settings, *NOVEMBER, access=access, **kwargs)
+        raw.pop("generated_at"), rolled.pop("generated_at")
+        assert rolled == raw and raw["rows"], scope_opd
+        assert _per_opd_rollup(data, settings, *NOVEMBER, "working", access, None) is not None  # not read raw
+    assert {r["opd_code"]: r["reopened"] for r in raw["rows"]} == {"DPUPR": 2}
+
+
+def dpupr(session) -> int:
+    return session.exec(select(Opd.id).where(Opd.code == "DPUPR")).one()
 
 
 def test_all_resolved_is_100_percent(data, settings):
