@@ -2,8 +2,9 @@
 
 A row of `complaint_rollup` counts the complaints (merged children left out, as every figure leaves them out)
 received on one local `day`, in one `status`, whose running SLA deadline falls on `due_day`, for one key of one
-`dimension`: `all` (key ''), `channel`, `opd` (opd id), `category` (category id), `kecamatan`, or `resolved`
-(key: the local day of resolution, resolved complaints only). `NO_KEY` stands for a missing OPD, category or
+`dimension`: `all` (key ''), `channel`, `opd` (opd id), `category` (category id), `kecamatan`, `resolved`
+(key: the local day of resolution, resolved complaints only), `resolved_channel` (channel|day) or `rating`
+(channel|stars|replied, rated complaints only). `NO_KEY` stands for a missing OPD, category or
 kecamatan, `NO_DUE_DAY` for "no running deadline" (closed, postponed, paused).
 
 Database triggers on `complaint` (migrations 0116, 0117, 0119) append one `complaint_rollup_delta` row per change
@@ -54,6 +55,8 @@ class ComplaintRollupDelta(SQLModel, table=True):
     status: str = Field(max_length=16)
     due_day: date
     resolved_day: date | None = None
+    rating: int | None = None  # the reporter's stars (reviews), for the `rating` dimension
+    replied: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 1: has a first response
     n: int
     fu_sum: int
     fu_n: int

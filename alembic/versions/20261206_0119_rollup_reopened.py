@@ -1,10 +1,12 @@
-"""complaint_rollup.reopened: the rapor from the rollup (issue #23)
+"""complaint_rollup: reopened counts and ratings, for the rapor and /stats/ratings from the rollup (issue #23)
 
 The rapor per OPD is the rollup's OPD rows of the period (total, status buckets, follow-up days) plus the times
 its complaints were reopened, which the rollup did not hold: at 10 M complaints the rapor read the raw table
-(2.2 s). `reopened` (sum of `complaint.reopened_count`) becomes a measure of the rollup and of its delta, and
-`reopened_count` a counted column: the triggers of 0116 (row, updates and deletes; SQLite: all three) and 0117
-(PostgreSQL, insert statements) are made again with it. The rule is otherwise theirs, written out here in full
+(2.2 s). `reopened` (sum of `complaint.reopened_count`) becomes a measure of the rollup and of its delta. Ratings
+(2.1 s at 10 M) become the dimension `rating` (key: channel|stars|replied), for which the delta carries each
+complaint's `rating` and `replied` (has a first response). `reopened_count` and `rating` become counted
+columns: the triggers of 0116 (row, updates and deletes; SQLite: all three) and 0117 (PostgreSQL, insert
+statements) are made again with them. The rule is otherwise theirs, written out here in full
 so that this migration stays what it was when later ones change the triggers again.
 
 A database holding complaints gets `ready = false`: reads use the raw table until the worker's first reconcile
@@ -25,12 +27,15 @@ down_revision: Union[str, None] = '0118'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-COUNTED = ("received_at", "channel", "opd_id", "category_id", "kecamatan", "status", "parent_id",
-           "followup_working_days", "paused_at", "first_response_at", "reopened_at", "reopen_answered_at",
-           "response_due_at", "resolution_due_at", "resolved_at", "reopened_count")
-DIMS = "day, channel, opd_id, category_id, kecamatan, status, due_day, resolved_day"
-MEASURES = ("n", "fu_sum", "fu_n", "reopened")
-DELTA_COLUMNS = f"{DIMS}, {', '.join(MEASURES)}"
+COUNTED_BEFORE = ("received_at", "channel", "opd_id", "category_id", "kecamatan", "status", "parent_id",
+                  "followup_working_days", "paused_at", "first_response_at", "reopened_at", "reopen_answered_at",
+                  "response_due_at", "resolution_due_at", "resolved_at")
+DIMS_BEFORE = ("day", "channel", "opd_id", "category_id", "kecamatan", "status", "due_day", "resolved_day")
+MEASURES_BEFORE = ("n", "fu_sum", "fu_n")
+# What this revision counts, and what it counted before (the downgrade makes those triggers again).
+NOW = (COUNTED_BEFORE + ("reopened_count", "rating"), DIMS_BEFORE + ("rating", "replied"),
+       MEASURES_BEFORE + ("reopened",))
+BEFORE = (COUNTED_BEFORE, DIMS_BEFORE, MEASURES_BEFORE)
 AWAITING = "('unverified', 'verified', 'dispatched')"
 RUNNING = "('unverified', 'verified', 'dispatched', 'in_progress')"
 
@@ -38,7 +43,9 @@ RUNNING = "('unverified', 'verified', 'dispatched', 'in_progress')"
 def upgrade() -> None:
     for table in ("complaint_rollup", "complaint_rollup_delta"):
         op.add_column(table, sa.Column("reopened", sa.Integer(), nullable=False, server_default="0"))
-    _make_triggers(COUNTED, MEASURES)
+    op.add_column("complaint_rollup_delta", sa.Column("rating", sa.Integer(), nullable=True))
+    op.add_column("complaint_rollup_delta", sa.Column("replied", sa.Integer(), nullable=False, server_default="0"))
+    _make_triggers(*NOW)
     _rollup_not_built()
 
 
@@ -48,12 +55,15 @@ def downgrade() -> None:
         for name in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS complaint_rollup_{name}")
     else:
-        _make_triggers(COUNTED[:-1], MEASURES[:-1])
-    for table in ("complaint_rollup", "complaint_rollup_delta"):
+        _make_triggers(*BEFORE)
+    for table, columns in (("complaint_rollup", ("reopened",)),
+                           ("complaint_rollup_delta", ("reopened", "rating", "replied"))):
         with op.batch_alter_table(table) as batch:
-            batch.drop_column("reopened")
+            for column in columns:
+                batch.drop_column(column)
+    op.execute("DELETE FROM complaint_rollup WHERE dimension = 'rating'")
     if sqlite:
-        _make_triggers(COUNTED[:-1], MEASURES[:-1])
+        _make_triggers(*BEFORE)
     _rollup_not_built()
 
 
@@ -65,29 +75,29 @@ def _deadlines(r: str) -> tuple[str, str]:
             f"(CASE WHEN {r}.status IN {RUNNING} THEN {r}.resolution_due_at END)")
 
 
-def _values(r: str, sign: int, local_day, least, measures: Sequence[str]) -> str:
+def _values(r: str, sign: int, local_day, least, dims: Sequence[str], measures: Sequence[str]) -> str:
+    """The delta row of complaint `r` (NEW, OLD or a transition table's row), in `dims` + `measures` order."""
     response, resolution = _deadlines(r)
     due = f"(CASE WHEN {r}.paused_at IS NULL THEN {least(response, resolution)} END)"
-    values = [
-        local_day(f"{r}.received_at"), f"{r}.channel", f"{r}.opd_id", f"{r}.category_id", f"{r}.kecamatan",
-        f"{r}.status", f"COALESCE({local_day(due)}, '9999-12-31')",
-        f"(CASE WHEN {r}.status = 'resolved' AND {r}.resolved_at IS NOT NULL THEN {local_day(f'{r}.resolved_at')} END)",
-        str(sign), f"{sign} * COALESCE({r}.followup_working_days, 0)",
-        f"(CASE WHEN {r}.followup_working_days IS NULL THEN 0 ELSE {sign} END)"]
-    if "reopened" in measures:
-        values.append(f"{sign} * COALESCE({r}.reopened_count, 0)")
-    return ", ".join(values)
+    resolved = f"(CASE WHEN {r}.status = 'resolved' AND {r}.resolved_at IS NOT NULL THEN {local_day(f'{r}.resolved_at')} END)"
+    known = {
+        "day": local_day(f"{r}.received_at"), "due_day": f"COALESCE({local_day(due)}, '9999-12-31')",
+        "resolved_day": resolved, "replied": f"(CASE WHEN {r}.first_response_at IS NULL THEN 0 ELSE 1 END)",
+        "n": str(sign), "fu_sum": f"{sign} * COALESCE({r}.followup_working_days, 0)",
+        "fu_n": f"(CASE WHEN {r}.followup_working_days IS NULL THEN 0 ELSE {sign} END)",
+        "reopened": f"{sign} * COALESCE({r}.reopened_count, 0)"}
+    return ", ".join(known.get(name, f"{r}.{name}") for name in (*dims, *measures))
 
 
-def _make_triggers(counted: Sequence[str], measures: Sequence[str]) -> None:
-    columns = f"{DIMS}, {', '.join(measures)}"
+def _make_triggers(counted: Sequence[str], dims: Sequence[str], measures: Sequence[str]) -> None:
     if op.get_bind().dialect.name == "postgresql":
-        _postgresql(counted, measures, columns)
+        _postgresql(counted, dims, measures)
     else:
-        _sqlite(counted, measures, columns)
+        _sqlite(counted, dims, measures)
 
 
-def _postgresql(counted: Sequence[str], measures: Sequence[str], columns: str) -> None:
+def _postgresql(counted: Sequence[str], dims: Sequence[str], measures: Sequence[str]) -> None:
+    columns = ", ".join((*dims, *measures))
     def local_day(ts: str) -> str:
         return f"CAST(({ts} AT TIME ZONE 'UTC') + off AS date)"
 
@@ -110,12 +120,12 @@ BEGIN
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         IF OLD.parent_id IS NULL THEN
-            INSERT INTO complaint_rollup_delta ({columns}) VALUES ({_values("OLD", -1, local_day, least, measures)});
+            INSERT INTO complaint_rollup_delta ({columns}) VALUES ({_values("OLD", -1, local_day, least, dims, measures)});
         END IF;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         IF NEW.parent_id IS NULL THEN
-            INSERT INTO complaint_rollup_delta ({columns}) VALUES ({_values("NEW", 1, local_day, least, measures)});
+            INSERT INTO complaint_rollup_delta ({columns}) VALUES ({_values("NEW", 1, local_day, least, dims, measures)});
         END IF;
     END IF;
     RETURN NULL;
@@ -130,15 +140,16 @@ DECLARE
     {offset}
 BEGIN
     INSERT INTO complaint_rollup_delta ({columns})
-    SELECT {DIMS}, {sums}
-    FROM (SELECT {_values("r", 1, local_day, least, measures)} FROM inserted r WHERE r.parent_id IS NULL)
+    SELECT {', '.join(dims)}, {sums}
+    FROM (SELECT {_values("r", 1, local_day, least, dims, measures)} FROM inserted r WHERE r.parent_id IS NULL)
          AS v({columns})
-    GROUP BY {DIMS};
+    GROUP BY {', '.join(dims)};
     RETURN NULL;
 END $$""")
 
 
-def _sqlite(counted: Sequence[str], measures: Sequence[str], columns: str) -> None:
+def _sqlite(counted: Sequence[str], dims: Sequence[str], measures: Sequence[str]) -> None:
+    columns = ", ".join((*dims, *measures))
     offset = ("(SELECT COALESCE((SELECT printf('%+d minutes', utc_offset_minutes) FROM rollup_state WHERE id = 1), "
               "'+420 minutes'))")
 
@@ -153,12 +164,12 @@ def _sqlite(counted: Sequence[str], measures: Sequence[str], columns: str) -> No
     for name in ("insert", "update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS complaint_rollup_{name}")
     op.execute(f"CREATE TRIGGER complaint_rollup_insert AFTER INSERT ON complaint WHEN NEW.parent_id IS NULL BEGIN "
-               f"{insert} {_values('NEW', 1, local_day, least, measures)}; END")
+               f"{insert} {_values('NEW', 1, local_day, least, dims, measures)}; END")
     op.execute(f"CREATE TRIGGER complaint_rollup_delete AFTER DELETE ON complaint WHEN OLD.parent_id IS NULL BEGIN "
-               f"{insert} {_values('OLD', -1, local_day, least, measures)}; END")
+               f"{insert} {_values('OLD', -1, local_day, least, dims, measures)}; END")
     op.execute(f"CREATE TRIGGER complaint_rollup_update AFTER UPDATE OF {', '.join(counted)} ON complaint "
-               f"WHEN {changed} BEGIN {insert} {_values('OLD', -1, local_day, least, measures)} "
-               f"WHERE OLD.parent_id IS NULL; {insert} {_values('NEW', 1, local_day, least, measures)} "
+               f"WHEN {changed} BEGIN {insert} {_values('OLD', -1, local_day, least, dims, measures)} "
+               f"WHERE OLD.parent_id IS NULL; {insert} {_values('NEW', 1, local_day, least, dims, measures)} "
                f"WHERE NEW.parent_id IS NULL; END")
 
 

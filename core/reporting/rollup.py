@@ -97,6 +97,7 @@ def raw_contributions(tz: ZoneInfo) -> Select:
         func.coalesce(local_day(due, tz), NO_DUE_DAY).label("due_day"),
         case((and_(c.status == Status.resolved, c.resolved_at.is_not(None)), local_day(c.resolved_at, tz)))
         .label("resolved_day"),
+        c.rating, case((c.first_response_at.is_(None), 0), else_=1).label("replied"),
         literal(1).label("n"), func.coalesce(c.followup_working_days, 0).label("fu_sum"),
         case((c.followup_working_days.is_(None), 0), else_=1).label("fu_n"),
         func.coalesce(c.reopened_count, 0).label("reopened"),
@@ -114,12 +115,16 @@ def _key(dimension: str, s):
         return func.coalesce(s.kecamatan, NO_KEY)
     if dimension == "resolved_channel":
         return s.channel + CHANNEL_DAY + cast(s.resolved_day, String)
+    if dimension == "rating":
+        return s.channel + CHANNEL_DAY + cast(s.rating, String) + CHANNEL_DAY + cast(s.replied, String)
     return cast(s.resolved_day, String)
 
 
-# "resolved": resolutions per local day (key: the day); "resolved_channel": the same per channel (key: channel|day).
-DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved", "resolved_channel")
+# "resolved": resolutions per local day (key: the day); "resolved_channel": the same per channel (key: channel|day);
+# "rating": rated complaints (key: channel|stars|replied). These three count complaints only (n).
+DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved", "resolved_channel", "rating")
 RESOLUTIONS = {"all": "resolved", "channel": "resolved_channel"}  # a plan's dimension → where its resolutions are
+ONLY_SOME = {"resolved": "resolved_day", "resolved_channel": "resolved_day", "rating": "rating"}  # → not null
 CHANNEL_DAY = "|"
 
 
@@ -133,13 +138,13 @@ def expand_parts(source, dimensions: Sequence[str] = DIMENSIONS) -> list[Select]
     s = source.c
     parts = []
     for dimension in dimensions:
-        resolved = dimension in RESOLUTIONS.values()
+        only = ONLY_SOME.get(dimension)
         part = select(literal(dimension).label("dimension"), _key(dimension, s).label("key"), s.day, s.status,
-                      (literal(NO_DUE_DAY) if resolved else s.due_day).label("due_day"), s.n,
-                      (literal(0) if resolved else s.fu_sum).label("fu_sum"),
-                      (literal(0) if resolved else s.fu_n).label("fu_n"),
-                      (literal(0) if resolved else s.reopened).label("reopened"))
-        parts.append(part.where(s.resolved_day.is_not(None)) if resolved else part)
+                      (literal(NO_DUE_DAY) if only else s.due_day).label("due_day"), s.n,
+                      (literal(0) if only else s.fu_sum).label("fu_sum"),
+                      (literal(0) if only else s.fu_n).label("fu_n"),
+                      (literal(0) if only else s.reopened).label("reopened"))
+        parts.append(part.where(s[only].is_not(None)) if only else part)
     return parts
 
 
@@ -247,6 +252,20 @@ def resolved_by_day(session: Session, p: Plan) -> dict[str, int]:
         day = key.rpartition(CHANNEL_DAY)[2]
         days[day] = days.get(day, 0) + int(n or 0)
     return {day: n for day, n in days.items() if n}
+
+
+def ratings(session: Session, p: Plan) -> dict[tuple[int, bool], int]:
+    """Rated complaints (received within the plan's days, of its channels if it names some) per (stars, replied).
+    The plan's dimension must be "all" or "channel"."""
+    u, where = _source(p, "rating")
+    if p.dimension == "channel" and p.keys is not None:
+        where.append(or_(false(), *(u.c.key.startswith(key + CHANNEL_DAY, autoescape=True) for key in p.keys)))
+    out: dict[tuple[int, bool], int] = {}
+    for key, n in session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)):
+        _channel, stars, replied = key.rsplit(CHANNEL_DAY, 2)
+        wanted = (int(stars), replied == "1")
+        out[wanted] = out.get(wanted, 0) + int(n or 0)
+    return out
 
 
 def latest_day(session: Session, p: Plan) -> date | None:

@@ -395,9 +395,14 @@ class Stats:
         }
 
     def ratings(self) -> dict[str, Any]:
-        c = Complaint
-        rows = self._run(c.rating, func.count(), func.count(c.first_response_at),
-                         group_by=[c.rating])
+        p = self._plan(measures=False)
+        if p is not None and p.dimension in ("all", "channel"):
+            per = rollup.ratings(self.session, p)
+            rows = [(stars, sum(n for (s, _), n in per.items() if s == stars), per.get((stars, True), 0))
+                    for stars in sorted({s for s, _ in per})]
+        else:
+            c = Complaint
+            rows = self._run(c.rating, func.count(), func.count(c.first_response_at), group_by=[c.rating])
         distribution = {str(star): 0 for star in range(1, 6)}
         rated = replied = weighted = 0
         for rating, n, with_reply in rows:

@@ -40,6 +40,7 @@ FIELDS = {
     "reopen_answered_at": maybe_moment, "resolved_at": maybe_moment,
     "followup_working_days": st.none() | st.integers(0, 9),
     "reopened_count": st.integers(0, 2),
+    "rating": st.none() | st.integers(1, 5),
 }
 whole = st.fixed_dictionaries(FIELDS)
 partial = st.fixed_dictionaries({}, optional=FIELDS).filter(bool)
@@ -139,7 +140,7 @@ def figures(session: Session, world: World, access, filters: dict, use_rollup: b
     s = Stats(session, ComplaintFilter(**filters).resolve(session, TZ), access, TZ, now=NOW, use_rollup=use_rollup)
     summary = s.summary()
     summary.pop("generated_at")
-    return {"summary": summary, "channel": s.by_channel(), "opd": s.by_opd(), "category": s.by_category(),
+    return {"summary": summary, "ratings": s.ratings(), "channel": s.by_channel(), "opd": s.by_opd(), "category": s.by_category(),
             "leaf": s.by_category("leaf"), "kecamatan": s.by_kecamatan(), "month": s.by_received_month(),
             **{bucket: s.timeseries(bucket) for bucket in ("day", "week", "month")}}
 
