@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
 from bench.fill import rollup_built_after
@@ -93,6 +93,15 @@ def fill(db_url: str, n: int, seed: int = 7) -> int:
     return n
 
 
+def forget_previous_stack(db_url: str) -> None:
+    """The test stack makes its own admin user and key: a reused database still holds the last run's."""
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        for table in ("login_session", "api_key", "app_user"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
 def measure(stack, runs: int = 2) -> list[float]:
     from playwright.sync_api import sync_playwright
 
@@ -142,6 +151,7 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     db_url = args.db_url or f"sqlite:///{OUT / f'wall-{args.n}.db'}"
     held = fill(db_url, args.n)
+    forget_previous_stack(db_url)
 
     from tests.dashboard.stack import launch_stack
 
