@@ -180,3 +180,26 @@ def test_the_lapor_source_is_kept():
     assert connector.normalise({**report, "source": "SMS 1708"}).source_channel == "sms"
     assert connector.normalise({**report, "source": "Twitter"}).source_channel == "media_sosial"
     assert connector.normalise({**report, "source": "web"}).source_channel == "web"
+
+
+def test_a_page_translated_ahead_lands_normalised_and_a_refused_report_still_ends_failed(session, settings):
+    """The sync translates a page before writing it, and a report that becomes a complaint lands already
+    normalised (no second write of its inbox row). One the database then refuses (here: a category code the
+    kabupaten does not have) must still end failed, with the reason, and its attempt counted once."""
+    from core.intake import pipeline
+    from core.intake.ingest import Resolver
+
+    seeded(session)
+    connector = LaporConnector({**CONFIG, "category_map": {"Kesehatan > Jaminan Kesehatan": "TIDAK-ADA"}})
+    items = [(report["tracking_id"], report) for report in PAGE["data"]]
+    refused = {tid for tid, report in items if connector.normalise(report).category_code == "TIDAK-ADA"}
+    assert refused and len(refused) < len(items)
+    batch = pipeline.ingest(session, connector, items, Resolver(session, settings),
+                            prepared=pipeline.prepare(connector, items))
+    session.commit()
+    rows = {r.external_id: r for r in session.exec(select(RawRecord)).all()}
+    assert batch.counts["failed"] == len(refused) and batch.counts["new"] == len(items) - len(refused)
+    for tid, row in rows.items():
+        assert row.attempts == 1 and row.normalised_at is not None
+        assert (row.state, "TIDAK-ADA" in (row.error or "")) == (
+            (RawState.failed, True) if tid in refused else (RawState.normalised, False)), tid
