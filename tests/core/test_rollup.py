@@ -141,7 +141,8 @@ def figures(session: Session, world: World, access, filters: dict, use_rollup: b
     summary = s.summary()
     summary.pop("generated_at")
     return {"summary": summary, "ratings": s.ratings(), "channel": s.by_channel(), "opd": s.by_opd(),
-            "category": s.by_category(), "leaf": s.by_category("leaf"), "kecamatan": s.by_kecamatan(), "month": s.by_received_month(),
+            "category": s.by_category(), "leaf": s.by_category("leaf"), "kecamatan": s.by_kecamatan(),
+            "month": s.by_received_month(),
             **{bucket: s.timeseries(bucket) for bucket in ("day", "week", "month")}}
 
 
