@@ -3,7 +3,9 @@
 Everything the browser loads is served by this process (Bootstrap CSS and Plotly's basic bundle vendored in
 assets/, AG Grid and Dash's own bundles with `serve_locally`): the command room may have no internet. The basic
 bundle (scatter, bar, pie: every chart here) is a third of the full plotly.js that dcc.Graph would fetch, which
-took the wall's browser about a second to read before any chart could draw.
+took the wall's browser about a second to read before any chart could draw. Upgrading plotly.py: `npm pack
+plotly.js-basic-dist-min@<its plotly.js version>`, then its plotly-basic.min.js becomes
+assets/00_plotly-basic-<version>.min.js (tests/dashboard/test_app.py checks the two agree).
 """
 
 from __future__ import annotations
