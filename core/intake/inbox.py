@@ -138,15 +138,14 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
             landed = [land(session, channel, external_id, payload, instance_id, attempts)
                       for external_id, payload in items]
             return [Landed(r.id, r.external_id, r.payload, RawState(r.state), is_new) for r, is_new in landed]
-    out = []
-    first_state = {key: row["state"] for key, row in fresh.items()}
+    out, seen = [], set()
     for external_id, payload, digest, _blob in hashed:
         key = (external_id, digest)
         if key in fresh:
-            out.append(Landed(new_ids[key], external_id, payload, fresh[key]["state"], True))
-            del fresh[key]  # a repeat of the same payload on this page is not new
+            out.append(Landed(new_ids[key], external_id, payload, fresh[key]["state"], key not in seen))
+            seen.add(key)  # a repeat of the same payload on this page is not new
         else:
-            record_id, state = known.get(key) or (new_ids[key], first_state[key])
+            record_id, state = known[key]
             out.append(Landed(record_id, external_id, payload, state, False))
     return out
 

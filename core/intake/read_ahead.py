@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 _END = object()
 _POLL_S = 0.1
 
 
-def read_ahead(pages: Iterator[T], depth: int = 1) -> Generator[T]:
-    """Yield what `pages` yields, reading up to `depth` items ahead on a background thread. Closing the
-    generator (or leaving the loop) stops the reader and closes `pages`."""
+def read_ahead(pages: Iterator[T], depth: int = 1, then: Callable[[T], Any] | None = None) -> Generator[Any]:
+    """Yield what `pages` yields, reading up to `depth` items ahead on a background thread; with `then`, yield
+    `then(item)` instead, computed on that thread too. Closing the generator (or leaving the loop) stops the
+    reader and closes `pages`."""
     ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -37,7 +38,7 @@ def read_ahead(pages: Iterator[T], depth: int = 1) -> Generator[T]:
     def reader() -> None:
         try:
             for page in pages:
-                if not hand_over((page, None)):
+                if not hand_over((page if then is None else then(page), None)):
                     return
             hand_over((_END, None))
         except BaseException as exc:  # handed to the consumer, raised there in order

@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -257,18 +257,6 @@ class Bookmark:
                           for partition, mark in self.marks.items()}}
 
 
-def _prepared(connector: Connector, pages: Iterator[Page]) -> Iterator[tuple[Page, pipeline.Prepared]]:
-    """Each page with its hashing and translation done: on the reader thread, this pure-Python work runs
-    while the database writes the page before."""
-    try:
-        for page in pages:
-            yield page, pipeline.prepare(connector, page.records)
-    finally:
-        close = getattr(pages, "close", None)
-        if close is not None:
-            close()
-
-
 def _commit_page(session: Session, state_id: int, instance_id: int, connector: Connector, resolver: Resolver,
                  page: Page, bookmark: Bookmark, summary: SyncSummary, owner: str,
                  prepared: pipeline.Prepared | None = None) -> None:
@@ -376,8 +364,9 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             marks = Bookmark(connector, bookmark)
             resolver = Resolver(session, settings)
             stats_at = _STATS_FIRST_AT
-            pages_ahead = _prepared(connector, connector.fetch_pages(client, dict(marks.marks)))
-            with closing(read_ahead(pages_ahead)) as pages:
+            # Each page is hashed and translated on the reader thread (pure Python) while the one before is written.
+            with closing(read_ahead(connector.fetch_pages(client, dict(marks.marks)),
+                                    then=lambda page: (page, pipeline.prepare(connector, page.records)))) as pages:
                 for page, prepared in pages:
                     _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner,
                                  prepared)

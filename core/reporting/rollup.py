@@ -242,10 +242,8 @@ def measures_by(session: Session, p: Plan, today: date, since: dict[str, date] |
 def resolved_by_day(session: Session, p: Plan) -> dict[str, int]:
     """Resolved complaints (received within the plan's days, of its channels) per local day of resolution.
     The plan's dimension must be one of `RESOLUTIONS`."""
-    dimension = RESOLUTIONS[p.dimension]
-    u, where = _source(p, dimension)
-    if dimension == "resolved_channel" and p.keys is not None:
-        where.append(or_(false(), *(u.c.key.startswith(key + CHANNEL_DAY, autoescape=True) for key in p.keys)))
+    u, where = _source(p, RESOLUTIONS[p.dimension])
+    where += _of_channels(u, p)
     rows = session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)).all()
     days: dict[str, int] = {}
     for key, n in rows:
@@ -254,18 +252,24 @@ def resolved_by_day(session: Session, p: Plan) -> dict[str, int]:
     return {day: n for day, n in days.items() if n}
 
 
-def ratings(session: Session, p: Plan) -> dict[tuple[int, bool], int]:
-    """Rated complaints (received within the plan's days, of its channels if it names some) per (stars, replied).
-    The plan's dimension must be "all" or "channel"."""
+def ratings(session: Session, p: Plan) -> dict[int, tuple[int, int]]:
+    """Rated complaints (received within the plan's days, of its channels if it names some) per stars: how many,
+    and how many of them have a reply. The plan's dimension must be "all" or "channel"."""
     u, where = _source(p, "rating")
-    if p.dimension == "channel" and p.keys is not None:
-        where.append(or_(false(), *(u.c.key.startswith(key + CHANNEL_DAY, autoescape=True) for key in p.keys)))
-    out: dict[tuple[int, bool], int] = {}
+    where += _of_channels(u, p)
+    out: dict[int, tuple[int, int]] = {}
     for key, n in session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)):
         _channel, stars, replied = key.rsplit(CHANNEL_DAY, 2)
-        wanted = (int(stars), replied == "1")
-        out[wanted] = out.get(wanted, 0) + int(n or 0)
+        rated, answered = out.get(int(stars), (0, 0))
+        out[int(stars)] = (rated + int(n or 0), answered + (int(n or 0) if replied == "1" else 0))
     return out
+
+
+def _of_channels(u, p: Plan) -> list:
+    """The plan's channels, on a dimension keyed channel|…: a condition on the key's prefix (none without)."""
+    if p.dimension != "channel" or p.keys is None:
+        return []
+    return [or_(false(), *(u.c.key.startswith(key + CHANNEL_DAY, autoescape=True) for key in p.keys))]
 
 
 def latest_day(session: Session, p: Plan) -> date | None:

@@ -400,9 +400,7 @@ class Stats:
     def ratings(self) -> dict[str, Any]:
         p = self._plan(measures=False)
         if p is not None and p.dimension in ("all", "channel"):
-            per = rollup.ratings(self.session, p)
-            rows = [(stars, sum(n for (s, _), n in per.items() if s == stars), per.get((stars, True), 0))
-                    for stars in sorted({s for s, _ in per})]
+            rows = [(stars, n, replied) for stars, (n, replied) in sorted(rollup.ratings(self.session, p).items())]
         else:
             c = Complaint
             rows = self._run(c.rating, func.count(), func.count(c.first_response_at), group_by=[c.rating])

@@ -57,3 +57,19 @@ def test_leaving_the_loop_stops_the_reader_and_closes_the_connector():
             if page == 2:
                 break
     assert closed.wait(5)
+
+
+def test_work_on_each_page_runs_on_the_reader_thread_and_its_error_comes_in_order():
+    where = []
+
+    def prepare(page):
+        where.append(threading.current_thread().name)
+        if page == 3:
+            raise ValueError("page 3 cannot be prepared")
+        return page * 10
+
+    seen = []
+    with pytest.raises(ValueError, match="page 3"):
+        for item in read_ahead(iter([1, 2, 3, 4]), then=prepare):
+            seen.append(item)
+    assert seen == [10, 20] and set(where) == {"sync-read-ahead"}
