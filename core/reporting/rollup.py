@@ -46,7 +46,7 @@ from core.casework.sla import RUNNING_STATUSES, awaiting_answer_clause, overdue_
 from core.identity.access import Access
 from core.reporting.channel_calls import day_bounds
 from core.reporting.filters import ResolvedFilter
-from core.runtime.sqlfuncs import local_period
+from core.runtime.sqlfuncs import day_diff, local_period
 from models import Complaint, Role, Status
 from models.rollup import (
     DEFAULT_UTC_OFFSET_MINUTES,
@@ -60,7 +60,9 @@ from models.types import utcnow
 
 Rollup, Delta = ComplaintRollup.__table__, ComplaintRollupDelta.__table__
 KEYS = ("dimension", "key", "day", "status", "due_day")
-MEASURES = ("n", "fu_sum", "fu_n", "reopened")  # reopened: times reopened (migration 0119, the rapor)
+# reopened: times reopened (migration 0119, the rapor); on_time, answered, in_24h, in_3d: /stats/response-times
+# (migration 0120).
+MEASURES = ("n", "fu_sum", "fu_n", "reopened", "on_time", "answered", "in_24h", "in_3d")
 # A breakdown's dimension and the complaint column it stands for.
 COLUMNS = {"channel": Complaint.channel, "opd": Complaint.opd_id, "category": Complaint.category_id,
            "kecamatan": Complaint.kecamatan}
@@ -87,6 +89,7 @@ def local_day(column, tz: ZoneInfo):
 def raw_contributions(tz: ZoneInfo) -> Select:
     """Each counted complaint as a delta row (n = 1): what the triggers of migration 0116 write, in SQLAlchemy."""
     c = Complaint
+    counted, answered = c.status.not_in(NOT_COUNTED), c.first_response_at.is_not(None)
     response = case((awaiting_answer_clause(), c.response_due_at))
     resolution = case((c.status.in_(RUNNING_STATUSES), c.resolution_due_at))
     earlier = case((response.is_(None), resolution), (resolution.is_(None), response),
@@ -101,7 +104,17 @@ def raw_contributions(tz: ZoneInfo) -> Select:
         literal(1).label("n"), func.coalesce(c.followup_working_days, 0).label("fu_sum"),
         case((c.followup_working_days.is_(None), 0), else_=1).label("fu_n"),
         func.coalesce(c.reopened_count, 0).label("reopened"),
+        _flag(counted & answered & (c.first_response_at <= c.response_due_at)).label("on_time"),
+        _flag(counted & answered).label("answered"),
+        _flag(answered & (day_diff(c.first_response_at, c.received_at) <= 1)).label("in_24h"),
+        _flag((c.status == Status.resolved) & (day_diff(c.resolved_at, c.received_at) <= 3)).label("in_3d"),
+        c.followup_working_days.label("fu_days"), c.resolution_working_days.label("res_days"),
+        case((counted & c.first_response_at.is_(None), local_day(c.response_due_at, tz))).label("wait_day"),
     ).where(c.parent_id.is_(None))
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
 
 
 def _key(dimension: str, s):
@@ -117,15 +130,26 @@ def _key(dimension: str, s):
         return s.channel + CHANNEL_DAY + cast(s.resolved_day, String)
     if dimension == "rating":
         return s.channel + CHANNEL_DAY + cast(s.rating, String) + CHANNEL_DAY + cast(s.replied, String)
+    if dimension in HISTOGRAMS:
+        value = cast(s[ONLY_SOME[dimension]], String)
+        return s.channel + CHANNEL_DAY + value if dimension.endswith("_channel") else value
     return cast(s.resolved_day, String)
 
 
 # "resolved": resolutions per local day (key: the day); "resolved_channel": the same per channel (key: channel|day);
-# "rating": rated complaints (key: channel|stars|replied). These three count complaints only (n).
-DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved", "resolved_channel", "rating")
+# "rating": rated complaints (key: channel|stars|replied). The histograms of /stats/response-times (migration
+# 0120): "fu" and "res" per follow-up / resolution working days, "wait" per local day of an unanswered counted
+# complaint's response deadline (key: the value; their "_channel" forms: channel|value). These count complaints
+# only (n).
+HISTOGRAMS = {"fu": "fu_days", "fu_channel": "fu_days", "res": "res_days", "res_channel": "res_days",
+              "wait": "wait_day", "wait_channel": "wait_day"}
+DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved", "resolved_channel", "rating",
+              *HISTOGRAMS)
 RESOLUTIONS = {"all": "resolved", "channel": "resolved_channel"}  # a plan's dimension → where its resolutions are
-ONLY_SOME = {"resolved": "resolved_day", "resolved_channel": "resolved_day", "rating": "rating"}  # → not null
+# Dimension → the delta column a complaint must have (not null) to be counted in it.
+ONLY_SOME = {"resolved": "resolved_day", "resolved_channel": "resolved_day", "rating": "rating", **HISTOGRAMS}
 CHANNEL_DAY = "|"
+NOT_COUNTED = (Status.rejected, Status.archived)  # left out of the response-time percentages
 
 
 def expand(source, dimensions: Sequence[str] = DIMENSIONS):
@@ -141,9 +165,7 @@ def expand_parts(source, dimensions: Sequence[str] = DIMENSIONS) -> list[Select]
         only = ONLY_SOME.get(dimension)
         part = select(literal(dimension).label("dimension"), _key(dimension, s).label("key"), s.day, s.status,
                       (literal(NO_DUE_DAY) if only else s.due_day).label("due_day"), s.n,
-                      (literal(0) if only else s.fu_sum).label("fu_sum"),
-                      (literal(0) if only else s.fu_n).label("fu_n"),
-                      (literal(0) if only else s.reopened).label("reopened"))
+                      *((literal(0) if only else s[m]).label(m) for m in MEASURES[1:]))
         parts.append(part.where(s[only].is_not(None)) if only else part)
     return parts
 
@@ -226,14 +248,13 @@ def _source(p: Plan, dimension: str | None = None):
 
 def measures_by(session: Session, p: Plan, today: date, since: dict[str, date] | None = None,
                 by_day: bool = False) -> list:
-    """Per (key, status[, day]): n, overdue before today, follow-up sums, and n received since each date."""
+    """Per (key, status[, day]): n, overdue before today, the other measures, and n received since each date."""
     u, where = _source(p)
     since = since or {}
     keys = [u.c.key, u.c.status] + ([u.c.day] if by_day else [])
     stmt = select(*keys, func.sum(u.c.n).label("n"),
                   func.coalesce(func.sum(case((u.c.due_day < today, u.c.n), else_=0)), 0).label("overdue"),
-                  func.sum(u.c.fu_sum).label("fu_sum"), func.sum(u.c.fu_n).label("fu_n"),
-                  func.sum(u.c.reopened).label("reopened"),
+                  *(func.sum(u.c[m]).label(m) for m in MEASURES[1:]),
                   *(func.coalesce(func.sum(case((u.c.day >= start, u.c.n), else_=0)), 0).label(name)
                     for name, start in since.items())).where(*where).group_by(*keys)
     return session.execute(stmt).all()
@@ -263,6 +284,29 @@ def ratings(session: Session, p: Plan) -> dict[int, tuple[int, int]]:
         rated, answered = out.get(int(stars), (0, 0))
         out[int(stars)] = (rated + int(n or 0), answered + (int(n or 0) if replied == "1" else 0))
     return out
+
+
+def histogram(session: Session, p: Plan, kind: str) -> list[tuple[int, int]]:
+    """Complaints (received within the plan's days, of its channels if it names some) per follow-up ("fu") or
+    resolution ("res") working days, ascending. The plan's dimension must be "all" or "channel"."""
+    counts = _per_value(session, p, kind)
+    return sorted((int(value), n) for value, n in counts.items())
+
+
+def waiting_before(session: Session, p: Plan, today: date) -> int:
+    """Counted complaints still unanswered whose response deadline fell before `today` (local days). The plan's
+    dimension must be "all" or "channel"."""
+    return sum(n for day, n in _per_value(session, p, "wait").items() if date.fromisoformat(day) < today)
+
+
+def _per_value(session: Session, p: Plan, kind: str) -> dict[str, int]:
+    u, where = _source(p, kind + ("_channel" if p.dimension == "channel" else ""))
+    where += _of_channels(u, p)
+    out: dict[str, int] = {}
+    for key, n in session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)):
+        value = key.rpartition(CHANNEL_DAY)[2]
+        out[value] = out.get(value, 0) + int(n or 0)
+    return {value: n for value, n in out.items() if n}
 
 
 def _of_channels(u, p: Plan) -> list:

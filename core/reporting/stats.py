@@ -32,7 +32,7 @@ from models.enums import OPEN_STATUSES, RAPOR_BUCKET, RaporBucket
 from models.types import utcnow
 
 DayMode = Literal["working", "calendar"]
-EXCLUDED = (Status.rejected, Status.archived)
+EXCLUDED = rollup.NOT_COUNTED
 # A merged group counts once, as its parent. Nearly every row has no parent: without table statistics SQLite took
 # "parent_id IS NULL" for a selective equality and walked ix_complaint_parent_id over the whole table instead of
 # the received_at or deadline range beside it (the wall's newest receipt and today's overdue: 0.25-0.4 s at 1 M).
@@ -353,8 +353,7 @@ class Stats:
             select(value.label("v"), func.count()).select_from(Complaint)
             .where(*self.where, value.is_not(None)).group_by(value).order_by(value)
         ).all()
-        n = sum(count for _, count in rows)
-        return _rank(rows, n, 0.5), _rank(rows, n, 0.9), n
+        return _spread(rows)
 
     def _percentiles(self, *values) -> list[tuple[float | None, float | None, int]]:
         """PostgreSQL: nearest-rank percentiles (percentile_disc) of several values in one scan."""
@@ -371,6 +370,9 @@ class Stats:
         return out
 
     def response_times(self, response_days: int) -> dict[str, Any]:
+        p = self._plan()
+        if p is not None and p.dimension in ("all", "channel"):
+            return self._response_times_rollup(p, response_days)
         c = Complaint
         if self.session.get_bind().dialect.name == "postgresql":
             (fr_median, fr_p90, fr_n), (rs_median, rs_p90, rs_n) = self._percentiles(
@@ -387,14 +389,41 @@ class Stats:
             _count_if(c.status == Status.resolved).label("resolved"),
             _count_if((c.status == Status.resolved) & (day_diff(c.resolved_at, c.received_at) <= 3)).label("in_3d"),
         ))[0]
+        return self._times(response_days, (fr_median, fr_p90, fr_n), (rs_median, rs_p90, rs_n), judged.on_time,
+                           judged.judged, judged.in_24h, judged.in_3d, judged.resolved)
+
+    def _response_times_rollup(self, p: rollup.Plan, response_days: int) -> dict[str, Any]:
+        """The same answer from the rollup's histograms and sums (working days; plan over all or per channel).
+        Unanswered complaints are judged once their response deadline has passed: those whose deadline day is
+        before today come from the rollup, today's from the raw table (as overdue)."""
+        totals = dict.fromkeys(("on_time", "answered", "in_24h", "in_3d", "resolved"), 0)
+        for row in rollup.measures_by(self.session, p, self.today):
+            for name in ("on_time", "answered", "in_24h", "in_3d"):
+                totals[name] += int(row._mapping[name] or 0)
+            if row.status == Status.resolved:
+                totals["resolved"] += int(row.n or 0)
+        followup, resolution = (rollup.histogram(self.session, p, kind) for kind in ("fu", "res"))
+        waiting = rollup.waiting_before(self.session, p, self.today) + self._waiting_since_midnight()
+        return self._times(response_days, _spread(followup), _spread(resolution), totals["on_time"],
+                           totals["answered"] + waiting, totals["in_24h"], totals["in_3d"], totals["resolved"])
+
+    def _waiting_since_midnight(self) -> int:
+        c = Complaint
+        midnight = day_bounds(self.today, self.tz)
+        return int(self._run(_count_if(c.status.not_in(EXCLUDED) & c.first_response_at.is_(None)
+                                       & (c.response_due_at >= midnight) & (c.response_due_at < self.now)))[0][0])
+
+    def _times(self, response_days: int, first: tuple, resolution: tuple, on_time: int, judged: int, in_24h: int,
+               in_3d: int, resolved: int) -> dict[str, Any]:
+        (fr_median, fr_p90, fr_n), (rs_median, rs_p90, rs_n) = first, resolution
         return {
             "days": self.days,
             "first_response": {"median_days": fr_median, "p90_days": fr_p90, "n": fr_n},
             "resolution": {"median_days": rs_median, "p90_days": rs_p90, "n": rs_n},
-            "answered_within_3_working_days_pct": pct(judged.on_time, judged.judged),
+            "answered_within_3_working_days_pct": pct(on_time, judged),
             "response_deadline_working_days": response_days,
-            "answered_within_24_hours_pct": pct(judged.in_24h, fr_n),
-            "resolved_within_3_days_pct": pct(judged.in_3d, judged.resolved),
+            "answered_within_24_hours_pct": pct(in_24h, fr_n),
+            "resolved_within_3_days_pct": pct(in_3d, resolved),
         }
 
     def ratings(self) -> dict[str, Any]:
@@ -413,6 +442,12 @@ class Stats:
             rated, replied, weighted = rated + n, replied + with_reply, weighted + rating * n
         return {"distribution": distribution, "n": rated, "reply_rate_pct": pct(replied, rated),
                 "average": round(weighted / rated, 2) if rated else None}
+
+
+def _spread(rows: list[tuple[int, int]]) -> tuple[float | None, float | None, int]:
+    """Median, p90 (nearest rank) and n of a histogram (value, count), ascending."""
+    n = sum(count for _, count in rows)
+    return _rank(rows, n, 0.5), _rank(rows, n, 0.9), n
 
 
 def _rank(rows: list, n: int, p: float) -> float | None:

@@ -39,6 +39,7 @@ FIELDS = {
     "paused_at": st.none() | st.none() | moments, "reopened_at": st.none() | st.none() | moments,
     "reopen_answered_at": maybe_moment, "resolved_at": maybe_moment,
     "followup_working_days": st.none() | st.integers(0, 9),
+    "resolution_working_days": st.none() | st.integers(0, 12),
     "reopened_count": st.integers(0, 2),
     "rating": st.none() | st.integers(1, 5),
 }
@@ -128,7 +129,7 @@ def assert_rollup_equals_raw(session: Session) -> None:
 
 QUESTIONS = [
     (ADMIN, {}), (ADMIN, {"opd": ["DPUPR"]}), (ADMIN, {"channel": ["lapor", "whatsapp"]}),
-    (ADMIN, {"kecamatan": ["Wlingi"]}), (ADMIN, {"category": ["INFRA"]}),
+    (ADMIN, {"channel": ["whatsapp"]}), (ADMIN, {"kecamatan": ["Wlingi"]}), (ADMIN, {"category": ["INFRA"]}),
     (ADMIN, {"received_from": "2026-11-09", "received_to": "2026-11-26"}),
     (ADMIN, {"status": ["dispatched", "in_progress", "resolved"]}), ("opd_admin", {}),
 ]
@@ -140,9 +141,9 @@ def figures(session: Session, world: World, access, filters: dict, use_rollup: b
     s = Stats(session, ComplaintFilter(**filters).resolve(session, TZ), access, TZ, now=NOW, use_rollup=use_rollup)
     summary = s.summary()
     summary.pop("generated_at")
-    return {"summary": summary, "ratings": s.ratings(), "channel": s.by_channel(), "opd": s.by_opd(),
-            "category": s.by_category(), "leaf": s.by_category("leaf"), "kecamatan": s.by_kecamatan(),
-            "month": s.by_received_month(),
+    return {"summary": summary, "ratings": s.ratings(), "times": s.response_times(3), "channel": s.by_channel(),
+            "opd": s.by_opd(), "category": s.by_category(), "leaf": s.by_category("leaf"),
+            "kecamatan": s.by_kecamatan(), "month": s.by_received_month(),
             **{bucket: s.timeseries(bucket) for bucket in ("day", "week", "month")}}
 
 
