@@ -84,7 +84,7 @@ def emulator(n: int, seed: int):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("emulator did not start") from None
                 time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -118,6 +118,32 @@ def raw_bulk_insert(engine, payloads: list[dict]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far (Linux /proc; 0 for a process that is gone)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+    return total / tick
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (backends, WAL writer, checkpointer…): what a write costs
+    the server. Meaningful on an otherwise idle server."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -130,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    with fresh_database(args.db_url) as url, emulator(args.n, args.seed) as base:
+    with fresh_database(args.db_url) as url, emulator(args.n, args.seed) as (base, emulator_pid):
         os.environ["ADUAN_DATABASE_URL"] = url
         settings = load_settings(database_url=url)
         migrate.upgrade(url)
@@ -139,9 +165,14 @@ def main(argv: list[str] | None = None) -> None:
             seed_reference(session, settings)
             save_instance(session, "bench", "lapor", {"base_url": base, "token": TOKEN, "page_size": args.page_size})
         rss_before = peak_rss_mb()
+        server = postgres_pids() if make_url(url).get_backend_name() == "postgresql" else []
+        emulator_cpu, server_cpu = cpu_seconds([emulator_pid]), cpu_seconds(server)
         start, cpu = time.perf_counter(), time.process_time()
         summary = sync_instance("bench", engine=engine, settings=settings)
         sync_s, sync_cpu = time.perf_counter() - start, time.process_time() - cpu
+        emulator_cpu = cpu_seconds([emulator_pid]) - emulator_cpu
+        # Processes that started during the sync (its own connections) count whole.
+        server_cpu = cpu_seconds(postgres_pids() if server else []) - server_cpu
         rss_sync = peak_rss_mb()
         if summary.status != "ok" or summary.new != args.n:
             raise SystemExit(f"sync did not complete: {summary.as_dict()}")
@@ -157,6 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"backend {backend}, {args.n} LAPOR! reports, page size {args.page_size}")
     print(f"sync through emulator : {sync_rate:9.0f} rows/s  ({sync_s:.1f} s wall, {sync_cpu:.1f} s CPU in this "
           f"process, {summary.pages} pages)")
+    per_row = 1e3 / args.n
+    print(f"CPU per report (ms)   : sync {sync_cpu * per_row:.3f}, emulator {emulator_cpu * per_row:.3f}"
+          + (f", PostgreSQL {server_cpu * per_row:.3f}" if server else "")
+          + f"; all {(sync_cpu + emulator_cpu + server_cpu) * per_row:.3f} on {os.cpu_count()} cores")
     print(f"emulator alone        : {len(payloads) / read_s:9.0f} rows/s  ({read_s:.1f} s to read every page)")
     floor = "raw COPY into inbox  " if backend == "postgresql" else "raw bulk insert       "
     print(f"{floor}: {raw_rate:9.0f} rows/s  ({raw_s:.1f} s)")
