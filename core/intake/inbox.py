@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.runtime.bulk import Preformatted, copies, insert_rows, next_ids
+from core.runtime.sqlfuncs import one_of
 from models import RawRecord, RawState
 from models.types import utcnow
 
@@ -100,9 +101,11 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
     def stored() -> dict[tuple[str, str], tuple[int, RawState]]:
         found = {}
         for start in range(0, len(ids), 500):
-            rows = session.connection().execute(
+            conn = session.connection()
+            rows = conn.execute(
                 select(table.c.id, table.c.external_id, table.c.payload_hash, table.c.state)
-                .where(table.c.channel == channel, table.c.external_id.in_(ids[start:start + 500])))
+                .where(table.c.channel == channel,
+                       one_of(table.c.external_id, ids[start:start + 500], conn.dialect.name)))
             found.update({(r.external_id, r.payload_hash): (r.id, RawState(r.state)) for r in rows})
         return found
 

@@ -26,6 +26,7 @@ from core.intake.lifecycles import ladder_exempt, lifecycle_of
 from core.reference.calendar import calendar_for
 from core.runtime.bulk import copies, insert_returning, insert_rows
 from core.runtime.settings import Settings
+from core.runtime.sqlfuncs import one_of
 from models import Category, Complaint, ComplaintEvent, EventKind, Opd, SlaTier, Status
 from models.enums import AWAITING_RESPONSE
 from models.types import utcnow
@@ -84,8 +85,8 @@ class Resolver:
         self._complaints = dict.fromkeys(((channel, e) for e in external_ids), None)
         ids = sorted(set(external_ids))
         for start in range(0, len(ids), 500):
-            rows = self.session.exec(select(Complaint).where(Complaint.channel == channel,
-                                                             Complaint.external_id.in_(ids[start:start + 500])))
+            rows = self.session.exec(select(Complaint).where(Complaint.channel == channel, one_of(
+                Complaint.external_id, ids[start:start + 500], self.session.get_bind().dialect.name)))
             self._complaints.update({(channel, c.external_id): c for c in rows})
 
     def existing_complaint(self, channel: str, external_id: str) -> Complaint | None:
