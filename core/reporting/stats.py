@@ -410,8 +410,10 @@ class Stats:
     def _waiting_since_midnight(self) -> int:
         c = Complaint
         midnight = day_bounds(self.today, self.tz)
-        return int(self._run(_count_if(c.status.not_in(EXCLUDED) & c.first_response_at.is_(None)
-                                       & (c.response_due_at >= midnight) & (c.response_due_at < self.now)))[0][0])
+        counted = [status for status in Status if status not in EXCLUDED]  # listed: IN walks (status, response_due_at)
+        return int(self.session.execute(select(func.count()).select_from(Complaint).where(
+            *self.where, c.status.in_(counted), c.first_response_at.is_(None), c.response_due_at >= midnight,
+            c.response_due_at < self.now)).scalar_one())
 
     def _times(self, response_days: int, first: tuple, resolution: tuple, on_time: int, judged: int, in_24h: int,
                in_3d: int, resolved: int) -> dict[str, Any]:
