@@ -64,6 +64,9 @@ def fit_topics(texts: list[str], n_topics: int, *, seed: int = 0, normalised: li
         return empty
     if x.shape[1] < k:
         return empty
+    # No more topics than different documents: a copy-paste campaign would otherwise be split into several
+    # topics with the same words, its identical complaints spread over them by rounding.
+    k = max(1, min(k, _distinct_rows(x)))
     nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=300, tol=1e-4)
     with np.errstate(invalid="ignore"):  # sklearn's error estimate may take the root of a tiny negative
         w = nmf.fit_transform(x)
@@ -72,6 +75,12 @@ def fit_topics(texts: list[str], n_topics: int, *, seed: int = 0, normalised: li
     assignment, weight = _argmax(w)
     return Topics(keywords, assignment, weight, vectorizer, nmf,
                   info={"documents": n, "topics": k, "vocabulary": int(x.shape[1]), "iterations": int(nmf.n_iter_)})
+
+
+def _distinct_rows(x) -> int:
+    """Different non-empty rows of a CSR matrix."""
+    return len({(x.indices[a:b].tobytes(), x.data[a:b].tobytes())
+                for a, b in zip(x.indptr[:-1], x.indptr[1:], strict=True) if b > a})
 
 
 def _keywords(row: np.ndarray, vocabulary: np.ndarray, n: int = KEYWORDS) -> list[str]:

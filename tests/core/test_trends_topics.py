@@ -63,3 +63,13 @@ def test_topics_recover_the_planted_themes(session, settings):
     top = view["topics"][0]
     assert len(top["series"]) == 7 and sum(d["count"] for d in top["series"]) == top["count"]
     assert top["examples"] and top["previous_count"] == 0 and top["trend_ratio"] is None
+
+
+def test_a_copy_paste_campaign_is_one_topic_not_several_with_the_same_words():
+    # Two texts sent 30 times each: asked for 12 topics, the model finds the two there are, and every copy of a
+    # text sits in the same one (split over look-alike topics, a copy could fall into one too small to keep).
+    lampu, sampah = "Lampu PJU mati di jalan desa, malam gelap", "Sampah di TPS pasar tidak diangkut, bau menyengat"
+    model = fit_topics([lampu, sampah] * 30, 12)
+    assert len(model.keywords) == 2
+    assert len(set(model.assignment[0::2])) == 1 and len(set(model.assignment[1::2])) == 1
+    assert model.assignment[0] != model.assignment[1]
