@@ -64,3 +64,12 @@ def test_a_cycle_is_caught(tree):
     _append(tree / "core" / "entry" / "cli_common.py", "from core.entry import cli  # noqa")
     result = lint(tree)
     assert result.returncode != 0 and "No cycles are allowed in core.entry" in result.stdout, result.stdout[-3000:]
+
+
+def test_an_api_process_starts_without_the_machine_learning_libraries():
+    # scikit-learn and scipy.stats add ~150 MB to every API process (an export then peaked at 294 MB at 10 M
+    # complaints); they load where a model is fitted or used, not with the routes.
+    probe = "import sys, api.main; print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

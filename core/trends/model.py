@@ -11,12 +11,15 @@ for the weeks before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.trends.text import normalise
+
+if TYPE_CHECKING:  # imported where a model is fitted: scikit-learn costs every API process ~90 MB of memory
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 METHOD = ("TF-IDF (sublinear, unigram+bigram, Indonesian stop words and chat abbreviations) + NMF "
           "(nndsvda); each complaint in its strongest topic")
@@ -48,6 +51,9 @@ def _argmax(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_topics(texts: list[str], n_topics: int, *, seed: int = 0, normalised: list[str] | None = None) -> Topics:
     """Fit `n_topics` topics (fewer when there are few documents) on `texts`."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     docs = normalised if normalised is not None else [normalise(t) for t in texts]
     n = len(docs)
     k = max(1, min(n_topics, n // 5))

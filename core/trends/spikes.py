@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from scipy.stats import poisson
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -83,6 +82,8 @@ def upper_tail(count: int, expected: float) -> float:
     """log10 of P(X ≥ count) for X ~ Poisson(expected): ≤ 0; stays finite far into the tail."""
     if count <= 0:
         return 0.0
+    from scipy.stats import poisson  # here: scipy.stats costs every API process ~75 MB of memory
+
     return float(poisson.logsf(count - 1, expected)) / math.log(10)
 
 

@@ -16,9 +16,9 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib.metadata import version
 
 import numpy as np
-import sklearn
 from sqlalchemy import and_, delete, insert, not_
 from sqlmodel import Session, select
 
@@ -102,7 +102,7 @@ def compute_topics(session: Session, settings: Settings, period: periods.Period,
     else:
         run = TrendRun(period=period, period_start=start, period_end=end)
     run.computed_at, run.method, run.documents = now, METHOD, int(in_period.sum())
-    run.info = {**model.info, "scikit_learn": sklearn.__version__}
+    run.info = {**model.info, "scikit_learn": version("scikit-learn")}
     session.add(run)
     session.flush()
 

@@ -40,13 +40,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
 from sqlalchemy import and_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
@@ -60,6 +57,10 @@ from core.triage.text import _EMAIL, _NUMBER, _PHONE, _URL, tokens
 from models import Complaint, Status, TriageModel
 from models.enums import Classification
 from models.types import utcnow
+
+if TYPE_CHECKING:  # imported where a model is built: scikit-learn costs every API process ~90 MB of memory
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
 log = logging.getLogger("aduan.triage")
 
@@ -230,6 +231,9 @@ def char_view(text: str) -> str:
 
 
 def build_features() -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     return FeatureUnion([
         ("word", TfidfVectorizer(preprocessor=word_view, ngram_range=(1, 2), sublinear_tf=True,
                                  token_pattern=r"(?u)\b[\w-]{2,}\b")),
@@ -239,6 +243,8 @@ def build_features() -> FeatureUnion:
 
 
 def build_classifier(c: float = 4.0) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=c, class_weight="balanced", tol=1e-3, max_iter=2000)
 
 
@@ -293,6 +299,8 @@ def fit(labelled: Sequence[Labelled], with_seed: bool = True, calibrate: bool = 
     """Fit on `labelled` (+ the seed), then the sigmoid (Platt) on out-of-fold scores of the decided candidates and
     the seed: probabilities as meant for candidates, whatever the history's mix. Folds group identical texts; the
     TF-IDF vocabulary is learned once from every text (no labels in it), only the linear model is refitted."""
+    from sklearn.pipeline import Pipeline
+
     started = time.perf_counter()
     texts, labels, weights, calibration = training_set(labelled, with_seed)
     if labels.all() or not labels.any():
@@ -306,6 +314,7 @@ def fit(labelled: Sequence[Labelled], with_seed: bool = True, calibrate: bool = 
     groups = [word_view(texts[i]) for i in where]
     folds = min(CALIBRATION_FOLDS, len(set(groups)))
     if calibrate and len(where) >= MIN_CALIBRATION and 0 < cal_labels.sum() < len(where) and folds >= 2:
+        from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import GroupKFold
 
         oof = np.full(len(where), 0.5)

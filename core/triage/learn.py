@@ -25,19 +25,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from core.triage.text import normalise
 from models import Category, Complaint, ComplaintEvent, Opd
+
+if TYPE_CHECKING:  # imported where a model is built: scikit-learn costs every API process ~90 MB of memory
+    from sklearn.pipeline import Pipeline
 
 UPSTREAM_LABELLED = ("lapor",)  # channels whose category and disposition are set upstream by the agency
 STAFF_TYPED = ("manual",)  # channels whose complaints are typed in by staff, who choose the category
@@ -116,6 +114,12 @@ def prepare(rows: Sequence[tuple[str, str | None]]) -> np.ndarray:
 
 
 def build_pipeline(c: float = 10.0) -> Pipeline:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
     # A ColumnTransformer is a FeatureUnion whose parts read different columns: both text parts read the text.
     features = ColumnTransformer([
         ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[\w-]{2,}\b"), 0),

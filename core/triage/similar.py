@@ -30,7 +30,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlmodel import Session
 
@@ -223,6 +222,8 @@ def _char_analyzer(words: list[str]) -> list[str]:
 def _cosines(docs: list[list[str]]) -> np.ndarray:
     """Cosine of docs[0] (normalised words) against every doc, averaged over word (1-2-gram) and character
     (3-5-gram, within words) TF-IDF fitted on these docs only."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # here: scikit-learn costs every API process ~90 MB
+
     total = np.zeros(len(docs))
     for analyzer in (_word_grams, _char_analyzer):
         try:
