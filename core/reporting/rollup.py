@@ -149,7 +149,7 @@ RESOLUTIONS = {"all": "resolved", "channel": "resolved_channel"}  # a plan's dim
 # Dimension → the delta column a complaint must have (not null) to be counted in it.
 ONLY_SOME = {"resolved": "resolved_day", "resolved_channel": "resolved_day", "rating": "rating", **HISTOGRAMS}
 CHANNEL_DAY = "|"
-NOT_COUNTED = (Status.rejected, Status.archived)  # left out of the response-time percentages
+NOT_COUNTED = (Status.rejected, Status.archived)  # left out of the response-time shares (on time, judged)
 
 
 def expand(source, dimensions: Sequence[str] = DIMENSIONS):
