@@ -70,7 +70,7 @@ def main() -> None:
     print(f"first sweep:  {first_s:6.2f} s  ({first})")
     print(f"second sweep: {second_s:6.2f} s  ({second.records} fired: idempotent)")
 
-    from tests.emulators import serve  # the test helper; connectors/emulators/runner.py after merge
+    from connectors.emulators.runner import serve
 
     state = MetaGraphState(token="bench")
     state.inject(130429, every=20)
