@@ -263,23 +263,14 @@ def measures_by(session: Session, p: Plan, today: date, since: dict[str, date] |
 def resolved_by_day(session: Session, p: Plan) -> dict[str, int]:
     """Resolved complaints (received within the plan's days, of its channels) per local day of resolution.
     The plan's dimension must be one of `RESOLUTIONS`."""
-    u, where = _source(p, RESOLUTIONS[p.dimension])
-    where += _of_channels(u, p)
-    rows = session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)).all()
-    days: dict[str, int] = {}
-    for key, n in rows:
-        day = key.rpartition(CHANNEL_DAY)[2]
-        days[day] = days.get(day, 0) + int(n or 0)
-    return {day: n for day, n in days.items() if n}
+    return _per_value(session, p, "resolved")
 
 
 def ratings(session: Session, p: Plan) -> dict[int, tuple[int, int]]:
     """Rated complaints (received within the plan's days, of its channels if it names some) per stars: how many,
     and how many of them have a reply. The plan's dimension must be "all" or "channel"."""
-    u, where = _source(p, "rating")
-    where += _of_channels(u, p)
     out: dict[int, tuple[int, int]] = {}
-    for key, n in session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)):
+    for key, n in _per_key(session, p, "rating"):
         _channel, stars, replied = key.rsplit(CHANNEL_DAY, 2)
         rated, answered = out.get(int(stars), (0, 0))
         out[int(stars)] = (rated + int(n or 0), answered + (int(n or 0) if replied == "1" else 0))
@@ -300,13 +291,20 @@ def waiting_before(session: Session, p: Plan, today: date) -> int:
 
 
 def _per_value(session: Session, p: Plan, kind: str) -> dict[str, int]:
-    u, where = _source(p, kind + ("_channel" if p.dimension == "channel" else ""))
-    where += _of_channels(u, p)
+    """Complaints per value of a dimension kept kabupaten-wide as `kind` and per channel as `kind`_channel
+    (key: channel|value), for the plan's channels if it names some."""
     out: dict[str, int] = {}
-    for key, n in session.execute(select(u.c.key, func.sum(u.c.n)).where(*where).group_by(u.c.key)):
+    for key, n in _per_key(session, p, kind + ("_channel" if p.dimension == "channel" else "")):
         value = key.rpartition(CHANNEL_DAY)[2]
         out[value] = out.get(value, 0) + int(n or 0)
     return {value: n for value, n in out.items() if n}
+
+
+def _per_key(session: Session, p: Plan, dimension: str) -> list:
+    """(key, complaints) of a dimension within the plan's days, statuses and (on a channel|… key) channels."""
+    u, where = _source(p, dimension)
+    return session.execute(select(u.c.key, func.sum(u.c.n)).where(*where, *_of_channels(u, p))
+                           .group_by(u.c.key)).all()
 
 
 def _of_channels(u, p: Plan) -> list:
