@@ -46,6 +46,8 @@ class Complaint(ComplaintBase, table=True):
         Index("ix_complaint_status_resolved", "status", "resolved_at"),  # resolutions per day
         # Today's part of the overdue count next to the rollup (core/reporting/rollup.py): deadlines passed today.
         Index("ix_complaint_status_resolution_due", "status", "resolution_due_at"),
+        # The 112 handling time (core/reporting/channel_calls.py) from the index alone: one range per category.
+        Index("ix_complaint_handling", "channel", "status", "category_id", "received_at", "resolved_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -98,3 +98,29 @@ def test_emergency_handling_time_is_median_and_p90_minutes_per_category(client, 
     get_settings.cache_clear()
     assert client.get(url, headers=key_for("viewer"), params=period).json() == {
         "items": [], "total": {"n": 0, "median_minutes": None, "p90_minutes": None}}
+
+
+def test_handling_time_keeps_seconds_and_counts_uncategorised_calls_when_every_category_is_exempt(
+        client, session, key_for, monkeypatch):
+    from datetime import timedelta
+
+    from tests.factories import MONDAY, add_complaint, seeded
+
+    monkeypatch.setenv("ADUAN_LADDER_EXEMPT", '{"call112": ["*"]}')
+    get_settings.cache_clear()
+    seeded(session)
+    # Seconds to finish: 135 s is 2.25 min, shown to one decimal; the uncategorised calls are a group of
+    # their own, not the total (same count: sorted by name).
+    for n, (category, seconds) in enumerate([("KEBAKARAN", 135), ("KEBAKARAN", 200), ("KEBAKARAN", 61),
+                                             (None, 30), (None, 90), (None, 3600)]):
+        add_complaint(session, "call112", f"S{n}", category_code=category, status="resolved",
+                      received_at=MONDAY, resolved_at=MONDAY + timedelta(seconds=seconds))
+    body = client.get("/api/v1/stats/calls/handling-time", headers=key_for("viewer")).json()
+    assert body["items"] == [
+        {"category_code": None, "category_name": "(tanpa kategori)", "n": 3, "median_minutes": 1.5,
+         "p90_minutes": 60.0},
+        {"category_code": "KEBAKARAN", "category_name": "Kebakaran", "n": 3, "median_minutes": 2.2,
+         "p90_minutes": 3.3},
+    ]
+    # 30, 61, 90, 135, 200, 3600 s: the 3rd and the 6th.
+    assert body["total"] == {"n": 6, "median_minutes": 1.5, "p90_minutes": 60.0}
