@@ -42,6 +42,7 @@ from core.intake.contract import (
 from core.intake.http import client_for
 from core.intake.ingest import Resolver
 from core.intake.read_ahead import read_ahead
+from core.runtime.collector import bulk_allocations
 from core.runtime.db import get_engine
 from core.runtime.settings import Settings, get_settings
 from models import ConnectorInstance, SyncState
@@ -365,8 +366,9 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             resolver = Resolver(session, settings)
             stats_at = _STATS_FIRST_AT
             # Each page is hashed and translated on the reader thread (pure Python) while the one before is written.
-            with closing(read_ahead(connector.fetch_pages(client, dict(marks.marks)),
-                                    then=lambda page: (page, pipeline.prepare(connector, page.records)))) as pages:
+            with bulk_allocations(), closing(read_ahead(
+                    connector.fetch_pages(client, dict(marks.marks)),
+                    then=lambda page: (page, pipeline.prepare(connector, page.records)))) as pages:
                 for page, prepared in pages:
                     _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner,
                                  prepared)
