@@ -355,7 +355,7 @@ def parse_timestamp(value: str) -> datetime:
 def dig(data: Any, path: str) -> Any:
     """`dig(body, "pagination.next_page_token")`: None when any step is missing."""
     for part in path.split("."):
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # decoded JSON skips the slow ABC check
             return None
         data = data.get(part)
     return data
