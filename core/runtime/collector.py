@@ -4,7 +4,8 @@ A sync page decodes, translates and writes hundreds of thousands of small contai
 With CPython's default thresholds (700, 10, 10) the collector runs every 700 net allocations and keeps
 walking the process's long-lived objects (modules, SQLAlchemy and pydantic machinery): a quarter of a sync's
 CPU (bench.ingest). Almost none of those objects are in cycles; reference counting frees them. During a
-bulk job the first generation is collected every 50,000 allocations instead, and the older ones less often.
+bulk job the first generation is collected every 10,000 allocations instead. Not rarer: at 50,000 the few
+cycles a page leaves piled up (peak RSS 313 MB against 134 MB over 200,000 reports) for no more speed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-BULK_THRESHOLDS = (50_000, 20, 100)
+BULK_THRESHOLDS = (10_000, 10, 10)
 
 _lock = threading.Lock()
 _holders = 0
