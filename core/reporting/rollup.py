@@ -145,7 +145,8 @@ HISTOGRAMS = {"fu": "fu_days", "fu_channel": "fu_days", "res": "res_days", "res_
               "wait": "wait_day", "wait_channel": "wait_day"}
 DIMENSIONS = ("all", "channel", "opd", "category", "kecamatan", "resolved", "resolved_channel", "rating",
               *HISTOGRAMS)
-RESOLUTIONS = {"all": "resolved", "channel": "resolved_channel"}  # a plan's dimension → where its resolutions are
+# The plan dimensions whose resolutions are rolled up: "resolved" overall, "resolved_channel" per channel.
+RESOLUTIONS = frozenset({"all", "channel"})
 # Dimension → the delta column a complaint must have (not null) to be counted in it.
 ONLY_SOME = {"resolved": "resolved_day", "resolved_channel": "resolved_day", "rating": "rating", **HISTOGRAMS}
 CHANNEL_DAY = "|"
