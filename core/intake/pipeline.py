@@ -94,8 +94,7 @@ class Batch:
 class Prepared:
     """The part of a batch that needs no database, done before it is written (a pull sync does it on its
     reader thread, while the previous page is being written): each payload as the inbox keeps it with its
-    hash, and its translation with each draft's content hash (an unexpected error is kept and raised where
-    `process` would meet it)."""
+    hash, and its translation (an unexpected error is kept and raised where `process` would meet it)."""
 
     hashed: list[tuple[str, Any, str, str]]  # (external id, payload, hash, JSON text): inbox.hash_items
     translated: list[list[Result] | Verdict | Exception] | None = None
@@ -108,11 +107,7 @@ def prepare(connector: Connector | Drafted, items: list[tuple[str, Any]], transl
     translated: list[list[Result] | Verdict | Exception] = []
     for external_id, payload, *_ in hashed:
         try:
-            made = translate(connector, Landed(0, external_id, payload, RawState.pending, True))
-            for result in made if isinstance(made, list) else ():
-                if isinstance(result, ComplaintDraft):
-                    result.content_hash()  # kept on the draft for the upsert
-            translated.append(made)
+            translated.append(translate(connector, Landed(0, external_id, payload, RawState.pending, True)))
         except Exception as exc:  # noqa: BLE001 - raised again in order by `process`
             translated.append(exc)
     return Prepared(hashed, translated)
