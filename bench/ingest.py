@@ -130,6 +130,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
+def reaped_cpu() -> float:
+    """CPU of this process's children that have ended and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def postgres_pids() -> list[int]:
     """Every PostgreSQL server process on this machine (backends, WAL writer, checkpointer…): what a write costs
     the server. Meaningful on an otherwise idle server."""
@@ -167,9 +173,11 @@ def main(argv: list[str] | None = None) -> None:
         rss_before = peak_rss_mb()
         server = postgres_pids() if make_url(url).get_backend_name() == "postgresql" else []
         emulator_cpu, server_cpu = cpu_seconds([emulator_pid]), cpu_seconds(server)
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, reaped = time.perf_counter(), time.process_time(), reaped_cpu()
         summary = sync_instance("bench", engine=engine, settings=settings)
         sync_s, sync_cpu = time.perf_counter() - start, time.process_time() - cpu
+        reader_cpu = reaped_cpu() - reaped  # a backfill's reader process, ended and reaped by the sync
+        sync_cpu += reader_cpu
         emulator_cpu = cpu_seconds([emulator_pid]) - emulator_cpu
         # Processes that started during the sync (its own connections) count whole.
         server_cpu = cpu_seconds(postgres_pids() if server else []) - server_cpu
@@ -186,8 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     backend = make_url(url).get_backend_name()
     sync_rate, raw_rate = args.n / sync_s, len(payloads) / raw_s
     print(f"backend {backend}, {args.n} LAPOR! reports, page size {args.page_size}")
-    print(f"sync through emulator : {sync_rate:9.0f} rows/s  ({sync_s:.1f} s wall, {sync_cpu:.1f} s CPU in this "
-          f"process, {summary.pages} pages)")
+    print(f"sync through emulator : {sync_rate:9.0f} rows/s  ({sync_s:.1f} s wall, {sync_cpu:.1f} s CPU, "
+          f"{reader_cpu:.1f} s of it in its reader process; {summary.pages} pages; reader "
+          f"{settings.sync_reader_process})")
     per_row = 1e3 / args.n
     print(f"CPU per report (ms)   : sync {sync_cpu * per_row:.3f}, emulator {emulator_cpu * per_row:.3f}"
           + (f", PostgreSQL {server_cpu * per_row:.3f}" if server else "")

@@ -86,6 +86,9 @@ def db_url(migrated_url, tmp_path) -> str:
 def settings(db_url, monkeypatch) -> Iterator[core_settings.Settings]:
     """Point the whole application (settings, engine, API, CLI) at this test's database."""
     monkeypatch.setenv("ADUAN_DATABASE_URL", db_url)
+    # Every first sync of the suite would pay a reader process's start (~2 s); the reader process has its
+    # own tests (tests/core/test_read_process.py) and runs the bad-day and killed-sync tests too.
+    monkeypatch.setenv("ADUAN_SYNC_READER_PROCESS", "never")
     monkeypatch.chdir(os.path.dirname(__file__))  # no stray .env from the developer's checkout
     core_settings.get_settings.cache_clear()
     core_db.get_engine.cache_clear()

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from models.enums import Classification, EventKind, Status
 
@@ -96,10 +96,20 @@ class ComplaintDraft(BaseModel):
     dispatched_at: datetime | None = None
     resolved_at: datetime | None = None
     events: list[DraftEvent] = Field(default_factory=list)
+    # Kept once computed (a backfill computes it in its reader process, off the writer's path); setting a field
+    # drops it. Core never changes a draft's events in place.
+    _content_hash: str | None = PrivateAttr(default=None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and self._content_hash is not None and getattr(self, name) != value:
+            self._content_hash = None
+        super().__setattr__(name, value)
 
     def content_hash(self) -> str:
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        if self._content_hash is None:
+            blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+            self._content_hash = hashlib.sha256(blob.encode()).hexdigest()
+        return self._content_hash
 
 
 @dataclass

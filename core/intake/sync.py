@@ -42,6 +42,7 @@ from core.intake.contract import (
 from core.intake.http import client_for
 from core.intake.ingest import Resolver
 from core.intake.read_ahead import read_ahead
+from core.intake.read_process import ProcessReader, can_read_in_process
 from core.runtime.collector import bulk_allocations
 from core.runtime.db import get_engine
 from core.runtime.settings import Settings, get_settings
@@ -283,6 +284,11 @@ def _commit_page(session: Session, state_id: int, instance_id: int, connector: C
         summary.expected = page.expected
     state.last_counts = {**_lease(owner), **{k: getattr(summary, k) for k in (*COUNTS, "pages")}}
     session.add(state)
+    if session.get_bind().dialect.name == "postgresql":
+        # The page and its bookmark commit together, so a crash can lose only the last pages with their
+        # bookmark, and the next run reads them again from the upstream: no need to wait for the disk. The
+        # run's last write (`_finish`) waits, and makes every page before it durable too.
+        session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     session.commit()
     session.expunge_all()  # keep memory flat over long runs
 
@@ -304,6 +310,13 @@ def _refresh_lookup_stats(session: Session) -> None:
     except SQLAlchemyError as exc:  # only a speed-up: the pages are committed already
         session.rollback()
         log.warning("could not refresh planner statistics: %s", exc)
+
+
+def _reads_in_process(connector: Connector, bookmark: dict[str, Any] | None, settings: Settings) -> bool:
+    """A backfill (no bookmark yet) is long enough to repay a child process's start (about a second); an
+    incremental run of a few pages is not."""
+    wanted = settings.sync_reader_process == "always" or (settings.sync_reader_process == "backfill" and not bookmark)
+    return wanted and can_read_in_process(connector)
 
 
 def _finish(session: Session, state_id: int, owner: str, summary: SyncSummary) -> None:
@@ -356,6 +369,7 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             return summary
         state_id, instance_id, bookmark = state.id, instance.id, state.bookmark
         connector: Any = None
+        reader: ProcessReader | None = None
         own_client = client is None
         try:
             connector = build_connector(instance, settings)
@@ -365,10 +379,15 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             marks = Bookmark(connector, bookmark)
             resolver = Resolver(session, settings)
             stats_at = _STATS_FIRST_AT
-            # Each page is hashed and translated on the reader thread (pure Python) while the one before is written.
-            with bulk_allocations(), closing(read_ahead(
-                    connector.fetch_pages(client, dict(marks.marks)),
-                    then=lambda page: (page, pipeline.prepare(connector, page.records)))) as pages:
+            # Each page is read, hashed and translated ahead (a child process, or a thread) while the one before
+            # is written.
+            if own_client and _reads_in_process(connector, bookmark, settings):
+                reader = ProcessReader(connector, marks.marks)
+                ahead = reader.pages()
+            else:
+                ahead = read_ahead(connector.fetch_pages(client, dict(marks.marks)),
+                                   then=lambda page: (page, pipeline.prepare(connector, page.records)))
+            with bulk_allocations(), closing(ahead) as pages:
                 for page, prepared in pages:
                     _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner,
                                  prepared)
@@ -387,7 +406,7 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
                 log.exception("sync %s failed", name)
         finally:
             if connector is not None:
-                summary.retries = connector.retrier.retries
+                summary.retries = connector.retrier.retries + (reader.retries if reader else 0)
             if own_client and client is not None:
                 client.close()
             summary.duration_s = round(time.monotonic() - clock, 3)

@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def alembic_config(url: str) -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    # The ini's '.' (for the `alembic` command in a checkout) would stay in this process's sys.path and mean
+    # whatever directory is current later: a spawned child (a backfill's reader) would import from there.
+    cfg.set_main_option("prepend_sys_path", str(ROOT))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["skip_logging"] = True
     return cfg

@@ -210,6 +210,11 @@ class Settings(BaseSettings):
         ge=10,
         description="A connector run without a heartbeat for this many seconds is presumed dead; a new run may start",
     )
+    sync_reader_process: Literal["backfill", "always", "never"] = Field(
+        "backfill",
+        description="Where a pull reads and translates its pages: in a child process beside the writer for a "
+                    "backfill (no bookmark yet), for every run, or never (a thread of the sync's own process)",
+    )
     manual_import_max_rows: int = Field(
         100, ge=1, description="Most complaints per bulk CSV/XLSX upload (the LAPOR! manual-book limit)"
     )

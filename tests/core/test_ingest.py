@@ -43,6 +43,18 @@ def test_new_then_identical_then_edit(session, resolver):
     assert session.exec(select(Complaint)).one().title == "Jalan berlubang makin parah"
 
 
+def test_a_draft_changed_after_its_hash_was_taken_is_stored_as_changed(session, resolver):
+    upsert_complaint(session, "lapor", draft("A2"), resolver)
+    session.commit()
+    edited = draft("A2")
+    assert edited.content_hash() == draft("A2").content_hash()  # a backfill takes it ahead, in its reader process
+    edited.title = "Jalan berlubang makin parah"  # e.g. core keeping a staff decision
+    assert edited.content_hash() == draft("A2", title="Jalan berlubang makin parah").content_hash()
+    assert upsert_complaint(session, "lapor", edited, resolver).outcome is Outcome.updated
+    session.commit()
+    assert session.exec(select(Complaint)).one().title == "Jalan berlubang makin parah"
+
+
 def test_thread_replies_are_added_once_and_first_reply_is_first_response(session, resolver):
     reply = DraftEvent(external_id="r1", at=datetime(2026, 11, 24, 3, 0, tzinfo=UTC), note="Sudah dicek",
                        is_opd_response=True)

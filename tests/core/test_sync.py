@@ -6,14 +6,17 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from connectors.base import Skip
 from connectors.google_reviews import GoogleReviewsConnector
 from core.intake.sync import due_instances, sync_instance
+from core.runtime.settings import get_settings
 from models import ConnectorInstance, EventKind, RawState, SyncState
 from models.types import utcnow
 from tests.emulated import (
@@ -46,7 +49,26 @@ def expected_review_complaints(app, config) -> int:
     return sum(not isinstance(connector.normalise(store.payload(r)), Skip) for r in store.reviews.values())
 
 
-def test_bad_day_upstreams_end_with_every_record_exactly_once(session, engine):
+@pytest.fixture(params=["never", "always"], ids=["reader-thread", "reader-process"])
+def reader(request, monkeypatch, settings):
+    """Pages read on a thread of the sync's process, or in a child process (what a backfill does)."""
+    monkeypatch.setenv("ADUAN_SYNC_READER_PROCESS", request.param)
+    get_settings.cache_clear()
+    return request.param
+
+
+def processes_marked(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f"ADUAN_TEST_MARKER={marker}".encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def test_bad_day_upstreams_end_with_every_record_exactly_once(session, engine, reader):
     seeded(session)
     lapor_faults = Faults(seed=3, **BAD_DAY)
     google_faults = Faults(seed=4, **BAD_DAY)
@@ -90,11 +112,12 @@ def test_bad_day_upstreams_end_with_every_record_exactly_once(session, engine):
         assert last.kind == EventKind.updated
 
 
-def test_killed_sync_resumes_without_loss_or_duplicate(session, engine, db_url, tmp_path):
+def test_killed_sync_resumes_without_loss_or_duplicate(session, engine, db_url, tmp_path, reader):
     seeded(session)
     with lapor_upstream(total=800, faults=Faults(slow_rate=1.0, slow_seconds=0.2)) as (_app, url):
         add_lapor(session, url, page_size=50)
-        env = {**os.environ, "ADUAN_DATABASE_URL": db_url}
+        marker = f"sync-{uuid.uuid4().hex}"  # inherited by its reader process, if it has one
+        env = {**os.environ, "ADUAN_DATABASE_URL": db_url, "ADUAN_TEST_MARKER": marker}
         proc = subprocess.Popen([AD, "sync", "lapor1"], cwd=tmp_path, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
@@ -102,8 +125,14 @@ def test_killed_sync_resumes_without_loss_or_duplicate(session, engine, db_url, 
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "the sync never got going"
             time.sleep(0.05)
+        running = processes_marked(marker)
+        assert proc.pid in running and (len(running) > 1) == (reader == "always")  # its reader (and tracker)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while processes_marked(marker):  # a reader process notices and ends: no orphan keeps reading
+            assert time.monotonic() < deadline, f"left running: {processes_marked(marker)}"
+            time.sleep(0.1)
         partial = count(session, Complaint)
         assert 150 <= partial < 800
         assert state_of(session, "lapor1").status == "running"  # it died without a word

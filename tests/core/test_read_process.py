@@ -1,0 +1,116 @@
+"""core.intake.read_process: a backfill's pages read and translated in a child process arrive in order, with the
+connector's error after them; what cannot cross, a reader that dies and a consumer that leaves early all end
+cleanly. The whole sync through it runs in tests/core/test_sync.py (bad-day upstreams, a killed sync)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from connectors.base import PullConnector
+from core.intake.contract import ComplaintDraft, ConnectorError, FatalError, Marks, Page
+from core.intake.http import TokenPaginator
+from core.intake.read_process import ProcessReader, ReaderGone
+
+START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+
+
+class Unpicklable(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+class ScriptedUpstream(PullConnector):
+    """An upstream that serves `pages` pages of three reports, then ends as `then` says."""
+
+    name = channel = "uji_proses"
+    primary_key = "id"
+    cursor_field = "updated"
+    paginator = TokenPaginator("next")
+
+    class Config(BaseModel):
+        pages: int = 2
+        then: str = "end"  # end | fatal | unpicklable | die | endless
+
+    def fetch_pages(self, client: httpx.Client, marks: Marks) -> Iterator[Page]:
+        page = 0
+        while page < self.config.pages or self.config.then == "endless":
+            updated = (START + timedelta(minutes=page)).isoformat()
+            yield Page([(f"r{page}-{i}", {"id": f"r{page}-{i}", "updated": updated, "judul": f"Laporan {page}.{i}"})
+                        for i in range(3)])
+            page += 1
+        if self.config.then == "fatal":
+            raise FatalError("token LAPOR! ditolak (401)")
+        if self.config.then == "unpicklable":
+            raise Unpicklable("soket upstream tertutup")
+        if self.config.then == "die":
+            os._exit(3)  # killed, out of memory: no word from it
+
+    def normalise(self, payload: Any) -> ComplaintDraft:
+        return ComplaintDraft(external_id=payload["id"], title=payload["judul"], received_at=START)
+
+
+def read(then: str, pages: int = 2) -> tuple[list[tuple[Page, Any]], ProcessReader]:
+    reader = ProcessReader(ScriptedUpstream({"pages": pages, "then": then}), {})
+    got = []
+    with closing(reader.pages()) as pages_read:
+        for item in pages_read:
+            got.append(item)
+    return got, reader
+
+
+def titles(got) -> list[str]:
+    return [result.title for _page, prepared in got for made in prepared.translated for result in made]
+
+
+def test_pages_and_their_translations_arrive_in_order():
+    got, _ = read("end", pages=3)
+    assert [external_id for page, _ in got for external_id, _ in page.records] == \
+        [f"r{p}-{i}" for p in range(3) for i in range(3)]
+    assert titles(got)[:4] == ["Laporan 0.0", "Laporan 0.1", "Laporan 0.2", "Laporan 1.0"]
+    assert [h[0] for h in got[0][1].hashed] == ["r0-0", "r0-1", "r0-2"]  # hashed for the inbox too
+
+
+def test_the_connectors_error_arrives_after_the_pages_before_it():
+    reader = ProcessReader(ScriptedUpstream({"pages": 2, "then": "fatal"}), {})
+    got = []
+    with pytest.raises(FatalError, match="ditolak"), closing(reader.pages()) as pages_read:
+        for item in pages_read:
+            got.append(item)
+    assert len(got) == 2
+
+
+def test_an_error_that_cannot_cross_arrives_named():
+    reader = ProcessReader(ScriptedUpstream({"pages": 1, "then": "unpicklable"}), {})
+    with pytest.raises(ConnectorError, match="Unpicklable: soket upstream tertutup"), closing(reader.pages()) as p:
+        assert len(list(p)) == 1
+
+
+def test_a_reader_that_dies_ends_the_run_with_its_exit_code():
+    reader = ProcessReader(ScriptedUpstream({"pages": 3, "then": "die"}), {})
+    got = []
+    with pytest.raises(ReaderGone, match="kode keluar 3"), closing(reader.pages()) as pages_read:
+        for item in pages_read:
+            got.append(item)
+    # What it sent arrives in order; a page still on its way when it died does not (the bookmark never passed
+    # it, so the next run reads it again).
+    assert 1 <= len(got) <= 3 and titles(got) == [f"Laporan {p}.{i}" for p in range(len(got)) for i in range(3)]
+
+
+def test_leaving_early_stops_the_reader():
+    reader = ProcessReader(ScriptedUpstream({"then": "endless"}), {})
+    started = time.monotonic()
+    with closing(reader.pages()) as pages_read:
+        next(pages_read)
+        assert reader.process.is_alive()  # reading ahead meanwhile
+    assert reader.process.exitcode is not None and time.monotonic() - started < 30
