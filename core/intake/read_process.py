@@ -138,9 +138,11 @@ class ProcessReader:
 
 
 def can_read_in_process(connector: Connector) -> bool:
-    """A child can build the connector only from a class it can import by name."""
+    """A child can build the connector only from a class it can import by name, and a daemonic process (a
+    multiprocessing worker of someone else's) may have no children."""
     cls = type(connector)
-    return cls.__module__ != "__main__" and "<locals>" not in cls.__qualname__
+    return cls.__module__ != "__main__" and "<locals>" not in cls.__qualname__ \
+        and not multiprocessing.current_process().daemon
 
 
 __all__ = ["ProcessReader", "ReaderGone", "can_read_in_process", "portable"]

@@ -133,11 +133,20 @@ def launch_stack(tmp_path: Path, seed: Callable[[Session, datetime], None] | Non
                 proc.kill()
 
 
+_LAYOUT_MOUNTED = """() => { const root = document.getElementById('react-entry-point');
+    return !root || (root.children.length > 0 && !root.querySelector('._dash-loading')); }"""
+_NOTHING_LOADING = "() => document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0"
+
+
 def wait_dash_idle(pg, timeout: float = 30_000) -> None:
-    """Wait until Dash has no callback in flight (the renderer marks pending outputs)."""
-    pg.wait_for_load_state("networkidle", timeout=timeout)
-    pg.wait_for_function("() => document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0",
-                         timeout=timeout)
+    """Wait until Dash has mounted the layout and has no callback in flight (the renderer marks pending outputs).
+    Twice, a moment apart: on a loaded machine a starved renderer can mount the layout, go quiet on the network
+    and only then send the first callbacks."""
+    for _ in range(2):
+        pg.wait_for_function(_LAYOUT_MOUNTED, timeout=timeout)
+        pg.wait_for_load_state("networkidle", timeout=timeout)
+        pg.wait_for_function(_NOTHING_LOADING, timeout=timeout)
+        pg.wait_for_timeout(250)
 
 
 def wait_grid_rows(page, grid: str) -> None:
