@@ -313,7 +313,7 @@ def _refresh_lookup_stats(session: Session) -> None:
 
 
 def _reads_in_process(connector: Connector, bookmark: dict[str, Any] | None, settings: Settings) -> bool:
-    """A backfill (no bookmark yet) is long enough to repay a child process's start (about a second); an
+    """A backfill (no bookmark yet) is long enough to repay a child process's start (1-2 s of imports); an
     incremental run of a few pages is not."""
     wanted = settings.sync_reader_process == "always" or (settings.sync_reader_process == "backfill" and not bookmark)
     return wanted and can_read_in_process(connector)
