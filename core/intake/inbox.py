@@ -46,6 +46,10 @@ def hash_items(items: list[tuple[str, Any]]) -> list[tuple[str, Any, str, str]]:
     return [(external_id, *stored_form(payload)) for external_id, payload in items]
 
 
+def _decoded(payload: Any, blob: str) -> Any:
+    return payload if payload is not None else json.loads(blob)
+
+
 def payload_hash(payload: Any) -> str:
     return storable(payload)[1]
 
@@ -82,7 +86,7 @@ class Landed:
 
     id: int
     external_id: str
-    payload: Any
+    payload: Any  # None when only its JSON text came from a reader process (its translation came with it)
     state: RawState
     is_new: bool
 
@@ -92,7 +96,8 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
               states: list[RawState] | None = None) -> list[Landed]:
     """`land` for a whole page with one look-up and one COPY (or batched INSERT); a `Landed` per item, in order.
     `attempts`: what a new record's count starts at (1 when it is applied in the same transaction);
-    `hashed`: the items already passed through `stored_form`, as `(external id, payload, hash, JSON text)`;
+    `hashed`: the items already passed through `stored_form`, as `(external id, payload, hash, JSON text)`, the
+    payload None where only its JSON text came along (a reader process's page: decoded here only if needed);
     `states`: per item, the state a new record lands in (default pending; normalised ones get their time)."""
     hashed = hashed if hashed is not None else hash_items(items)
     table = RawRecord.__table__
@@ -117,7 +122,8 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
         if (external_id, digest) not in known and (external_id, digest) not in fresh:
             state = states[i] if states is not None else RawState.pending
             fresh[(external_id, digest)] = dict(
-                channel=channel, external_id=external_id, payload=Preformatted(blob) if copying else payload,
+                channel=channel, external_id=external_id,
+                payload=Preformatted(blob) if copying else _decoded(payload, blob),
                 payload_hash=digest,
                 connector_instance_id=instance_id, received_at=now, state=state, attempts=attempts,
                 normalised_at=None if state == RawState.pending else now)
@@ -138,8 +144,8 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
             else:
                 new_ids = {key: record_id for key, (record_id, _state) in stored().items() if key in fresh}
         except IntegrityError:  # a concurrent delivery landed some of them: one at a time then (pending)
-            landed = [land(session, channel, external_id, payload, instance_id, attempts)
-                      for external_id, payload in items]
+            landed = [land(session, channel, external_id, _decoded(payload, blob), instance_id, attempts)
+                      for external_id, payload, _digest, blob in hashed]
             return [Landed(r.id, r.external_id, r.payload, RawState(r.state), is_new) for r, is_new in landed]
     out, seen = [], set()
     for external_id, payload, digest, _blob in hashed:

@@ -8,17 +8,24 @@ the pages before it, and leaving the loop stops the reader and closes the connec
 child). Each message is pickled in the child, so what cannot cross arrives as an error naming it instead of
 going missing. A child that dies without a word (killed, out of memory) ends the run with an error; the
 pages before it are committed and the bookmark stays at the last of them.
+
+A page crosses without its decoded payloads: each goes as the JSON text the inbox stores (made for its hash
+anyway), with the page's highest cursor taken here, so the writer unpickles strings instead of rebuilding
+every payload's dicts (`inbox.land_page` decodes the text where it needs a payload).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import pickle
 import queue
 from collections.abc import Generator
+from datetime import datetime
 from typing import Any
 
 from core.intake import pipeline
+from core.intake.bookmark import page_high
 from core.intake.contract import ComplaintDraft, Connector, ConnectorError, Context, Marks, Page
 from core.intake.http import client_for
 from core.runtime.collector import bulk_allocations
@@ -41,6 +48,18 @@ def portable(exc: BaseException) -> BaseException:
     except Exception:  # noqa: BLE001 - any exception class may refuse to pickle
         return ConnectorError(f"{exc.__class__.__name__}: {exc}")
     return exc
+
+
+Shipped = tuple[Page, pipeline.Prepared, datetime | int | None]  # what the sync's loop takes: page, its
+# preparation, its highest cursor
+
+
+def _shipped(connector: Connector, page: Page) -> Shipped:
+    """The page, prepared, without its decoded payloads (their JSON text is in `prepared.hashed`)."""
+    high = page_high(connector.cursor_field, page)
+    prepared = _ready_to_send(pipeline.prepare(connector, page.records))
+    prepared.hashed = [(external_id, None, digest, blob) for external_id, _payload, digest, blob in prepared.hashed]
+    return dataclasses.replace(page, records=[(external_id, None) for external_id, _ in page.records]), prepared, high
 
 
 def _ready_to_send(prepared: pipeline.Prepared) -> pipeline.Prepared:
@@ -80,7 +99,7 @@ def _read(cls: type[Connector], config: Any, context: Context, marks: dict, out:
             pages = connector.fetch_pages(client, marks)
             try:
                 for page in pages:
-                    if not send("page", (page, _ready_to_send(pipeline.prepare(connector, page.records)))):
+                    if not send("page", _shipped(connector, page)):
                         return
             finally:
                 close = getattr(pages, "close", None)
@@ -100,7 +119,7 @@ class ProcessReader:
         self.retries = 0
         self.process: Any = None  # the child, once started
 
-    def pages(self) -> Generator[tuple[Page, pipeline.Prepared]]:
+    def pages(self) -> Generator[Shipped]:
         out, stop = _SPAWN.Queue(maxsize=_DEPTH), _SPAWN.Event()
         child = self.process = _SPAWN.Process(target=_read, name="aduan-sync-reader", daemon=True,
                                args=(type(self.connector), self.connector.config, self.connector.context,

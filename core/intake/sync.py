@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from core.intake import pipeline, registry
+from core.intake.bookmark import Bookmark
 from core.intake.contract import (
     Connector,
     ConnectorError,
@@ -36,8 +37,6 @@ from core.intake.contract import (
     HttpPolicy,
     Page,
     RetriableError,
-    dig,
-    parse_timestamp,
 )
 from core.intake.http import client_for
 from core.intake.ingest import Resolver
@@ -212,57 +211,10 @@ def _acquire(session: Session, state: SyncState, settings: Settings) -> str | No
     return owner if result.rowcount == 1 else None
 
 
-def cursor_value(value: Any) -> datetime | int:
-    """A cursor as the runner compares it: an integer (an IMAP UID, a sequence number) or a timestamp."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return parse_timestamp(value)
-
-
-def marks_of(bookmark: dict[str, Any] | None) -> dict[str, datetime | int]:
-    """Partition → highest cursor committed. Bookmarks written before the runner kept them itself held
-    `updated_since` (LAPOR!) or `locations` (Google reviews); they are read as the same marks."""
-    bookmark = bookmark or {}
-    stored = bookmark.get("marks")
-    if stored is None:
-        stored = dict(bookmark.get("locations") or {})
-        if bookmark.get("updated_since"):
-            stored[""] = bookmark["updated_since"]
-    return {partition: cursor_value(value) for partition, value in stored.items()}
-
-
-class Bookmark:
-    """The runner's high-water marks: raised by each landed page, stored when a page settles."""
-
-    def __init__(self, connector: Connector, stored: dict[str, Any] | None):
-        self.cursor_field = connector.cursor_field
-        self.marks = marks_of(stored)
-        self.high = dict(self.marks)
-
-    def see(self, page: Page) -> None:
-        if not self.cursor_field:
-            return
-        for external_id, payload in page.records:
-            try:
-                value = cursor_value(dig(payload, self.cursor_field))
-            except ValueError:
-                raise FatalError(f"record {external_id} tanpa {self.cursor_field!r} yang valid dari upstream") from None
-            if page.partition not in self.high or value > self.high[page.partition]:
-                self.high[page.partition] = value
-
-    def settled(self, page: Page) -> dict[str, Any] | None:
-        """The bookmark to store with this page, or None when it does not move."""
-        if not page.settles or self.high.get(page.partition) == self.marks.get(page.partition):
-            return None
-        self.marks[page.partition] = self.high[page.partition]
-        return {"marks": {partition: mark.isoformat() if isinstance(mark, datetime) else mark
-                          for partition, mark in self.marks.items()}}
-
-
 def _commit_page(session: Session, state_id: int, instance_id: int, connector: Connector, resolver: Resolver,
                  page: Page, bookmark: Bookmark, summary: SyncSummary, owner: str,
-                 prepared: pipeline.Prepared | None = None) -> None:
-    bookmark.see(page)
+                 prepared: pipeline.Prepared | None = None, high: datetime | int | None = None) -> None:
+    bookmark.see(page, high)
     batch = pipeline.ingest(session, connector, page.records, resolver, instance_id=instance_id, prepared=prepared)
     counts = dict.fromkeys(COUNTS, 0)
     counts.update({k: v for k, v in batch.counts.items() if k in counts})
@@ -386,11 +338,11 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
                 ahead = reader.pages()
             else:
                 ahead = read_ahead(connector.fetch_pages(client, dict(marks.marks)),
-                                   then=lambda page: (page, pipeline.prepare(connector, page.records)))
+                                   then=lambda page: (page, pipeline.prepare(connector, page.records), None))
             with bulk_allocations(), closing(ahead) as pages:
-                for page, prepared in pages:
+                for page, prepared, high in pages:
                     _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner,
-                                 prepared)
+                                 prepared, high)
                     if summary.fetched >= stats_at:
                         _refresh_lookup_stats(session)
                         stats_at = 2 * summary.fetched

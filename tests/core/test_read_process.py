@@ -70,12 +70,12 @@ def read(then: str, pages: int = 2, got: list | None = None) -> list[tuple[Page,
 
 
 def titles(got) -> list[str]:
-    return [result.title for _page, prepared in got for made in prepared.translated for result in made]
+    return [result.title for _page, prepared, _high in got for made in prepared.translated for result in made]
 
 
 def test_pages_and_their_translations_arrive_in_order():
     got = read("end", pages=3)
-    assert [external_id for page, _ in got for external_id, _ in page.records] == \
+    assert [external_id for page, *_ in got for external_id, _ in page.records] == \
         [f"r{p}-{i}" for p in range(3) for i in range(3)]
     assert titles(got)[:4] == ["Laporan 0.0", "Laporan 0.1", "Laporan 0.2", "Laporan 1.0"]
     assert [h[0] for h in got[0][1].hashed] == ["r0-0", "r0-1", "r0-2"]  # hashed for the inbox too
