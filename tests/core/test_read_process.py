@@ -4,6 +4,7 @@ cleanly. The whole sync through it runs in tests/core/test_sync.py (bad-day upst
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -40,7 +41,7 @@ class ScriptedUpstream(PullConnector):
 
     class Config(BaseModel):
         pages: int = 2
-        then: str = "end"  # end | fatal | unpicklable | die | endless
+        then: str = "end"  # end | fatal | unpicklable | die | endless | no_cursor
 
     def fetch_pages(self, client: httpx.Client, marks: Marks) -> Iterator[Page]:
         page = 0
@@ -49,6 +50,8 @@ class ScriptedUpstream(PullConnector):
             yield Page([(f"r{page}-{i}", {"id": f"r{page}-{i}", "updated": updated, "judul": f"Laporan {page}.{i}"})
                         for i in range(3)])
             page += 1
+        if self.config.then == "no_cursor":
+            yield Page([("r-rusak", {"id": "r-rusak", "updated": "kemarin", "judul": "Laporan rusak"})])
         if self.config.then == "fatal":
             raise FatalError("token LAPOR! ditolak (401)")
         if self.config.then == "unpicklable":
@@ -79,6 +82,20 @@ def test_pages_and_their_translations_arrive_in_order():
         [f"r{p}-{i}" for p in range(3) for i in range(3)]
     assert titles(got)[:4] == ["Laporan 0.0", "Laporan 0.1", "Laporan 0.2", "Laporan 1.0"]
     assert [h[0] for h in got[0][1].hashed] == ["r0-0", "r0-1", "r0-2"]  # hashed for the inbox too
+
+
+def test_a_page_arrives_as_json_text_with_its_highest_cursor():
+    [(page, prepared, high)] = read("end", pages=1)
+    assert [payload for _id, payload in page.records] == [None, None, None]  # decoded again only where needed
+    assert json.loads(prepared.hashed[0][3]) == {"id": "r0-0", "updated": START.isoformat(), "judul": "Laporan 0.0"}
+    assert high == START
+
+
+def test_a_record_without_a_valid_cursor_ends_the_run_after_the_pages_before_it():
+    got: list = []
+    with pytest.raises(FatalError, match="record r-rusak tanpa 'updated' yang valid"):
+        read("no_cursor", pages=2, got=got)
+    assert len(got) == 2
 
 
 def test_the_connectors_error_arrives_after_the_pages_before_it():
