@@ -27,6 +27,15 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _savepoint_inside_a_transaction(conn, _name):
+            # pysqlite opens a transaction only before a write, so a SAVEPOINT issued first would start one of
+            # its own, and releasing it would COMMIT everything so far (a page's inbox rows, committed without
+            # its complaints). Open the transaction first, as any other database would have it open.
+            dbapi_conn = conn.connection.driver_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN")
+
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

@@ -2,7 +2,9 @@
 
 import pytest
 
-from core.intake.inbox import land, payload_hash, storable
+from core.intake.inbox import land, land_page, payload_hash, storable
+from models import RawState
+from tests.emulated import RawRecord, count
 
 
 @pytest.mark.parametrize("payload, kept", [
@@ -24,3 +26,15 @@ def test_a_payload_with_nul_lands_once(session):
     assert (new, new_again) == (True, False) and again.id == first.id
     session.expire_all()
     assert again.payload == {"text": "Jalan\ufffd rusak"}
+
+
+def test_a_page_landed_then_abandoned_leaves_nothing_behind(session):
+    # On SQLite the inbox's savepoint used to open the transaction itself, and releasing it committed the page's
+    # payloads before the page was applied: a page that then failed left them marked normalised, and the next run
+    # took them for handled (complaints lost).
+    landed = land_page(session, "lapor", [("1001", {"judul": "Jalan rusak"}), ("1002", {"judul": "Lampu mati"})],
+                       states=[RawState.normalised, RawState.normalised])
+    assert [r.is_new for r in landed] == [True, True]
+    session.rollback()
+    assert count(session, RawRecord) == 0
+    assert [r.is_new for r in land_page(session, "lapor", [("1001", {"judul": "Jalan rusak"})])] == [True]
