@@ -91,25 +91,16 @@ def test_a_page_arrives_as_json_text_with_its_highest_cursor():
     assert high == START
 
 
-def test_a_record_without_a_valid_cursor_ends_the_run_after_the_pages_before_it():
+@pytest.mark.parametrize("then, pages, error, message", [
+    ("fatal", 2, FatalError, "ditolak"),  # the connector's own error
+    ("no_cursor", 2, FatalError, "record r-rusak tanpa 'updated' yang valid"),  # its bookmark cannot move past it
+    ("unpicklable", 1, ConnectorError, "Unpicklable: soket upstream tertutup"),  # cannot cross: arrives named
+])
+def test_an_error_arrives_after_the_pages_before_it(then, pages, error, message):
     got: list = []
-    with pytest.raises(FatalError, match="record r-rusak tanpa 'updated' yang valid"):
-        read("no_cursor", pages=2, got=got)
-    assert len(got) == 2
-
-
-def test_the_connectors_error_arrives_after_the_pages_before_it():
-    got: list = []
-    with pytest.raises(FatalError, match="ditolak"):
-        read("fatal", pages=2, got=got)
-    assert len(got) == 2
-
-
-def test_an_error_that_cannot_cross_arrives_named():
-    got: list = []
-    with pytest.raises(ConnectorError, match="Unpicklable: soket upstream tertutup"):
-        read("unpicklable", pages=1, got=got)
-    assert len(got) == 1
+    with pytest.raises(error, match=message):
+        read(then, pages=pages, got=got)
+    assert len(got) == pages
 
 
 def test_a_reader_that_dies_ends_the_run_with_its_exit_code():
