@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"backend {backend}, {args.n} LAPOR! reports, page size {args.page_size}")
     print(f"sync through emulator : {sync_rate:9.0f} rows/s  ({sync_s:.1f} s wall, {sync_cpu:.1f} s CPU, "
           f"{reader_cpu:.1f} s of it in its reader process; {summary.pages} pages; reader "
-          f"{settings.sync_reader_process}, writer lanes {settings.sync_writer_lanes})")
+          f"{settings.sync_reader_process})")
     per_row = 1e3 / args.n
     print(f"CPU per report (ms)   : sync {sync_cpu * per_row:.3f}, emulator {emulator_cpu * per_row:.3f}"
           + (f", PostgreSQL {server_cpu * per_row:.3f}" if server else "")

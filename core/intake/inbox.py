@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,15 +93,12 @@ class Landed:
 
 def land_page(session: Session, channel: str, items: list[tuple[str, Any]], instance_id: int | None = None, *,
               attempts: int = 0, hashed: list[tuple[str, Any, str, str]] | None = None,
-              states: list[RawState] | None = None,
-              also_known: Mapping[tuple[str, str], tuple[int, RawState]] | None = None) -> list[Landed]:
+              states: list[RawState] | None = None) -> list[Landed]:
     """`land` for a whole page with one look-up and one COPY (or batched INSERT); a `Landed` per item, in order.
     `attempts`: what a new record's count starts at (1 when it is applied in the same transaction);
     `hashed`: the items already passed through `stored_form`, as `(external id, payload, hash, JSON text)`, the
     payload None where only its JSON text came along (a reader process's page: decoded here only if needed);
-    `states`: per item, the state a new record lands in (default pending; normalised ones get their time);
-    `also_known`: `(external id, hash) → (id, state)` of records landed by a transaction not committed yet (the
-    page before, on another connection), taken as stored."""
+    `states`: per item, the state a new record lands in (default pending; normalised ones get their time)."""
     hashed = hashed if hashed is not None else hash_items(items)
     table = RawRecord.__table__
     ids = sorted({external_id for external_id, *_ in hashed})
@@ -118,7 +114,7 @@ def land_page(session: Session, channel: str, items: list[tuple[str, Any]], inst
             found.update({(r.external_id, r.payload_hash): (r.id, RawState(r.state)) for r in rows})
         return found
 
-    known = {**(also_known or {}), **stored()}
+    known = stored()
     fresh: dict[tuple[str, str], dict] = {}
     now = utcnow()
     copying = copies(session.connection())

@@ -15,7 +15,7 @@ others down.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -115,22 +115,16 @@ def prepare(connector: Connector | Drafted, items: list[tuple[str, Any]], transl
 
 def ingest(session: Session, connector: Connector | Drafted, items: list[tuple[str, Any]], resolver: Resolver, *,
            instance_id: int | None = None, actor: str = "system",
-           redo: Iterable[RawState] = (RawState.pending,), prepared: Prepared | None = None,
-           also_known: Mapping[tuple[str, str], tuple[int, RawState]] | None = None,
-           after_land: Callable[[list[Landed]], None] | None = None) -> Batch:
+           redo: Iterable[RawState] = (RawState.pending,), prepared: Prepared | None = None) -> Batch:
     """Land `(external id, payload)` pairs and apply what is new; a payload handled before (same
     bytes, state not in `redo`) counts as unchanged without being translated again. `prepared`: the
-    same items already hashed and translated (`prepare`); `also_known`: inbox records a transaction not yet
-    committed holds (`land_page`); `after_land`: called with the landed records before anything is applied
-    (it may wait, and correct their states)."""
+    same items already hashed and translated (`prepare`)."""
     prepared = prepared or prepare(connector, items, translate_too=False)
     # Landed and applied in one transaction: a new payload's first attempt is counted as it lands, and a
     # translation known ahead lands in the state it will most likely end in (stamped over if not).
     states = [_likely_state(t) for t in prepared.translated] if prepared.translated is not None else None
     landed = land_page(session, connector.channel, items, instance_id, attempts=1, hashed=prepared.hashed,
-                       states=states, also_known=also_known)
-    if after_land is not None:
-        after_land(landed)
+                       states=states)
     redo = set(redo)
     todo = [i for i, record in enumerate(landed) if record.is_new or record.state in redo]
     verdicts = [Verdict("unchanged", applied=False) for _ in landed]

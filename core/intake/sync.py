@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,11 +35,11 @@ from core.intake.contract import (
     Context,
     FatalError,
     HttpPolicy,
+    Page,
     RetriableError,
 )
 from core.intake.http import client_for
 from core.intake.ingest import Resolver
-from core.intake.page_writer import PageWriter, Run, SyncSummary, lease
 from core.intake.read_ahead import read_ahead
 from core.intake.read_process import ProcessReader, can_read_in_process
 from core.runtime.collector import bulk_allocations
@@ -48,6 +49,7 @@ from models import ConnectorInstance, SyncState
 from models.types import utcnow
 
 log = logging.getLogger("aduan.sync")
+COUNTS = ("fetched", "new", "updated", "unchanged", "failed", "skipped")
 
 
 class UnknownInstance(LookupError):
@@ -56,6 +58,29 @@ class UnknownInstance(LookupError):
 
 class NotPullable(ValueError):
     """The instance's connector is not pulled (a webhook or a file import)."""
+
+
+@dataclass
+class SyncSummary:
+    name: str
+    status: str = "ok"  # ok | error | busy
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pages: int = 0
+    retries: int = 0
+    expected: int | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    started_at: datetime = field(default_factory=utcnow)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
 
 
 ProgressFn = Callable[[SyncSummary], None]
@@ -148,16 +173,20 @@ def state_for(session: Session, instance: ConnectorInstance) -> SyncState:
     return state
 
 
+def _lease(owner: str) -> dict:
+    return {"owner": owner, "host": socket.gethostname(), "pid": os.getpid(), "heartbeat": utcnow().isoformat()}
+
+
 def _lease_is_stale(state: SyncState, settings: Settings, now: datetime) -> bool:
-    held = state.last_counts or {}
-    if held.get("host") == socket.gethostname() and isinstance(held.get("pid"), int):
+    lease = state.last_counts or {}
+    if lease.get("host") == socket.gethostname() and isinstance(lease.get("pid"), int):
         try:
-            os.kill(held["pid"], 0)
+            os.kill(lease["pid"], 0)
         except ProcessLookupError:
             return True  # the run died on this machine (killed, crashed)
         except PermissionError:
             pass
-    beat = held.get("heartbeat")
+    beat = lease.get("heartbeat")
     last = datetime.fromisoformat(beat) if beat else state.last_run_at
     return last is None or now - last > timedelta(seconds=settings.sync_lease_seconds)
 
@@ -176,10 +205,44 @@ def _acquire(session: Session, state: SyncState, settings: Settings) -> str | No
         update(SyncState)
         .where(SyncState.id == state.id, SyncState.status == state.status,
                SyncState.last_run_at.is_not_distinct_from(state.last_run_at))
-        .values(status="running", last_run_at=now, last_counts=lease(owner)))
+        .values(status="running", last_run_at=now, last_counts=_lease(owner)))
     session.commit()
     session.expire_all()  # the ORM copy of the state predates the update above
     return owner if result.rowcount == 1 else None
+
+
+def _commit_page(session: Session, state_id: int, instance_id: int, connector: Connector, resolver: Resolver,
+                 page: Page, bookmark: Bookmark, summary: SyncSummary, owner: str,
+                 prepared: pipeline.Prepared | None = None, high: datetime | int | None = None) -> None:
+    bookmark.see(page, high)
+    batch = pipeline.ingest(session, connector, page.records, resolver, instance_id=instance_id, prepared=prepared)
+    counts = dict.fromkeys(COUNTS, 0)
+    counts.update({k: v for k, v in batch.counts.items() if k in counts})
+    counts["fetched"] = len(page.records)
+    state = session.get(SyncState, state_id)
+    if (state.last_counts or {}).get("owner") != owner:
+        raise FatalError("sinkronisasi ini dianggap mati dan diambil alih proses lain; dihentikan")
+    moved = bookmark.settled(page)
+    if moved is not None:
+        state.bookmark = moved
+    state.fetched_total += counts["fetched"]
+    state.new_total += counts["new"]
+    state.updated_total += counts["updated"]
+    state.failed_total += counts["failed"]
+    for name, n in counts.items():
+        setattr(summary, name, getattr(summary, name) + n)
+    summary.pages += 1
+    if page.expected is not None:
+        summary.expected = page.expected
+    state.last_counts = {**_lease(owner), **{k: getattr(summary, k) for k in (*COUNTS, "pages")}}
+    session.add(state)
+    if session.get_bind().dialect.name == "postgresql":
+        # The page and its bookmark commit together, so a crash can lose only the last pages with their
+        # bookmark, and the next run reads them again from the upstream: no need to wait for the disk. The
+        # run's last write (`_finish`) waits, and makes every page before it durable too.
+        session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    session.commit()
+    session.expunge_all()  # keep memory flat over long runs
 
 
 # The per-page look-ups find rows by (channel, external_id). Without statistics PostgreSQL takes
@@ -206,12 +269,6 @@ def _reads_in_process(connector: Connector, bookmark: dict[str, Any] | None, set
     incremental run of a few pages is not."""
     wanted = settings.sync_reader_process == "always" or (settings.sync_reader_process == "backfill" and not bookmark)
     return wanted and can_read_in_process(connector)
-
-
-def _writer_lanes(session: Session, reader: ProcessReader | None, settings: Settings) -> int:
-    """Two lanes for a backfill read by a child process on PostgreSQL (core.intake.page_writer); else one."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    return settings.sync_writer_lanes if reader is not None and postgres else 1
 
 
 def _finish(session: Session, state_id: int, owner: str, summary: SyncSummary) -> None:
@@ -282,22 +339,15 @@ def sync_instance(name: str, *, engine: Engine | None = None, client: httpx.Clie
             else:
                 ahead = read_ahead(connector.fetch_pages(client, dict(marks.marks)),
                                    then=lambda page: (page, pipeline.prepare(connector, page.records), None))
-            writer = PageWriter(Run(connector, state_id, instance_id, owner, summary), session, resolver, engine,
-                                settings, lanes=_writer_lanes(session, reader, settings))
-
-            def written(pages_done: int) -> None:
-                nonlocal stats_at
-                if pages_done and summary.fetched >= stats_at:
-                    _refresh_lookup_stats(session)
-                    stats_at = 2 * summary.fetched
-                if pages_done and progress:
-                    progress(summary)
-
-            with bulk_allocations(), closing(ahead) as pages, closing(writer):
+            with bulk_allocations(), closing(ahead) as pages:
                 for page, prepared, high in pages:
-                    marks.see(page, high)
-                    written(writer.write(page, prepared, marks.settled(page)))
-                written(writer.drain())
+                    _commit_page(session, state_id, instance_id, connector, resolver, page, marks, summary, owner,
+                                 prepared, high)
+                    if summary.fetched >= stats_at:
+                        _refresh_lookup_stats(session)
+                        stats_at = 2 * summary.fetched
+                    if progress:
+                        progress(summary)
         except BaseException as exc:  # recorded for the operator; the bookmark stays at the last good page
             policy = connector.retrier.policy if connector else http_policy(settings)
             summary.status, summary.error = "error", describe_error(exc, policy)

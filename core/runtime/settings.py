@@ -215,11 +215,6 @@ class Settings(BaseSettings):
         description="Where a pull reads and translates its pages: in a child process beside the writer for a "
                     "backfill (no bookmark yet), for every run, or never (a thread of the sync's own process)",
     )
-    sync_writer_lanes: int = Field(
-        2, ge=1, le=2,
-        description="Connections a backfill read by a child process writes its pages on (PostgreSQL): with 2, a "
-                    "page lands and is staged while the one before commits; 1 writes them one after the other",
-    )
     manual_import_max_rows: int = Field(
         100, ge=1, description="Most complaints per bulk CSV/XLSX upload (the LAPOR! manual-book limit)"
     )
