@@ -69,7 +69,10 @@ def trend(items: list[dict[str, Any]], height: int | None = None, font_size: int
                     line=dict(color=GREEN, width=3), marker=dict(size=5), customdata=periods,
                     hovertemplate="%{x|%d/%m/%Y}<br>Selesai: %{y}<extra></extra>")
     # Numeric dates: plotly's month names are English and no locale bundle is loaded (offline).
-    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0)
+    # A date's label spilling past the plot's left edge would be printed over the y axis's "0" (on the days when
+    # the first tick falls on the first bar): such a label is left out instead.
+    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0,
+                     ticklabeloverflow="hide past domain")
     peak = max([i.get("total", 0) for i in items] + [i.get("resolved", 0) for i in items])
     fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", dtick=1 if peak <= 6 else None)
     _base(fig, height, font_size, showlegend=True, bargap=0.25,
@@ -326,7 +329,10 @@ def topic_lines(series: list[dict[str, Any]], height: int | None = None, font_si
                         mode="lines+markers", line=dict(color=colour, width=2.5), marker=dict(size=6),
                         customdata=[topic.get("href")] * len(points),
                         hovertemplate=f"<b>{topic['label']}</b><br>%{{x|%d/%m/%Y}}: %{{y}} aduan<extra></extra>")
-    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0)
+    # A date's label spilling past the plot's left edge would be printed over the y axis's "0" (on the days when
+    # the first tick falls on the first bar): such a label is left out instead.
+    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0,
+                     ticklabeloverflow="hide past domain")
     peak = max((p["count"] for s in series for p in s.get("points") or []), default=0)
     fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", dtick=1 if peak <= 6 else None)
     return _base(fig, height, font_size, showlegend=True, clickmode="event", hovermode="closest",
