@@ -34,6 +34,13 @@ def _base(fig: go.Figure, height: int | None = None, font_size: int = 13, **layo
     return fig
 
 
+def _date_axis(fig: go.Figure, **extra: Any) -> None:
+    """Days as dd/mm, never turned (fewer ticks rather than turned labels). A label that would spill past the
+    plot's left edge, printed over the y axis's "0" on the days when the first tick falls on the first day, is
+    left out instead."""
+    fig.update_xaxes(type="date", tickformat="%d/%m", tickangle=0, ticklabeloverflow="hide past domain", **extra)
+
+
 def empty(message: str = "Data belum tersedia", height: int | None = None) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
@@ -69,10 +76,7 @@ def trend(items: list[dict[str, Any]], height: int | None = None, font_size: int
                     line=dict(color=GREEN, width=3), marker=dict(size=5), customdata=periods,
                     hovertemplate="%{x|%d/%m/%Y}<br>Selesai: %{y}<extra></extra>")
     # Numeric dates: plotly's month names are English and no locale bundle is loaded (offline).
-    # A date's label spilling past the plot's left edge would be printed over the y axis's "0" (on the days when
-    # the first tick falls on the first bar): such a label is left out instead.
-    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0,
-                     ticklabeloverflow="hide past domain")
+    _date_axis(fig, showgrid=False)
     peak = max([i.get("total", 0) for i in items] + [i.get("resolved", 0) for i in items])
     fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", dtick=1 if peak <= 6 else None)
     _base(fig, height, font_size, showlegend=True, bargap=0.25,
@@ -274,7 +278,7 @@ def calls(by_type: dict[str, dict[str, int]], height: int | None = None) -> go.F
     for call_type, series in sorted(by_type.items()):
         fig.add_bar(x=days, y=[series.get(d, 0) for d in days], name=CALL_TYPE_LABELS.get(call_type, call_type),
                     marker_color=CALL_COLOURS.get(call_type, NAVY))
-    fig.update_xaxes(type="date", tickformat="%d/%m", tickangle=0)  # fewer ticks rather than turned labels
+    _date_axis(fig)
     return _base(fig, height, barmode="stack", showlegend=True,
                  legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                  margin=dict(l=8, r=8, t=28, b=8))
@@ -329,10 +333,7 @@ def topic_lines(series: list[dict[str, Any]], height: int | None = None, font_si
                         mode="lines+markers", line=dict(color=colour, width=2.5), marker=dict(size=6),
                         customdata=[topic.get("href")] * len(points),
                         hovertemplate=f"<b>{topic['label']}</b><br>%{{x|%d/%m/%Y}}: %{{y}} aduan<extra></extra>")
-    # A date's label spilling past the plot's left edge would be printed over the y axis's "0" (on the days when
-    # the first tick falls on the first bar): such a label is left out instead.
-    fig.update_xaxes(type="date", tickformat="%d/%m", showgrid=False, tickangle=0,
-                     ticklabeloverflow="hide past domain")
+    _date_axis(fig, showgrid=False)
     peak = max((p["count"] for s in series for p in s.get("points") or []), default=0)
     fig.update_yaxes(rangemode="tozero", gridcolor="#e6eaf0", tickformat=",d", dtick=1 if peak <= 6 else None)
     return _base(fig, height, font_size, showlegend=True, clickmode="event", hovermode="closest",
