@@ -50,8 +50,8 @@ def portable(exc: BaseException) -> BaseException:
     return exc
 
 
-Shipped = tuple[Page, pipeline.Prepared, datetime | int | None]  # what the sync's loop takes: page, its
-# preparation, its highest cursor
+# What the sync's loop takes: the page, its preparation and its highest cursor.
+Shipped = tuple[Page, pipeline.Prepared, datetime | int | None]
 
 
 def _shipped(connector: Connector, page: Page) -> Shipped:

@@ -58,6 +58,16 @@ MAP_PLACED_FOR_ITS_SIZE = """() => { const box = document.getElementById('wall-m
          && box.querySelectorAll('svg .textpoint text').length > 0; }"""
 
 
+# Width of the widest list number drawn in the first item's font, against the list's left padding (where the
+# browser draws an outside marker; the panel hides what sticks out past it).
+MARKER_FITS = """() => { const li = document.querySelector('.wall .slow-item'); const st = getComputedStyle(li);
+  const probe = document.createElement('span');
+  probe.style.font = getComputedStyle(li, '::marker').font || st.font; probe.style.fontWeight = '800';
+  probe.style.position = 'absolute'; probe.style.whiteSpace = 'pre'; probe.textContent = '5. ';
+  document.body.appendChild(probe); const number = probe.getBoundingClientRect().width; probe.remove();
+  return {number, indent: parseFloat(getComputedStyle(li.parentElement).paddingLeft)}; }"""
+
+
 def wait_wall(page) -> None:
     """Until the KPIs, tiles, trend and map have drawn at this screen's size."""
     page.locator(".channel-tile").first.wait_for()
@@ -98,6 +108,11 @@ def test_the_wall_fills_the_screen_with_type_scaled_to_it(browser, stack, screen
     assert min(map_px) >= height / 90, map_px
     names = page.evaluate("() => [...document.querySelectorAll('#wall-map .textpoint text')].map(t => t.textContent)")
     assert len([n for n in names if n]) >= 10  # most kecamatan keep their name on the map
+
+    # The slowest OPDs' numbers ("1." to "5.") fit in the list's indent, which the panel does not clip.
+    page.locator(".slow-item").first.wait_for()
+    marker = page.evaluate(MARKER_FITS)
+    assert marker["number"] <= marker["indent"], marker
 
     screenshot(page, f"wall-{name}")  # docs/screenshots/wall-1080p.png, wall-4k.png (with --screenshots)
 
