@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -37,7 +38,14 @@ def _base(fig: go.Figure, height: int | None = None, font_size: int = 13, **layo
 def _date_axis(fig: go.Figure, **extra: Any) -> None:
     """Days as dd/mm, never turned (fewer ticks rather than turned labels). A label that would spill past the
     plot's left edge, printed over the y axis's "0" on the days when the first tick falls on the first day, is
-    left out instead."""
+    left out instead. Over less than a week plotly ticks every few hours, each labelled with its day ("07/12"
+    eight times on a Tuesday's "this week"): there, one tick a day."""
+    days = sorted({str(x)[:10] for trace in fig.data for x in (trace.x or ())})
+    if days:
+        first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+        if (last - first).days < 7:
+            extra.update(tickmode="array",
+                         tickvals=[(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)])
     fig.update_xaxes(type="date", tickformat="%d/%m", tickangle=0, ticklabeloverflow="hide past domain", **extra)
 
 

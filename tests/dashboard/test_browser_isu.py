@@ -60,6 +60,10 @@ def test_an_analyst_reads_topics_spikes_and_issues_and_clicks_through_to_jelajah
     assert FLOOD in page.inner_text(f"#{ids.ISU_SPIKES}")
     assert "Gorong-gorong Jalan Kenanga tersumbat — Talun" in page.inner_text(f"#{ids.ISU_ISSUES}")
     assert page.locator(f"#{ids.ISU_MAP} .scatterlayer .point").count() > 0
+    # Each day is labelled once, whichever day of the week "this week" is seen on.
+    days = page.evaluate(f"() => [...document.querySelectorAll('#{ids.ISU_TOPICS_CHART} .xtick text')]"
+                         ".map(t => t.textContent)")
+    assert days and len(days) == len(set(days)), days
     screenshot(page, "isu")  # docs/screenshots/isu.png (with --screenshots)
 
     # A point of a topic's line opens Jelajah filtered on that topic and period.

@@ -83,3 +83,11 @@ def test_bar_labels_are_never_turned():
     assert figures.ratings([("1 ★", 2)]).layout.xaxis.tickangle == 0
     assert figures.calls({"ghost": {"2026-11-22": 2}}).layout.xaxis.tickangle == 0
     assert figures.trend([{"period": "2026-11-22", "total": 5, "resolved": 2}]).layout.xaxis.tickangle == 0
+
+
+def test_a_short_span_of_days_gets_one_tick_a_day():
+    two_days = figures.topic_lines([{"label": "banjir", "points": [{"date": "2026-12-07", "count": 1},
+                                                                   {"date": "2026-12-08", "count": 4}]}])
+    assert list(two_days.layout.xaxis.tickvals) == ["2026-12-07", "2026-12-08"]
+    month = figures.trend([{"period": f"2026-11-{d:02d}", "total": d, "resolved": 0} for d in range(1, 31)])
+    assert month.layout.xaxis.tickvals is None  # plotly's own spacing: 30 labels would not fit
