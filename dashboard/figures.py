@@ -138,6 +138,8 @@ def status_donut(by_status: dict[str, int], labels: Labels, height: int | None =
     fig = go.Figure(go.Pie(labels=[m[1] for m in mix], values=[m[2] for m in mix], hole=0.55, sort=False,
                            marker=dict(colors=[m[3] for m in mix]), textinfo="text",
                            text=[fmt_pct(100 * m[2] / total) for m in mix],  # "41,0 %", as everywhere
+                           # never turned along a thin slice: a label that does not fit level goes outside it
+                           insidetextorientation="horizontal",
                            hovertemplate="%{label}: %{value}<extra></extra>"))
     return _base(fig, height, showlegend=True, legend=dict(orientation="v", x=1, y=0.5))
 

@@ -58,6 +58,11 @@ def test_every_page_renders_without_console_errors(page, stack, screenshot, name
     open_page(page, stack, path)
     assert heading in page.inner_text("main")
     assert "tidak dapat dihubungi" not in page.inner_text("body")
+    # No label turned to fit a thin bar or slice: it is read level, or outside what it labels.
+    turned = page.evaluate("() => [...document.querySelectorAll('.slicetext, .bartext')]"
+                           ".filter(t => /rotate\\((?!0\\))/.test(t.getAttribute('transform') || ''))"
+                           ".map(t => t.textContent)")
+    assert not turned, turned
     screenshot(page, name)
     page.console_log.assert_clean()
 
