@@ -24,10 +24,10 @@ def test_models_match_migrations(db_url):
 
 def test_upgrade_downgrade_round_trip(db_url):
     engine = make_engine(db_url)
-    assert migrate.current_revision(engine) == migrate.head_revision(db_url)
+    assert migrate.current_revision(engine) == migrate.head_revision()
     migrate.downgrade(db_url, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(db_url)
     assert set(models.metadata.tables) <= set(inspect(engine).get_table_names())
-    assert migrate.current_revision(engine) == migrate.head_revision(db_url)
+    assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()

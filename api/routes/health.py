@@ -55,7 +55,7 @@ class Health(BaseModel):
 def health(session: SessionDep, engine: EngineDep, settings: SettingsDep) -> Health:
     session.exec(text("SELECT 1"))
     current = migrate.current_revision(engine)
-    head = migrate.head_revision(settings.database_url)
+    head = migrate.head_revision()
     rows = instances_with_state(session)
     now = utcnow()
     connectors = [

@@ -34,7 +34,7 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -
 
     settings = settings_or_exit()
     upgrade_or_exit(settings, revision)
-    typer.echo(f"schema at {migrate.head_revision(settings.database_url)} on {_safe_url(settings.database_url)}")
+    typer.echo(f"schema at {migrate.head_revision()} on {_safe_url(settings.database_url)}")
 
 
 def upgrade_or_exit(settings, revision: str = "head") -> None:

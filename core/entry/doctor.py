@@ -107,7 +107,7 @@ def check_database(settings: Settings, engine: Engine) -> Iterator[Finding]:
                                           "ADUAN_DATABASE_URL and that the database server is running")
         return
     yield Finding("OK", "database", f"connected to {shown}")
-    head, current = migrate.head_revision(settings.database_url), migrate.current_revision(engine)
+    head, current = migrate.head_revision(), migrate.current_revision(engine)
     if current == head:
         yield Finding("OK", "migrations", f"schema at head ({head})")
         yield from check_schema_content(settings, engine)
